@@ -1,0 +1,104 @@
+"""Previews of a ground-truth dataset: samples, mean image, removed bin pairs, reference comparison."""
+import itertools
+import os
+
+import numpy as np
+
+from figures.style import plt, save
+
+REFERENCE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                             os.pardir, "shared", "reference")
+
+
+def sample_grid(images, path, title, rows=5):
+  """A rows x rows grid of (N, 64, 64) images."""
+  fig, axes = plt.subplots(rows, rows, figsize=(1.4 * rows, 1.4 * rows + 0.3))
+  for ax, img in zip(axes.ravel(), images):
+    ax.imshow(img, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xticks([]), ax.set_yticks([])
+  fig.suptitle(title)
+  return save(fig, path)
+
+
+def mean_image(mean, path, title):
+  """The pixel-wise mean of many images, as a grey-scale picture with a colour bar."""
+  fig, ax = plt.subplots(figsize=(4.2, 3.6))
+  im = ax.imshow(mean, cmap="gray", vmin=0, interpolation="nearest")
+  fig.colorbar(im, ax=ax, label="P(pixel on)")
+  ax.set_title(title)
+  ax.set_xlabel("x (column)"), ax.set_ylabel("y (row)")
+  return save(fig, path)
+
+
+def removed_bin_pairs(data, path):
+  """One heatmap per factor pair: which pairs of factor bins the dataset removed (dark = removed)."""
+  from dataset import factor_bins
+  bins = factor_bins(getattr(data, "n_bins", 1))
+  names = data.factor_names
+  pairs = list(itertools.combinations(range(len(names)), 2))
+  fig, axes = plt.subplots(2, 5, figsize=(15, 6.4))
+  removed = set(data.removed_bin_pairs)
+  for ax, (a, b) in zip(axes.ravel(), pairs):
+    grid = np.ones((len(bins[a]), len(bins[b])))
+    for (fa, ia), (fb, ib) in removed:
+      if (fa, fb) == (a, b):
+        grid[ia, ib] = 0.0
+    ax.imshow(grid, cmap="RdYlGn", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xlabel(f"{names[b]} bin"), ax.set_ylabel(f"{names[a]} bin")
+    ax.set_xticks(range(len(bins[b]))), ax.set_yticks(range(len(bins[a])))
+    ax.set_title(f"{names[a]} x {names[b]}: {int((grid == 0).sum())} removed")
+  fig.suptitle(f"{data.name}: removed (red) and kept (green) bin pairs; "
+               f"{100 * data.num_examples / 737280:.1f}% of images kept")
+  fig.tight_layout()
+  return save(fig, path)
+
+
+def reference_comparison(data, path, reference_dir=REFERENCE_DIR, seed=0, n_mean=5000):
+  """Real dSprites pictures (left) beside ours (right): samples, mean image, mean with posX = 0."""
+  from PIL import Image
+  rng = np.random.RandomState(seed)
+  ours_samples = data.images(data.sample_indices(25, rng))
+  ours_mean = data.images(data.sample_indices(n_mean, rng)).mean(0)
+  factors = data.sample_factors(n_mean, rng)
+  factors[:, data.factor_names.index("posX")] = 0
+  if data.keep is not None:
+    factors = factors[data.keep.ravel()[data.index_of_factors(factors)]]
+  ours_posx0 = data.images(data.index_of_factors(factors)).mean(0)
+  mosaic = np.ones((5 * 66, 5 * 66))
+  for k, img in enumerate(ours_samples):
+    r, c = divmod(k, 5)
+    mosaic[r * 66 + 1:r * 66 + 65, c * 66 + 1:c * 66 + 65] = img
+  rows = [("dsprites_real_samples.png", mosaic, "25 random images"),
+          ("dsprites_real_density.png", ours_mean, f"mean of {n_mean:,} images"),
+          ("dsprites_real_posx0_density.png", ours_posx0, "mean with posX = 0")]
+  fig, axes = plt.subplots(3, 2, figsize=(8, 12))
+  for (ref_name, ours, what), (ax_ref, ax_ours) in zip(rows, axes):
+    ref_path = os.path.join(reference_dir, ref_name)
+    if os.path.exists(ref_path):
+      ax_ref.imshow(np.asarray(Image.open(ref_path).convert("L")), cmap="gray")
+    else:
+      ax_ref.text(0.5, 0.5, f"{ref_name}\nnot found", ha="center", va="center")
+    ax_ours.imshow(ours, cmap="gray", vmin=0, interpolation="nearest")
+    ax_ref.set_title(f"real dSprites: {what}")
+    ax_ours.set_title(f"ours ({data.name}): {what}")
+    for ax in (ax_ref, ax_ours):
+      ax.set_xticks([]), ax.set_yticks([])
+  fig.tight_layout()
+  return save(fig, path)
+
+
+def write_previews(data, directory, seed=0, n_mean=5000):
+  """All previews of `data` into `directory`; returns the written paths."""
+  rng = np.random.RandomState(seed)
+  paths = [
+      sample_grid(data.images(data.sample_indices(25, rng)),
+                  os.path.join(directory, f"{data.name}_samples.png"),
+                  f"{data.name}: 25 random images"),
+      mean_image(data.images(data.sample_indices(n_mean, rng)).mean(0),
+                 os.path.join(directory, f"{data.name}_mean.png"),
+                 f"{data.name}: mean of {n_mean:,} images"),
+      removed_bin_pairs(data, os.path.join(directory, f"{data.name}_removed_bin_pairs.png")),
+      reference_comparison(data, os.path.join(directory, f"{data.name}_vs_reference.png"),
+                           seed=seed, n_mean=n_mean),
+  ]
+  return paths

@@ -1,0 +1,328 @@
+"""dSprites and ds_corr: grid, renderer, downsampling statistics, npz schema, bad input."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import dataset as ds
+from conftest import REFERENCE_DIR, ROOT
+
+
+# -- factor grid ---------------------------------------------------------------------------------
+def test_factor_grid_and_values():
+  assert ds.FACTOR_SIZES == (1, 3, 6, 40, 32, 32)
+  assert ds.NUM_IMAGES == 737280
+  values = ds.latents_possible_values()
+  assert [len(values[n]) for n in ds.FACTOR_NAMES] == list(ds.FACTOR_SIZES)
+  assert values["orientation"][0] == 0.0
+  assert values["orientation"][-1] == pytest.approx(2 * np.pi)
+  np.testing.assert_allclose(values["scale"], [0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
+
+
+def test_index_order_posy_fastest_and_round_trip():
+  assert ds.index_of([[0, 0, 0, 0, 0, 1]])[0] == 1
+  assert ds.index_of([[0, 0, 0, 0, 1, 0]])[0] == 32
+  assert ds.index_of([[0, 0, 0, 1, 0, 0]])[0] == 1024
+  assert ds.index_of([[0, 2, 5, 39, 31, 31]])[0] == ds.NUM_IMAGES - 1
+  idx = np.random.RandomState(0).randint(ds.NUM_IMAGES, size=5000)
+  np.testing.assert_array_equal(ds.index_of(ds.classes_of(idx)), idx)
+  data = ds.DSprites()
+  np.testing.assert_array_equal(data.index_of_factors(data.factors_of(idx)), idx)
+  with pytest.raises(ValueError, match="out of range"):
+    ds.classes_of([ds.NUM_IMAGES])
+
+
+# -- renderer ------------------------------------------------------------------------------------
+def _all_poses(pos_x, pos_y):
+  c = np.array([[0, sh, sc, o, pos_x, pos_y] for sh in range(3) for sc in range(6)
+                for o in range(40)])
+  return ds.index_of(c)
+
+
+def test_images_are_binary_64x64():
+  imgs = ds.render(np.random.RandomState(1).randint(ds.NUM_IMAGES, size=256))
+  assert imgs.shape == (256, 64, 64) and imgs.dtype == np.uint8
+  assert set(np.unique(imgs)) == {0, 1}
+  assert imgs.reshape(256, -1).sum(1).min() >= 50  # the smallest sprite covers 58 real pixels
+
+
+@pytest.mark.parametrize("px,py", [(0, 0), (0, 31), (31, 0), (31, 31)])
+def test_no_pixel_in_three_pixel_border(px, py):
+  # The real data never touches the outer 3 pixels (the GIF's extremes reach index 3 and 60).
+  imgs = ds.render(_all_poses(px, py))
+  border = np.ones((64, 64), bool)
+  border[3:61, 3:61] = False
+  assert imgs[:, border].sum() == 0
+  lo, hi = (3, 29) if px == 0 else (35, 60)
+  cols = np.nonzero(imgs.any(axis=(0, 1)))[0]
+  assert lo <= cols.min() <= lo + 1 and hi - 1 <= cols.max() <= hi
+
+
+def test_area_grows_with_scale_for_every_shape():
+  for shape in range(3):
+    areas = [ds.render(ds.index_of([[0, shape, sc, o, 10, 10] for o in range(40)])).sum() / 40
+             for sc in range(6)]
+    assert np.all(np.diff(areas) > 0), (shape, areas)
+
+
+def test_square_areas_match_real_data():
+  # Real square at orientation 0: sides 10, 12, ..., 20 pixels (areas 100 ... 400).
+  areas = [ds.render(ds.index_of([[0, 0, sc, 0, 0, 0]]))[0].sum() for sc in range(6)]
+  assert areas == [100, 144, 196, 256, 324, 400]
+
+
+def test_neighbouring_classes_differ_except_full_turn():
+  rng = np.random.RandomState(2)
+  for _ in range(60):
+    c = np.array([0, rng.randint(3), rng.randint(6), rng.randint(40), rng.randint(32),
+                  rng.randint(32)])
+    for f in range(1, 6):
+      if c[f] + 1 < ds.FACTOR_SIZES[f]:
+        d = c.copy()
+        d[f] += 1
+        a, b = ds.render(ds.index_of([c, d]))
+        assert (a != b).any(), (c, f)
+  # Orientation 0 and 2 pi are both in the grid and render identically for every shape.
+  for shape in range(3):
+    a, b = ds.render(ds.index_of([[0, shape, 5, 0, 7, 9], [0, shape, 5, 39, 7, 9]]))
+    np.testing.assert_array_equal(a, b)
+
+
+def test_ellipse_half_turn_symmetry():
+  # The ellipse is symmetric under a half turn: orientation o and 2 pi - o are mirror images,
+  # and the rendering at 180 degrees (not on the grid) equals orientation 0.
+  np.testing.assert_array_equal(ds.render_sprite(1, 1.0, np.pi), ds.render_sprite(1, 1.0, 0.0))
+  np.testing.assert_array_equal(ds.render_sprite(0, 1.0, np.pi / 2), ds.render_sprite(0, 1.0, 0))
+
+
+def _real_frames():
+  path = os.path.join(REFERENCE_DIR, "dsprites_real_factors.gif")
+  if not os.path.exists(path):
+    pytest.skip("../shared/reference is not beside this checkout")
+  from PIL import Image
+  gif = Image.open(path)
+  frames = []
+  for k in range(gif.n_frames):
+    gif.seek(k)
+    frames.append(np.array(gif.convert("L")) > 127)
+  return np.array(frames)
+
+
+def _iou(a, b):
+  return (a & b).sum() / (a | b).sum()
+
+
+def test_matches_real_frames():
+  frames = _real_frames()
+  # The GIF sweeps, per shape: scale up from frame s0, orientation from r0 (posX = posY = 0);
+  # for the heart then posY (58..89) and posX (90..121) at scale 1, orientation 0.
+  sweeps = {2: (0, 18), 1: (192, 210), 0: (256, 274)}
+  for shape, (s0, r0) in sweeps.items():
+    c = [[0, shape, sc, 0, 0, 0] for sc in range(6)] + [[0, shape, 5, o, 0, 0] for o in range(40)]
+    ours = ds.render(ds.index_of(c)).astype(bool)
+    real = np.concatenate([frames[s0:s0 + 6], frames[r0:r0 + 40]])
+    ious = [_iou(a, b) for a, b in zip(ours, real)]
+    assert np.mean(ious) > 0.985 and np.min(ious) > 0.9, (shape, np.mean(ious), np.min(ious))
+  pos = [[0, 2, 5, 0, 0, y] for y in range(32)] + [[0, 2, 5, 0, x, 31] for x in range(32)]
+  ours = ds.render(ds.index_of(pos)).astype(bool)
+  ious = [_iou(a, b) for a, b in zip(ours, frames[58:122])]
+  assert np.mean(ious) > 0.85 and np.min(ious) > 0.7, (np.mean(ious), np.min(ious))
+
+
+def test_mean_image_is_a_centred_soft_square():
+  data = ds.DSprites()
+  mean = data.images(data.sample_indices(4000, np.random.RandomState(3))).mean(0)
+  assert mean[24:40, 24:40].mean() > 0.08
+  assert mean[:3].max() == 0 and mean[:, :3].max() == 0 and mean[61:].max() == 0
+  col = mean.mean(0)
+  assert abs(col[:32].sum() - col[32:].sum()) / col.sum() < 0.05  # left-right balanced
+
+
+def test_batches_deterministic_float32_nhwc():
+  data = ds.DSprites()
+  a = next(data.batches(16, seed=5))
+  b = next(data.batches(16, seed=5))
+  c = next(data.batches(16, seed=6))
+  assert a.shape == (16, 64, 64, 1) and a.dtype == np.float32
+  np.testing.assert_array_equal(a, b)
+  assert not np.array_equal(a, c)
+  it = data.batches(16, seed=5)
+  next(it), next(it)
+  np.testing.assert_array_equal(next(it), next(data.batches(16, seed=5, start_step=2)))
+
+
+# -- ds_corr -------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def corr():
+  return ds.DSpritesCorrelated()
+
+
+def test_ds_corr_statistics_at_defaults(corr):
+  info = corr.info()
+  assert info["fraction_of_full"] == pytest.approx(0.1424, abs=0.001)  # paper: about 15%
+  assert info["total_correlation_nats"] == pytest.approx(1.49, abs=0.005)  # paper: 1.49 nats
+  assert info["removed_bin_pairs"] == 71
+  assert info["num_examples"] == corr.keep.sum() == len(corr.kept_indices)
+  # The total correlation equals the KL divergence between joint and product of marginals.
+  keep = corr.keep[0].astype(float) / corr.keep.sum()
+  marg = [keep.sum(axis=tuple(j for j in range(5) if j != i)) for i in range(5)]
+  prod = marg[0][:, None, None, None, None] * marg[1][None, :, None, None, None] * \
+      marg[2][None, None, :, None, None] * marg[3][None, None, None, :, None] * \
+      marg[4][None, None, None, None, :]
+  nz = keep > 0
+  assert np.sum(keep[nz] * np.log(keep[nz] / prod[nz])) == pytest.approx(
+      info["total_correlation_nats"], rel=1e-9)
+
+
+def test_dsprites_has_no_correlation():
+  info = ds.DSprites().info()
+  assert info["total_correlation_nats"] == pytest.approx(0.0, abs=1e-9)
+  assert info["fraction_of_full"] == 1.0 and info["removed_bin_pairs"] == 0
+
+
+def test_ds_corr_deterministic_for_seed():
+  a = ds.correlated_keep_mask(seed=42)
+  np.testing.assert_array_equal(a, ds.correlated_keep_mask(seed=42))
+  assert not np.array_equal(a, ds.correlated_keep_mask(seed=43))
+  assert ds.correlated_keep_mask(remove_prob=0.0).all()
+
+
+def test_ds_corr_no_removed_combination_reachable(corr):
+  rng = np.random.RandomState(0)
+  factors = corr.sample_factors(20000, rng)
+  assert corr.keep.ravel()[corr.index_of_factors(factors)].all()
+  assert corr.keep.ravel()[corr.sample_indices(20000, rng)].all()
+  for step in range(20):
+    assert corr.keep.ravel()[corr.batch_indices(64, seed=1, step=step)].all()
+  removed = np.flatnonzero(~corr.keep.ravel())[:3]
+  with pytest.raises(ValueError, match="removed"):
+    corr.sample_observations_from_factors(corr.factors_of(removed), rng)
+  with pytest.raises(ValueError, match="removed"):
+    corr.images(removed)
+
+
+# -- disentanglement_lib compatibility -----------------------------------------------------------
+def test_disentanglement_lib_metric_runs_on_both_datasets(corr):
+  import gin
+  import metrics  # noqa: F401  (gin.tf compatibility before disentanglement_lib)
+  from disentanglement_lib.evaluation.metrics import mig
+  # Ground-truth MIG with the 20-bin histogram discretiser: orientation's 40 values share 20 bins,
+  # so below 1; dependent factors share information, so lower on ds_corr.
+  expected = {"dsprites": 0.879, "ds_corr": 0.776}
+  for data in (ds.DSprites(), corr):
+    # Oracle: the representation is the ground-truth factors themselves.
+    def oracle(x):
+      return x
+
+    class FactorsAsObservations(type(data)):  # observations are the factors: the oracle reads them
+      def sample_observations_from_factors(self, factors, random_state):
+        super().sample_observations_from_factors(factors, random_state)  # raises if removed
+        return factors.astype(np.float32)
+
+    # MIG through gin bindings, exactly as the suite will call it.
+    with gin.unlock_config():
+      gin.parse_config(["discretizer.discretizer_fn = @histogram_discretizer",
+                        "discretizer.num_bins = 20"])
+    score = mig.compute_mig(FactorsAsObservations(), oracle, np.random.RandomState(0),
+                            num_train=3000, batch_size=100)
+    gin.clear_config()
+    assert score["discrete_mig"] == pytest.approx(expected[data.name], abs=0.02), score
+
+
+# -- npz -----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+  path = str(tmp_path_factory.mktemp("npz") / "dsprites.npz")
+  ds.export_npz(path)
+  return path
+
+
+def test_export_schema_and_round_trip(exported):
+  data = np.load(exported, allow_pickle=True, encoding="latin1")
+  assert set(data.files) == {"imgs", "latents_values", "latents_classes", "metadata"}
+  assert data["imgs"].shape == (737280, 64, 64) and data["imgs"].dtype == np.uint8
+  assert data["latents_classes"].dtype == np.int64
+  assert data["latents_values"].dtype == np.float64
+  meta = data["metadata"][()]
+  assert tuple(meta["latents_sizes"]) == ds.FACTOR_SIZES
+  assert tuple(meta["latents_names"]) == ds.FACTOR_NAMES
+  np.testing.assert_array_equal(data["latents_values"][1024], [1, 1, 0.5, 2 * np.pi / 39, 0, 0])
+  loaded = ds.DSprites(npz_path=exported)
+  idx = np.random.RandomState(4).randint(ds.NUM_IMAGES, size=500)
+  np.testing.assert_array_equal(loaded.images(idx), ds.render(idx))
+  corr = ds.DSpritesCorrelated(npz_path=exported)
+  kept = corr.kept_indices[:100]
+  np.testing.assert_array_equal(corr.images(kept), ds.render(kept))
+
+
+def test_npz_from_environment_variable(exported, monkeypatch):
+  monkeypatch.setenv("DSPRITES_NPZ", exported)
+  assert ds.make_dataset("dsprites").npz_path == exported
+
+
+def _write_npz(path, **fields):
+  np.savez(path, **fields)
+  return str(path)
+
+
+def test_bad_npz_errors(tmp_path):
+  with pytest.raises(FileNotFoundError, match="not found"):
+    ds.load_npz(str(tmp_path / "missing.npz"))
+  junk = tmp_path / "junk.npz"
+  junk.write_bytes(b"not a zip file")
+  with pytest.raises(ValueError, match="not a readable npz"):
+    ds.load_npz(str(junk))
+  with pytest.raises(ValueError, match="lacks fields"):
+    ds.load_npz(_write_npz(tmp_path / "keys.npz", imgs=np.zeros((2, 64, 64), np.uint8)))
+  meta = np.array({"latents_sizes": np.array(ds.FACTOR_SIZES)}, dtype=object)
+  small = _write_npz(tmp_path / "shape.npz", imgs=np.zeros((10, 64, 64), np.uint8),
+                     latents_classes=np.zeros((10, 6), np.int64),
+                     latents_values=np.zeros((10, 6)), metadata=meta)
+  with pytest.raises(ValueError, match=r"'imgs' has shape \(10, 64, 64\), expected \(737280"):
+    ds.load_npz(small)
+
+
+def test_bad_parameters():
+  with pytest.raises(ValueError, match=r"unknown dataset 'mnist'.*dsprites.*ds_corr"):
+    ds.make_dataset("mnist")
+  for p in (-0.1, 1.0, 1.5):
+    with pytest.raises(ValueError, match=r"remove_prob=.* \[0, 1\)"):
+      ds.correlated_keep_mask(remove_prob=p)
+  for n in (0, -3, 2.5):
+    with pytest.raises(ValueError, match="n_bins"):
+      ds.correlated_keep_mask(n_bins=n)
+
+
+# -- command line --------------------------------------------------------------------------------
+def _cli(*args):
+  return subprocess.run([sys.executable, os.path.join(ROOT, "dataset.py"), *args],
+                        capture_output=True, text=True, cwd=ROOT)
+
+
+def test_cli_json_and_info():
+  out = _cli("--dataset", "ds_corr", "--json")
+  assert out.returncode == 0, out.stderr
+  info = json.loads(out.stdout)
+  for key in ("name", "num_examples", "fraction_of_full", "factor_names", "factor_sizes",
+              "factor_entropies_nats", "total_correlation_nats", "removed_bin_pairs"):
+    assert key in info
+  assert info["num_examples"] == 104960
+  text = _cli("--dataset", "dsprites", "--info").stdout
+  assert "737,280" in text and "total correlation  0.000 nats" in text
+  bad = _cli("--dataset", "nope")
+  assert bad.returncode == 2 and "unknown dataset 'nope'" in bad.stderr
+
+
+def test_cli_preview_writes_pngs(tmp_path):
+  from PIL import Image
+  out = _cli("--dataset", "ds_corr", "--preview", str(tmp_path))
+  assert out.returncode == 0, out.stderr
+  names = sorted(os.listdir(tmp_path))
+  assert names == ["ds_corr_mean.png", "ds_corr_removed_bin_pairs.png", "ds_corr_samples.png",
+                   "ds_corr_vs_reference.png"]
+  for name in names:
+    with Image.open(tmp_path / name) as im:
+      assert im.format == "PNG" and min(im.size) > 200
