@@ -18,6 +18,7 @@ import os
 import sys
 import tempfile
 
+import gin_compat  # noqa: F401  (gin 0.4.0 on Python 3.11)
 import gin
 import numpy as np
 from matplotlib.path import Path

@@ -1,2 +1,4 @@
 """Disentanglement metrics: thin, gin-configurable wrappers around disentanglement_lib's functions."""
-from metrics import gin_tf_compat  # noqa: F401  (must precede any disentanglement_lib import)
+import gin_compat
+
+gin_compat.import_gin_tf()  # must precede any disentanglement_lib import

@@ -1,0 +1,133 @@
+"""Train (and score) an Echo or beta-VAE autoencoder on dSprites or ds_corr.
+
+    python disentanglement.py --dataset ds_corr --beta 2
+    python disentanglement.py --model vae --gamma 10 --seed 3 --steps 20000
+    python disentanglement.py --gin_file gin_configs/quick.gin --gin_param "model.d_max = 32"
+
+Flags are sugar for gin bindings (applied after --gin_file, before --gin_param). The operative
+config is saved as RUN/config.gin; a second call with the same RUN resumes from its checkpoint.
+This module only wires dataset -> models (-> metrics -> figures) together.
+"""
+import argparse
+import os
+import shutil
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import gin  # noqa: E402
+
+import dataset  # noqa: E402
+from models import autoencoder, training  # noqa: E402  (registers the gin configurables)
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_GIN = os.path.join(ROOT, "gin_configs", "paper.gin")
+
+
+def parse_args(argv=None):
+  p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+  p.add_argument("--dataset", help=f"one of {list(dataset.DATASET_NAMES)} (default dsprites)")
+  p.add_argument("--model", help=f"one of {list(autoencoder.MODEL_NAMES)} (default echo)")
+  p.add_argument("--beta", type=float, help="weight of the rate (default 1)")
+  p.add_argument("--gamma", "--tc_weight", dest="gamma", type=float,
+                 help="weight of the FactorVAE total-correlation term (default 0)")
+  p.add_argument("--seed", type=int, help="seed of weights, noise and data stream (default 0)")
+  p.add_argument("--steps", type=int, help="gradient steps (paper: 300,000)")
+  p.add_argument("--output_dir", help="run directory (default runs/DATASET_MODEL_bB_gG_sS)")
+  p.add_argument("--dsprites_npz", help="official dSprites npz instead of the renderer")
+  p.add_argument("--gin_file", action="append", default=[], help="gin file (repeatable)")
+  p.add_argument("--gin_param", action="append", default=[], help='"name.arg = value" (repeatable)')
+  p.add_argument("--no_eval", action="store_true", help="skip scoring after training")
+  p.add_argument("--overwrite", action="store_true",
+                 help="replace a run in --output_dir that has a different config")
+  p.add_argument("--no_progress", action="store_true", help="no progress bar (for logs)")
+  return p.parse_args(argv)
+
+
+def flag_bindings(args):
+  """The gin bindings that the convenience flags stand for."""
+  pairs = [("dataset.name", args.dataset), ("dataset.dsprites_npz", args.dsprites_npz),
+           ("model.name", args.model), ("model.beta", args.beta), ("model.gamma", args.gamma),
+           ("train.seed", args.seed), ("train.steps", args.steps)]
+  return [f"{k} = {v!r}" for k, v in pairs if v is not None]
+
+
+def configure(args):
+  """Parse gin files, flags and params; raise ValueError with the offending binding."""
+  gin.clear_config()
+  files = [DEFAULT_GIN] + args.gin_file
+  for f in files:
+    if not os.path.exists(f):
+      raise ValueError(f"gin file not found: {f!r}")
+  bindings = flag_bindings(args) + args.gin_param
+  try:
+    gin.parse_config_files_and_bindings(files, bindings)
+  except (ValueError, KeyError, SyntaxError) as e:
+    raise ValueError(f"bad gin configuration: {e}") from None
+
+
+def default_output_dir():
+  q = gin.query_parameter
+  def get(name, default):
+    try:
+      return q(name)
+    except ValueError:
+      return default
+  return os.path.join("runs", f"{get('dataset.name', 'dsprites')}_{get('model.name', 'echo')}_"
+                      f"b{get('model.beta', 1.0):g}_g{get('model.gamma', 0.0):g}_"
+                      f"s{get('train.seed', 0)}")
+
+
+def _comparable(config_text):
+  """Config lines that define a run (the step budget may grow when a run is extended)."""
+  return sorted(line for line in config_text.splitlines()
+                if line.strip() and not line.startswith("#") and not line.startswith("train.steps")
+                and not line.startswith("train.progress"))
+
+
+def prepare_output_dir(output_dir, overwrite):
+  """Create the run directory; refuse one holding a run of another config unless overwriting."""
+  requested = gin.config_str()
+  path = os.path.join(output_dir, "requested_config.gin")
+  if os.path.exists(path):
+    with open(path) as f:
+      old = f.read()
+    if _comparable(old) != _comparable(requested):
+      if not overwrite:
+        diff = sorted(set(_comparable(old)) ^ set(_comparable(requested)))
+        raise ValueError(f"{output_dir!r} holds a run with a different config (differing lines: "
+                         f"{diff}); choose another --output_dir or pass --overwrite")
+      shutil.rmtree(output_dir)
+  elif overwrite and os.path.isdir(output_dir):
+    shutil.rmtree(output_dir)
+  os.makedirs(output_dir, exist_ok=True)
+  training.write_text_atomic(path, requested)
+
+
+def main(argv=None):
+  args = parse_args(argv)
+  try:
+    configure(args)
+    output_dir = args.output_dir or default_output_dir()
+    prepare_output_dir(output_dir, args.overwrite)
+    data = dataset.make_dataset()
+    model, results = training.train(output_dir, data, progress=not args.no_progress)
+  except (ValueError, FileNotFoundError, RuntimeError) as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 2
+  except KeyboardInterrupt:
+    return 130
+  training.write_text_atomic(os.path.join(output_dir, training.CONFIG_FILE),
+                             gin.operative_config_str())
+  losses = results["final_losses_last_100_steps"]
+  print(f"{results['model']} on {results['dataset']}: {results['steps']} steps, "
+        f"distortion {losses.get('distortion', float('nan')):.2f}, "
+        f"{results['rate_kind']} {losses.get('rate', float('nan')):.3f}, "
+        f"{results['steps_per_s'] or 0:.1f} steps/s -> {output_dir}")
+  if not args.no_eval:
+    print("scoring arrives with the evaluation issue; trained weights are saved in", output_dir)
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())

@@ -1,0 +1,29 @@
+"""Compatibility of gin-config 0.4.0 (pinned: disentanglement_lib needs its `blacklist` argument)
+with Python 3.11 and TensorFlow >= 2.16. Import before using gin; call `import_gin_tf()` before
+importing any disentanglement_lib module.
+
+1. gin 0.4.0 uses `collections.Mapping` and friends, which Python 3.10 moved to `collections.abc`
+   only; `gin.config_str()` and `operative_config_str()` fail without the aliases.
+2. `import gin.tf` subclasses `tf.estimator.SessionRunHook`, and TensorFlow 2.16 removed
+   `tf.estimator`; disentanglement_lib's metric modules only need `gin.tf` to import, so an inert
+   stand-in for that one class is enough.
+"""
+import collections
+import collections.abc
+import types
+
+for _name in ("Mapping", "ValuesView", "Iterable"):  # the names gin/config.py uses
+  if not hasattr(collections, _name):
+    setattr(collections, _name, getattr(collections.abc, _name))
+
+
+def import_gin_tf():
+  """Make `import gin.tf` succeed on TensorFlow without tf.estimator, then import it."""
+  import tensorflow as tf
+  if not hasattr(tf, "estimator"):
+
+    class SessionRunHook:  # stand-in base class of gin.tf.utils.GinConfigSaverHook; never run
+      pass
+
+    tf.estimator = types.SimpleNamespace(SessionRunHook=SessionRunHook)
+  import gin.tf  # noqa: F401

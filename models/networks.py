@@ -1,0 +1,55 @@
+"""The convolutional encoder/decoder of Locatello et al. (2019) and the FactorVAE discriminator."""
+import keras
+from keras import layers
+
+
+def conv_encoder(num_outputs, name="encoder"):
+  """64x64x1 images -> num_outputs pre-activations: conv 32-32-64-64 (4x4, stride 2), dense 256."""
+  return keras.Sequential([
+      keras.Input((64, 64, 1)),
+      layers.Conv2D(32, 4, strides=2, padding="same", activation="relu"),
+      layers.Conv2D(32, 4, strides=2, padding="same", activation="relu"),
+      layers.Conv2D(64, 4, strides=2, padding="same", activation="relu"),
+      layers.Conv2D(64, 4, strides=2, padding="same", activation="relu"),
+      layers.Flatten(),
+      layers.Dense(256, activation="relu"),
+      layers.Dense(num_outputs),
+  ], name=name)
+
+
+def deconv_decoder(num_latents, name="decoder"):
+  """Codes -> 64x64x1 Bernoulli logits: dense 256, dense 1024 -> 4x4x64, deconv 64-32-32-1."""
+  return keras.Sequential([
+      keras.Input((num_latents,)),
+      layers.Dense(256, activation="relu"),
+      layers.Dense(1024, activation="relu"),
+      layers.Reshape((4, 4, 64)),
+      layers.Conv2DTranspose(64, 4, strides=2, padding="same", activation="relu"),
+      layers.Conv2DTranspose(32, 4, strides=2, padding="same", activation="relu"),
+      layers.Conv2DTranspose(32, 4, strides=2, padding="same", activation="relu"),
+      layers.Conv2DTranspose(1, 4, strides=2, padding="same"),
+  ], name=name)
+
+
+def discriminator(num_latents, hidden=1000, depth=6, name="discriminator"):
+  """FactorVAE's discriminator (Kim & Mnih 2018): depth x hidden dense, LeakyReLU 0.2, 2 logits."""
+  stack = [keras.Input((num_latents,))]
+  for _ in range(depth):
+    stack += [layers.Dense(hidden), layers.LeakyReLU(negative_slope=0.2)]
+  stack.append(layers.Dense(2))
+  return keras.Sequential(stack, name=name)
+
+
+def analytic_flops(batch_size, num_latents=10, with_discriminator=False):
+  """Multiply-adds x 2 of one training step (forward + backward = 3 x forward) of these networks."""
+  def conv(hw_out, k, cin, cout):
+    return 2 * hw_out * hw_out * k * k * cin * cout
+  enc = (conv(32, 4, 1, 32) + conv(16, 4, 32, 32) + conv(8, 4, 32, 64) + conv(4, 4, 64, 64)
+         + 2 * 1024 * 256 + 2 * 256 * 2 * num_latents)
+  dec = (2 * num_latents * 256 + 2 * 256 * 1024 + conv(8, 4, 64, 64) + conv(16, 4, 64, 32)
+         + conv(32, 4, 32, 32) + conv(64, 4, 32, 1))
+  flops = 3 * (enc + dec)
+  if with_discriminator:
+    disc = 2 * (num_latents * 1000 + 5 * 1000 * 1000 + 1000 * 2)
+    flops += 3 * disc * 2 + disc  # real and permuted codes; TC term through the VAE
+  return flops * batch_size
