@@ -1,0 +1,113 @@
+"""Networks, heads, objective terms and one compiled training step."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import echo_noise
+from models import heads, networks, objective
+from models.autoencoder import Autoencoder
+
+
+def test_locatello_shapes():
+  enc = networks.conv_encoder(20)
+  dec = networks.deconv_decoder(10)
+  assert enc(tf.zeros([2, 64, 64, 1])).shape == (2, 20)
+  assert dec(tf.zeros([2, 10])).shape == (2, 64, 64, 1)
+  convs = [l for l in enc.layers if "conv" in l.name]
+  assert [l.filters for l in convs] == [32, 32, 64, 64]
+  assert all(l.kernel_size == (4, 4) and l.strides == (2, 2) for l in convs)
+  dense = [l.units for l in dec.layers if "dense" in l.name]
+  assert dense == [256, 1024]
+  deconvs = [l.filters for l in dec.layers if "transpose" in l.name]
+  assert deconvs == [64, 32, 32, 1]
+
+
+def test_discriminator_is_6_by_1000_leaky_relu():
+  disc = networks.discriminator(10)
+  dense = [l for l in disc.layers if "dense" in l.name]
+  assert [l.units for l in dense] == [1000] * 6 + [2]
+  leaky = [l for l in disc.layers if "leaky" in l.name]
+  assert len(leaky) == 6 and all(l.negative_slope == pytest.approx(0.2) for l in leaky)
+
+
+def test_gaussian_kl_matches_closed_form():
+  mean, log_var = np.array([[0.5, -1.0]]), np.array([[0.2, -0.7]])
+  h = tf.constant(np.concatenate([mean, log_var], 1), tf.float32)
+  _, kl, rep = heads.GaussianHead()(h, tf.random.Generator.from_seed(0))
+  var = np.exp(log_var)
+  np.testing.assert_allclose(kl.numpy(), 0.5 * (mean ** 2 + var - log_var - 1), rtol=1e-5)
+  np.testing.assert_allclose(rep.numpy(), mean, rtol=1e-6)
+
+
+def test_echo_head_rate_is_minus_log_clipped_sigmoid():
+  head = heads.EchoHead(d_max=8)
+  h = tf.random.stateless_normal([16, 6], seed=[1, 2])
+  z, rate, rep = head(h, tf.random.Generator.from_seed(0))
+  r = echo_noise.solve_clip(8)
+  pre_s = h.numpy()[:, 3:]
+  np.testing.assert_allclose(rate.numpy(), -np.log(r / (1 + np.exp(-pre_s))), rtol=1e-5)
+  np.testing.assert_allclose(rep.numpy(), np.tanh(h.numpy()[:, :3]), rtol=1e-6)
+  assert z.shape == (16, 3) and not np.allclose(z.numpy(), rep.numpy())
+  assert head.min_rate_per_dim() == pytest.approx(-np.log(r))
+
+
+def test_distortion_is_summed_bernoulli_nll():
+  images = tf.constant(np.random.RandomState(0).rand(3, 64, 64, 1) > 0.5, tf.float32)
+  logits = tf.zeros([3, 64, 64, 1])
+  assert objective.distortion(images, logits).numpy() == pytest.approx(4096 * np.log(2), rel=1e-5)
+
+
+def test_permute_dims_shuffles_each_dimension_independently():
+  z = tf.constant(np.arange(200, dtype=np.float32).reshape(50, 4))
+  zp = objective.permute_dims(z, tf.random.Generator.from_seed(0)).numpy()
+  for j in range(4):  # each column is a permutation of itself
+    np.testing.assert_array_equal(np.sort(zp[:, j]), z.numpy()[:, j])
+  rows = (zp - np.arange(4)) / 4  # original row of each entry
+  assert not np.all(rows == rows[:, :1])  # columns are not permuted together
+
+
+def test_total_correlation_and_discriminator_loss():
+  real = tf.constant([[2.0, 0.0], [1.0, -1.0]])
+  perm = tf.constant([[0.0, 3.0], [1.0, 0.0]])
+  assert objective.total_correlation(real).numpy() == pytest.approx(2.0)
+  loss, acc = objective.discriminator_loss(real, perm)
+  assert acc.numpy() == pytest.approx(0.75)  # perm[1] is called real
+  ce = lambda l, k: -np.log(np.exp(l[k]) / np.exp(l).sum())  # noqa: E731
+  expected = 0.5 * (np.mean([ce(r, 0) for r in real.numpy()]) +
+                    np.mean([ce(p, 1) for p in perm.numpy()]))
+  assert loss.numpy() == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("name,gamma", [("vae", 0.0), ("echo", 0.0), ("echo", 5.0)])
+def test_training_step_reduces_loss_on_a_fixed_batch(name, gamma):
+  model = Autoencoder(name=name, gamma=gamma, d_max=15, seed=0, learning_rate=1e-3)
+  images = tf.constant(np.random.RandomState(0).rand(16, 64, 64, 1) > 0.9, tf.float32)
+  first = model.train_step(images)
+  for _ in range(40):
+    logs = model.train_step(images)
+  assert logs["distortion"].numpy() < 0.7 * first["distortion"].numpy()
+  assert ("tc" in logs) == (gamma > 0)
+  if gamma > 0:
+    assert 0.0 <= logs["disc_accuracy"].numpy() <= 1.0 and np.isfinite(logs["tc"].numpy())
+
+
+def test_representation_function_is_deterministic_numpy():
+  model = Autoencoder(name="echo", d_max=15)
+  x = (np.random.RandomState(1).rand(10, 64 * 64) > 0.9).astype(np.float32)
+  a = model.representation_function(x, batch_size=4)
+  b = model.representation_function(x.reshape(10, 64, 64, 1))
+  assert isinstance(a, np.ndarray) and a.shape == (10, 10)
+  np.testing.assert_array_equal(a, b)
+  assert np.all(np.abs(a) <= 1.0)  # Echo's f(x) = tanh
+
+
+def test_bad_model_arguments():
+  with pytest.raises(ValueError, match=r"unknown model 'gan'.*echo.*vae"):
+    Autoencoder(name="gan")
+  with pytest.raises(ValueError, match="beta=-1"):
+    Autoencoder(beta=-1)
+  with pytest.raises(ValueError, match="gamma=-2"):
+    Autoencoder(gamma=-2)
+  with pytest.raises(ValueError, match=r"batch_size=64 is too small .* d_max=64"):
+    Autoencoder(name="echo", d_max=64).check_batch_size(64)
+  Autoencoder(name="vae", d_max=64).check_batch_size(8)  # no Echo, no constraint
