@@ -10,9 +10,9 @@ from models import heads, networks, objective
 MODEL_NAMES = ("echo", "vae")
 
 
-def make_head(name, d_max, clip, replace):
+def make_head(name, d_max, clip, replace, f_bound):
   if name == "echo":
-    return heads.EchoHead(d_max=d_max, clip=clip, replace=replace)
+    return heads.EchoHead(d_max=d_max, clip=clip, replace=replace, f_bound=f_bound)
   if name == "vae":
     return heads.GaussianHead()
   raise ValueError(f"unknown model {name!r}; choose one of {list(MODEL_NAMES)}")
@@ -30,6 +30,7 @@ class Autoencoder(tf.Module):
     d_max: Echo noise terms; the training batch must be larger.
     clip: Echo's r; None solves App. B for d_max.
     replace: Echo noise drawn with replacement.
+    f_bound: M, the bound of Echo's f(x) = M tanh(h / M); the clip is solved for it.
     learning_rate: Adam learning rate of the autoencoder (1e-4).
     disc_learning_rate, disc_beta_1, disc_beta_2: Adam of the discriminator (1e-4, 0.5, 0.9).
     rate_warmup_steps: ramp beta linearly from 0 over this many first steps (0: no ramp).
@@ -38,8 +39,8 @@ class Autoencoder(tf.Module):
   """
 
   def __init__(self, name="echo", num_latents=10, beta=1.0, gamma=0.0, d_max=63, clip=None,
-               replace=False, learning_rate=1e-4, disc_learning_rate=1e-4, disc_beta_1=0.5,
-               disc_beta_2=0.9, rate_warmup_steps=0, seed=0, jit_compile=False):
+               replace=False, f_bound=16.0, learning_rate=1e-4, disc_learning_rate=1e-4,
+               disc_beta_1=0.5, disc_beta_2=0.9, rate_warmup_steps=0, seed=0, jit_compile=False):
     super().__init__(name="autoencoder")
     if beta < 0:
       raise ValueError(f"beta={beta!r} must be >= 0")
@@ -48,7 +49,7 @@ class Autoencoder(tf.Module):
     self.model_name, self.num_latents = name, int(num_latents)
     self.beta, self.gamma = float(beta), float(gamma)
     self.rate_warmup_steps = int(rate_warmup_steps)
-    self.head = make_head(name, d_max, clip, replace)
+    self.head = make_head(name, d_max, clip, replace, f_bound)
     self.d_max = int(d_max) if name == "echo" else 0
     keras.utils.set_random_seed(int(seed))
     self.encoder = networks.conv_encoder(self.head.num_outputs(self.num_latents))

@@ -39,14 +39,17 @@ def test_gaussian_kl_matches_closed_form():
   np.testing.assert_allclose(rep.numpy(), mean, rtol=1e-6)
 
 
-def test_echo_head_rate_is_minus_log_clipped_sigmoid():
-  head = heads.EchoHead(d_max=8)
-  h = tf.random.stateless_normal([16, 6], seed=[1, 2])
+@pytest.mark.parametrize("bound", [1.0, 16.0])
+def test_echo_head_rate_is_minus_log_clipped_sigmoid(bound):
+  head = heads.EchoHead(d_max=8, f_bound=bound)
+  h = tf.random.stateless_normal([16, 6], seed=[1, 2]) * 20
   z, rate, rep = head(h, tf.random.Generator.from_seed(0))
-  r = echo_noise.solve_clip(8)
+  r = echo_noise.solve_clip(8, bound=bound)  # the clip is solved for the bound of f
+  assert head.channel.clip == pytest.approx(r)
   pre_s = h.numpy()[:, 3:]
   np.testing.assert_allclose(rate.numpy(), -np.log(r / (1 + np.exp(-pre_s))), rtol=1e-5)
-  np.testing.assert_allclose(rep.numpy(), np.tanh(h.numpy()[:, :3]), rtol=1e-6)
+  np.testing.assert_allclose(rep.numpy(), bound * np.tanh(h.numpy()[:, :3] / bound), rtol=1e-5)
+  assert np.abs(rep.numpy()).max() <= bound
   assert z.shape == (16, 3) and not np.allclose(z.numpy(), rep.numpy())
   assert head.min_rate_per_dim() == pytest.approx(-np.log(r))
 
@@ -98,7 +101,7 @@ def test_representation_function_is_deterministic_numpy():
   b = model.representation_function(x.reshape(10, 64, 64, 1))
   assert isinstance(a, np.ndarray) and a.shape == (10, 10)
   np.testing.assert_array_equal(a, b)
-  assert np.all(np.abs(a) <= 1.0)  # Echo's f(x) = tanh
+  assert np.all(np.abs(a) <= 16.0)  # Echo's f(x) = 16 tanh(h / 16)
 
 
 def test_bad_model_arguments():

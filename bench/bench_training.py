@@ -1,0 +1,75 @@
+"""Training throughput at batch 64 for vae, echo, vae+TC and echo+TC on this CPU.
+
+Reports steps/s, achieved GFLOP/s from the analytic FLOP count of the networks
+(models.networks.analytic_flops), and the same-process fp32 matmul peak for comparison.
+
+    python bench/bench_training.py [--steps 200] [--json out.json]
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import dataset  # noqa: E402
+from models import networks  # noqa: E402
+from models.autoencoder import Autoencoder  # noqa: E402
+
+
+def matmul_peak_gflops(n=1024, repeats=30):
+  """fp32 GFLOP/s of an n x n matmul chain, the same TF thread pool as training."""
+  a = tf.random.normal([n, n])
+  b = tf.random.normal([n, n])
+  mm = tf.function(lambda a, b: tf.matmul(a, b))
+  mm(a, b).numpy()
+  start = time.perf_counter()
+  for _ in range(repeats):
+    c = mm(a, b)
+  c.numpy()
+  return 2 * n ** 3 * repeats / (time.perf_counter() - start) / 1e9
+
+
+def steps_per_second(name, gamma, steps, batch_size=64):
+  model = Autoencoder(name=name, gamma=gamma, d_max=batch_size - 1)
+  data = dataset.make_dataset("dsprites")
+  batches = [tf.constant(b) for b, _ in zip(data.batches(batch_size, seed=0), range(50))]
+  for b in batches[:5]:  # trace and warm up
+    model.train_step(b)["loss"].numpy()
+  start = time.perf_counter()
+  for i in range(steps):
+    logs = model.train_step(batches[i % len(batches)])
+  logs["loss"].numpy()
+  return steps / (time.perf_counter() - start)
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser.add_argument("--steps", type=int, default=200)
+  parser.add_argument("--json", help="also write the figures as JSON here")
+  args = parser.parse_args()
+  peak = matmul_peak_gflops()
+  print(f"fp32 matmul peak (1024^3, TF, {os.cpu_count()} cores): {peak:.1f} GFLOP/s")
+  rows = {}
+  for label, name, gamma in [("vae", "vae", 0.0), ("echo", "echo", 0.0),
+                             ("vae+TC", "vae", 10.0), ("echo+TC", "echo", 10.0)]:
+    sps = steps_per_second(name, gamma, args.steps)
+    gflops = networks.analytic_flops(64, with_discriminator=gamma > 0) * sps / 1e9
+    rows[label] = {"steps_per_s": sps, "gflops": gflops, "fraction_of_peak": gflops / peak}
+    print(f"{label:<8} {sps:6.1f} steps/s  {gflops:6.1f} GFLOP/s  {100 * gflops / peak:5.1f}% "
+          "of matmul peak")
+  ratio = rows["vae"]["steps_per_s"] / rows["echo"]["steps_per_s"]
+  print(f"echo step time / vae step time: {ratio:.3f}")
+  if args.json:
+    with open(args.json, "w") as f:
+      json.dump({"matmul_peak_gflops": peak, "runs": rows, "echo_over_vae_time": ratio}, f,
+                indent=2)
+
+
+if __name__ == "__main__":
+  main()
