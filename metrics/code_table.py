@@ -1,0 +1,96 @@
+"""Encode once, score many: the codes of every evaluation image in one table, and a ground-truth
+data view whose observations are flat dataset indices and whose representation is a table lookup.
+
+The representation is deterministic (Gaussian mean, Echo's f(x)), so every metric of
+disentanglement_lib can run on the table with exactly the scores it would give on images with the
+encoder, for the same random state (tests/test_metrics.py checks this).
+"""
+import os
+import tempfile
+
+import numpy as np
+from tqdm import tqdm
+
+import dataset as ds
+
+
+def encode(representation_function, data, indices=None, batch_size=2048, progress=True):
+  """Codes of the images `indices` of `data` (default: all it keeps), in large batches.
+
+  Args:
+    representation_function: images (N, 64, 64, 1) -> codes (N, D), numpy in and out.
+    data: a dataset.DSprites (or ds_corr).
+    indices: flat dataset indices; None encodes every kept image.
+    batch_size: images per call.
+    progress: show a progress bar.
+
+  Returns:
+    (len(indices), D) float32 codes.
+  """
+  indices = data.kept_indices if indices is None else np.asarray(indices, np.int64)
+  chunks = []
+  for start in tqdm(range(0, len(indices), batch_size), disable=not progress, unit="batch",
+                    desc=f"encoding {len(indices):,} images"):
+    chunks.append(np.asarray(representation_function(
+        data.observations(indices[start:start + batch_size])), np.float32))
+  return np.concatenate(chunks)
+
+
+def save(path, codes, indices, dataset_name):
+  """Write the table atomically as npz: codes (N, D), indices (N,), dataset name."""
+  directory = os.path.dirname(os.path.abspath(path))
+  os.makedirs(directory, exist_ok=True)
+  fd, tmp = tempfile.mkstemp(suffix=".npz", dir=directory)
+  with os.fdopen(fd, "wb") as f:
+    np.savez(f, codes=codes, indices=indices, dataset=np.array(dataset_name))
+  os.replace(tmp, path)
+
+
+def load(path):
+  """(codes, indices, dataset name) of a table written by `save`."""
+  with np.load(path) as f:
+    return f["codes"], f["indices"], str(f["dataset"])
+
+
+class CodeTableData:
+  """disentanglement_lib ground-truth data over a code table.
+
+  Observations are flat dataset indices; `representation_function` looks their codes up. Factors
+  are sampled by the underlying dataset, so the random state is used exactly as with images.
+
+  Args:
+    data: the dataset.DSprites (or ds_corr) whose factors are sampled.
+    codes: (N, D) codes of the images `indices`.
+    indices: flat dataset indices the table covers.
+  """
+
+  def __init__(self, data, codes, indices):
+    self.data, self.codes = data, np.asarray(codes, np.float32)
+    self.position = np.full(ds.NUM_IMAGES, -1, dtype=np.int64)
+    self.position[np.asarray(indices, np.int64)] = np.arange(len(indices))
+
+  num_factors = property(lambda self: self.data.num_factors)
+  factors_num_values = property(lambda self: self.data.factors_num_values)
+  observation_shape = property(lambda self: [1])
+
+  def sample_factors(self, num, random_state):
+    return self.data.sample_factors(num, random_state)
+
+  def sample_observations_from_factors(self, factors, random_state=None):
+    indices = self.data.index_of_factors(factors)
+    self.data.check_kept(indices)
+    missing = self.position[indices] < 0
+    if np.any(missing):
+      raise ValueError(f"{int(missing.sum())} requested images are not in the code table "
+                       f"(e.g. factors {self.data.factors_of(indices[missing][:1])[0].tolist()})")
+    return indices
+
+  def sample(self, num, random_state):
+    factors = self.sample_factors(num, random_state)
+    return factors, self.sample_observations_from_factors(factors, random_state)
+
+  def sample_observations(self, num, random_state):
+    return self.sample(num, random_state)[1]
+
+  def representation_function(self, observations):
+    return self.codes[self.position[np.asarray(observations, np.int64).reshape(-1)]]

@@ -1,0 +1,144 @@
+"""Disentanglement scores from disentanglement_lib's own metric functions, one wrapper per metric
+with the public Echo code's settings as gin-configurable defaults (paper_facts.md, App. E).
+
+Every wrapper takes (ground_truth_data, representation_function, random_state) like
+disentanglement_lib and returns its dict of scores; the wrappers only supply the settings that
+disentanglement_lib leaves to gin (discretiser, pruning threshold).
+"""
+import contextlib
+
+import gin
+
+import metrics  # noqa: F401  (gin.tf compatibility before disentanglement_lib)
+from disentanglement_lib.evaluation.metrics import beta_vae, dci, factor_vae, mig, \
+    modularity_explicitness, sap_score, unsupervised_metrics, utils
+
+
+@contextlib.contextmanager
+def _gin_bindings(bindings):
+  """Bind gin parameters of disentanglement_lib for the duration of one call, then restore."""
+  previous = {}
+  for key, value in bindings.items():
+    try:
+      previous[key] = gin.query_parameter(key)
+    except ValueError:
+      previous[key] = None
+    gin.bind_parameter(key, value)
+  try:
+    yield
+  finally:
+    for key, value in previous.items():
+      gin.bind_parameter(key, value)
+
+
+def _histogram(num_bins):
+  return {"discretizer.discretizer_fn": utils._histogram_discretize,  # noqa: SLF001
+          "discretizer.num_bins": num_bins}
+
+
+@gin.configurable("eval_factor_vae", denylist=["ground_truth_data", "representation_function",
+                                               "random_state"])
+def factor_vae_score(ground_truth_data, representation_function, random_state, batch_size=64,
+                     num_train=10000, num_eval=5000, num_variance_estimate=10000,
+                     prune_dims_threshold=0.05):
+  """FactorVAE score (Kim & Mnih 2018): majority-vote accuracy of predicting the fixed factor from
+  the dimension of least normalised variance.
+
+  Args:
+    ground_truth_data, representation_function, random_state: as in disentanglement_lib.
+    batch_size: points per vote (64).
+    num_train, num_eval: votes to fit and to score (10,000 and 5,000).
+    num_variance_estimate: points for the global variances (10,000).
+    prune_dims_threshold: dimensions with a standard deviation below this are ignored (0.05).
+
+  Returns:
+    dict with train_accuracy, eval_accuracy, num_active_dims.
+  """
+  with _gin_bindings({"prune_dims.threshold": prune_dims_threshold}):
+    return factor_vae.compute_factor_vae(
+        ground_truth_data, representation_function, random_state, batch_size=batch_size,
+        num_train=num_train, num_eval=num_eval, num_variance_estimate=num_variance_estimate)
+
+
+@gin.configurable("eval_mig", denylist=["ground_truth_data", "representation_function",
+                                        "random_state"])
+def mig_score(ground_truth_data, representation_function, random_state, num_train=10000,
+              batch_size=16, num_bins=20):
+  """Mutual information gap (Chen et al. 2018) with a histogram discretiser.
+
+  Args:
+    num_train: points (10,000). batch_size: points per call. num_bins: histogram bins (20).
+
+  Returns:
+    dict with discrete_mig.
+  """
+  with _gin_bindings(_histogram(num_bins)):
+    return mig.compute_mig(ground_truth_data, representation_function, random_state,
+                           num_train=num_train, batch_size=batch_size)
+
+
+@gin.configurable("eval_dci", denylist=["ground_truth_data", "representation_function",
+                                        "random_state"])
+def dci_score(ground_truth_data, representation_function, random_state, num_train=10000,
+              num_test=5000, batch_size=16):
+  """DCI disentanglement, completeness, informativeness (Eastwood & Williams 2018), GBT probes."""
+  return dci.compute_dci(ground_truth_data, representation_function, random_state,
+                         num_train=num_train, num_test=num_test, batch_size=batch_size)
+
+
+@gin.configurable("eval_sap", denylist=["ground_truth_data", "representation_function",
+                                        "random_state"])
+def sap(ground_truth_data, representation_function, random_state, num_train=10000,
+        num_test=5000, batch_size=16, continuous_factors=False):
+  """SAP score (Kumar et al. 2018)."""
+  return sap_score.compute_sap(ground_truth_data, representation_function, random_state,
+                               num_train=num_train, num_test=num_test, batch_size=batch_size,
+                               continuous_factors=continuous_factors)
+
+
+@gin.configurable("eval_modularity", denylist=["ground_truth_data", "representation_function",
+                                               "random_state"])
+def modularity_explicitness_score(ground_truth_data, representation_function, random_state,
+                                  num_train=10000, num_test=5000, batch_size=16, num_bins=20):
+  """Modularity and explicitness (Ridgeway & Mozer 2018)."""
+  with _gin_bindings(_histogram(num_bins)):
+    return modularity_explicitness.compute_modularity_explicitness(
+        ground_truth_data, representation_function, random_state, num_train=num_train,
+        num_test=num_test, batch_size=batch_size)
+
+
+@gin.configurable("eval_beta_vae", denylist=["ground_truth_data", "representation_function",
+                                             "random_state"])
+def beta_vae_score(ground_truth_data, representation_function, random_state, batch_size=64,
+                   num_train=10000, num_eval=5000):
+  """BetaVAE score (Higgins et al. 2017): linear classifier accuracy on pair differences."""
+  return beta_vae.compute_beta_vae_sklearn(ground_truth_data, representation_function,
+                                           random_state, batch_size=batch_size,
+                                           num_train=num_train, num_eval=num_eval)
+
+
+@gin.configurable("eval_unsupervised", denylist=["ground_truth_data", "representation_function",
+                                                 "random_state"])
+def unsupervised_scores(ground_truth_data, representation_function, random_state,
+                        num_train=10000, batch_size=16, num_bins=20):
+  """Gaussian total correlation, Wasserstein correlation and mutual information of the codes."""
+  with _gin_bindings(_histogram(num_bins)):
+    return unsupervised_metrics.unsupervised_metrics(
+        ground_truth_data, representation_function, random_state, num_train=num_train,
+        batch_size=batch_size)
+
+
+METRICS = {
+    "factor_vae": factor_vae_score,
+    "mig": mig_score,
+    "dci": dci_score,
+    "sap": sap,
+    "modularity": modularity_explicitness_score,
+    "beta_vae": beta_vae_score,
+    "unsupervised": unsupervised_scores,
+}
+DEFAULT_METRICS = ("factor_vae", "mig")
+# The score a table or a figure quotes for each metric.
+HEADLINE = {"factor_vae": "eval_accuracy", "mig": "discrete_mig", "dci": "disentanglement",
+            "sap": "SAP_score", "modularity": "modularity_score", "beta_vae": "eval_accuracy",
+            "unsupervised": "gaussian_total_correlation"}
