@@ -3,12 +3,16 @@
     python disentanglement.py --dataset ds_corr --beta 2
     python disentanglement.py --model vae --gamma 10 --seed 3 --steps 20000
     python disentanglement.py --gin_file gin_configs/quick.gin --gin_param "model.d_max = 32"
+    python disentanglement.py --eval_only --output_dir RUN [--metrics factor_vae mig dci]
 
 Flags are sugar for gin bindings (applied after --gin_file, before --gin_param). The operative
 config is saved as RUN/config.gin; a second call with the same RUN resumes from its checkpoint.
-This module only wires dataset -> models (-> metrics -> figures) together.
+Every run ends with scoring (FactorVAE score and MIG by default, on the full dSprites) into
+RUN/results.json and RUN/scores.csv, and figures into RUN/figures/; --no_eval skips it.
+This module only wires dataset -> models -> metrics -> figures together.
 """
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -16,9 +20,12 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import gin  # noqa: E402
+import numpy as np  # noqa: E402
 
 import dataset  # noqa: E402
-from models import autoencoder, training  # noqa: E402  (registers the gin configurables)
+from figures import model_figures  # noqa: E402
+from metrics import evaluate, scores  # noqa: E402  (registers the gin configurables)
+from models import autoencoder, training  # noqa: E402
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_GIN = os.path.join(ROOT, "gin_configs", "paper.gin")
@@ -38,6 +45,12 @@ def parse_args(argv=None):
   p.add_argument("--gin_file", action="append", default=[], help="gin file (repeatable)")
   p.add_argument("--gin_param", action="append", default=[], help='"name.arg = value" (repeatable)')
   p.add_argument("--no_eval", action="store_true", help="skip scoring after training")
+  p.add_argument("--eval_only", action="store_true",
+                 help="re-score the saved run in --output_dir (no training)")
+  p.add_argument("--metrics", nargs="+",
+                 help=f"metrics to score (default factor_vae mig): {list(scores.METRICS)}")
+  p.add_argument("--eval_on", choices=evaluate.EVAL_SETS,
+                 help="score on the 'full' dSprites (default, as the paper) or the 'kept' set")
   p.add_argument("--overwrite", action="store_true",
                  help="replace a run in --output_dir that has a different config")
   p.add_argument("--no_progress", action="store_true", help="no progress bar (for logs)")
@@ -48,14 +61,15 @@ def flag_bindings(args):
   """The gin bindings that the convenience flags stand for."""
   pairs = [("dataset.name", args.dataset), ("dataset.dsprites_npz", args.dsprites_npz),
            ("model.name", args.model), ("model.beta", args.beta), ("model.gamma", args.gamma),
-           ("train.seed", args.seed), ("train.steps", args.steps)]
+           ("train.seed", args.seed), ("train.steps", args.steps),
+           ("evaluation.metrics", args.metrics), ("evaluation.eval_on", args.eval_on)]
   return [f"{k} = {v!r}" for k, v in pairs if v is not None]
 
 
-def configure(args):
+def configure(args, base_files=(DEFAULT_GIN,)):
   """Parse gin files, flags and params; raise ValueError with the offending binding."""
   gin.clear_config()
-  files = [DEFAULT_GIN] + args.gin_file
+  files = list(base_files) + args.gin_file
   for f in files:
     if not os.path.exists(f):
       raise ValueError(f"gin file not found: {f!r}")
@@ -81,8 +95,8 @@ def default_output_dir():
 def _comparable(config_text):
   """Config lines that define a run (the step budget may grow when a run is extended)."""
   return sorted(line for line in config_text.splitlines()
-                if line.strip() and not line.startswith("#") and not line.startswith("train.steps")
-                and not line.startswith("train.progress"))
+                if line.strip() and not line.startswith("#")
+                and not line.startswith(("train.steps", "evaluation.")))
 
 
 def prepare_output_dir(output_dir, overwrite):
@@ -104,28 +118,83 @@ def prepare_output_dir(output_dir, overwrite):
   training.write_text_atomic(path, requested)
 
 
+def score_and_draw(model, data, output_dir, progress=True):
+  """Scores into results.json and scores.csv, figures into RUN/figures/; returns the scores."""
+  results_path = os.path.join(output_dir, training.RESULTS_FILE)
+  with open(results_path) as f:
+    results = json.load(f)
+  scored, table = evaluate.evaluate(model.representation_function, data, output_dir,
+                                    progress=progress)
+  results["scores"] = scored
+  training.write_json_atomic(results_path, results)
+  idx = table.indices[np.random.RandomState(0).randint(len(table.indices), size=8)]
+  images = table.data.observations(idx)
+  history_path = os.path.join(output_dir, "history.jsonl")
+  model_figures.write_all(
+      os.path.join(output_dir, "figures"), decode=model.decode, codes=table.codes,
+      factors=table.data.factors_of(table.indices), sizes=table.data.factors_num_values,
+      rates=results["rate_per_dim_nats"], min_rate=results["min_rate_per_dim_nats"],
+      rate_kind="exact rate" if results["model"] == "echo" else "KL",
+      images=images, recon=model.reconstruct(images),
+      history=model_figures.read_history(history_path) if os.path.exists(history_path) else None,
+      name=f"{results['model']} on {results['dataset']} (beta {results['beta']:g}, "
+           f"gamma {results['gamma']:g})")
+  return scored
+
+
+def load_run(output_dir):
+  """The trained model of a run directory, rebuilt from its parsed config.gin and weights."""
+  model = autoencoder.Autoencoder(seed=gin.query_parameter("train.seed"))
+  try:
+    model.load_weights(output_dir)
+  except (OSError, ValueError) as e:
+    raise RuntimeError(f"cannot load the weights in {output_dir!r} ({e})") from e
+  return model
+
+
+def _print_scores(scored):
+  for metric, values in scored.items():
+    if metric == "eval_on":
+      continue
+    head = scores.HEADLINE.get(metric)
+    text = values.get("error") or f"{head} = {values.get(head, float('nan')):.3f}"
+    print(f"  {metric:<12} {text}")
+
+
 def main(argv=None):
   args = parse_args(argv)
+  progress = not args.no_progress
   try:
+    if args.eval_only:
+      if not args.output_dir:
+        raise ValueError("--eval_only needs --output_dir RUN")
+      saved = os.path.join(args.output_dir, training.CONFIG_FILE)
+      if not os.path.exists(saved):
+        raise ValueError(f"{args.output_dir!r} holds no finished run ({saved} missing)")
+      configure(args, base_files=[saved])  # the run's own operative config, then the flags
+      model = load_run(args.output_dir)
+      print(f"scoring {args.output_dir}")
+      _print_scores(score_and_draw(model, dataset.make_dataset(), args.output_dir, progress))
+      return 0
     configure(args)
     output_dir = args.output_dir or default_output_dir()
     prepare_output_dir(output_dir, args.overwrite)
     data = dataset.make_dataset()
-    model, results = training.train(output_dir, data, progress=not args.no_progress)
+    model, results = training.train(output_dir, data, progress=progress)
+    training.write_text_atomic(os.path.join(output_dir, training.CONFIG_FILE),
+                               gin.operative_config_str())
+    losses = results["final_losses_last_100_steps"]
+    print(f"{results['model']} on {results['dataset']}: {results['steps']} steps, "
+          f"distortion {losses.get('distortion', float('nan')):.2f}, "
+          f"{results['rate_kind']} {losses.get('rate', float('nan')):.3f}, "
+          f"{results['steps_per_s'] or 0:.1f} steps/s -> {output_dir}")
+    if not args.no_eval:
+      _print_scores(score_and_draw(model, data, output_dir, progress))
   except (ValueError, FileNotFoundError, RuntimeError) as e:
     print(f"error: {e}", file=sys.stderr)
     return 2
   except KeyboardInterrupt:
     return 130
-  training.write_text_atomic(os.path.join(output_dir, training.CONFIG_FILE),
-                             gin.operative_config_str())
-  losses = results["final_losses_last_100_steps"]
-  print(f"{results['model']} on {results['dataset']}: {results['steps']} steps, "
-        f"distortion {losses.get('distortion', float('nan')):.2f}, "
-        f"{results['rate_kind']} {losses.get('rate', float('nan')):.3f}, "
-        f"{results['steps_per_s'] or 0:.1f} steps/s -> {output_dir}")
-  if not args.no_eval:
-    print("scoring arrives with the evaluation issue; trained weights are saved in", output_dir)
   return 0
 
 

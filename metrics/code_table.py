@@ -66,6 +66,7 @@ class CodeTableData:
 
   def __init__(self, data, codes, indices):
     self.data, self.codes = data, np.asarray(codes, np.float32)
+    self.indices = np.asarray(indices, np.int64)
     self.position = np.full(ds.NUM_IMAGES, -1, dtype=np.int64)
     self.position[np.asarray(indices, np.int64)] = np.arange(len(indices))
 

@@ -77,7 +77,8 @@ def evaluate(representation_function, train_data, output_dir=None, eval_on="full
         raise
       results[name] = {"error": f"{name} needs images of factor combinations that {data.name} "
                                 f"removed, so it cannot be scored on the kept set; evaluate on "
-                                f"the full dSprites (evaluation.eval_on = 'full'). ({e})"}
+                                f"the full dSprites (evaluation.eval_on = 'full'). "
+                                f"({str(e).splitlines()[0]})"}
   results["eval_on"] = {"dataset": data.name, "num_images": int(len(indices))}
   if output_dir:
     write_scores_csv(os.path.join(output_dir, SCORES_FILE), results)

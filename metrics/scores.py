@@ -18,17 +18,19 @@ from disentanglement_lib.evaluation.metrics import beta_vae, dci, factor_vae, mi
 def _gin_bindings(bindings):
   """Bind gin parameters of disentanglement_lib for the duration of one call, then restore."""
   previous = {}
-  for key, value in bindings.items():
-    try:
-      previous[key] = gin.query_parameter(key)
-    except ValueError:
-      previous[key] = None
-    gin.bind_parameter(key, value)
+  with gin.unlock_config():  # the CLI finalises (locks) the config after parsing
+    for key, value in bindings.items():
+      try:
+        previous[key] = gin.query_parameter(key)
+      except ValueError:
+        previous[key] = None
+      gin.bind_parameter(key, value)
   try:
     yield
   finally:
-    for key, value in previous.items():
-      gin.bind_parameter(key, value)
+    with gin.unlock_config():
+      for key, value in previous.items():
+        gin.bind_parameter(key, value)
 
 
 def _histogram(num_bins):

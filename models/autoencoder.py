@@ -123,10 +123,13 @@ class Autoencoder(tf.Module):
                            for i in range(0, len(images), batch_size)] or
                           [np.zeros((0, self.num_latents), np.float32)])
 
+  def decode(self, codes):
+    """Bernoulli means (N, 64, 64, 1) of the decoder at `codes`; numpy in and out."""
+    return tf.sigmoid(self.decoder(tf.constant(np.asarray(codes, np.float32)))).numpy()
+
   def reconstruct(self, images):
-    """Bernoulli means of the decoder at the deterministic code (no noise)."""
-    codes = self.representation_function(images)
-    return tf.sigmoid(self.decoder(tf.constant(codes))).numpy()
+    """Decoded deterministic codes (no noise) of `images`."""
+    return self.decode(self.representation_function(images))
 
   def save_weights(self, directory):
     """Encoder and decoder weights as Keras .weights.h5 files (loadable with `load_weights`)."""

@@ -1,0 +1,170 @@
+"""Figures of a trained model: latent traversals (PNG + GIF), factor responses (paper Fig. 4),
+reconstructions, training curves, rate per dimension. Numpy in, PNG out."""
+import json
+import os
+import warnings
+
+import numpy as np
+from PIL import Image
+
+from figures.style import plt, save
+
+FACTORS = ("shape", "scale", "orientation", "posX", "posY")
+SHAPES = ("square", "ellipse", "heart")
+
+
+def traversal_grid(decode, codes, seed_code, order, steps=9):
+  """Decoded images (len(order), steps, 64, 64): each row sweeps one dimension of `seed_code` from
+  its 2nd to its 98th percentile over `codes`, the others held."""
+  rows = []
+  for d in order:
+    lo, hi = np.percentile(codes[:, d], [2, 98])
+    sweep = np.repeat(seed_code[None], steps, axis=0)
+    sweep[:, d] = np.linspace(lo, hi, steps)
+    rows.append(np.asarray(decode(sweep)).reshape(steps, 64, 64))
+  return np.stack(rows)
+
+
+def latent_traversals(grid, labels, png_path, gif_path=None, title="latent traversals"):
+  """The traversal grid as a PNG (rows labelled) and, optionally, an animated GIF sweeping all
+  rows together (one frame per column, forth and back)."""
+  n_rows, n_cols = grid.shape[:2]
+  fig, axes = plt.subplots(n_rows, n_cols, figsize=(1.0 * n_cols + 1.6, 1.0 * n_rows + 0.5),
+                           squeeze=False)
+  for r in range(n_rows):
+    for c in range(n_cols):
+      ax = axes[r, c]
+      ax.imshow(grid[r, c], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+      ax.set_xticks([]), ax.set_yticks([])
+    axes[r, 0].set_ylabel(labels[r], rotation=0, ha="right", va="center", fontsize=9)
+  for c, name in ((0, "2nd pct"), (n_cols - 1, "98th pct")):
+    axes[0, c].set_title(name, fontsize=9)
+  fig.suptitle(title)
+  paths = [save(fig, png_path)]
+  if gif_path:
+    frames = []
+    for c in list(range(n_cols)) + list(range(n_cols - 2, 0, -1)):
+      column = np.concatenate([np.pad(grid[r, c], 1, constant_values=1.0)
+                               for r in range(n_rows)], axis=1)
+      frames.append(Image.fromarray((column * 255).astype(np.uint8)).resize(
+          (column.shape[1] * 2, column.shape[0] * 2), Image.NEAREST))
+    frames[0].save(gif_path, save_all=True, append_images=frames[1:], duration=120, loop=0)
+    paths.append(gif_path)
+  return paths
+
+
+def factor_means(codes, factors, sizes):
+  """Mean code over every combination of factor values present: (*sizes, D), NaN where absent."""
+  flat = np.ravel_multi_index(tuple(factors.T), sizes)
+  total = np.zeros((int(np.prod(sizes)), codes.shape[1]))
+  np.add.at(total, flat, codes)
+  count = np.bincount(flat, minlength=total.shape[0])[:, None]
+  with np.errstate(invalid="ignore"):
+    return (total / count).reshape(*sizes, codes.shape[1])
+
+
+def factor_response(codes, factors, sizes, path, order, labels, title="factor response"):
+  """Paper Fig. 4: per latent dimension (rows) the mean code over position (heatmap, posX across,
+  posY down) and against scale and orientation (one line per shape)."""
+  means = factor_means(codes, factors, sizes)  # (shape, scale, orientation, posX, posY, D)
+  warnings.filterwarnings("ignore", "Mean of empty slice")  # removed combinations (ds_corr)
+  fig, axes = plt.subplots(len(order), 3, figsize=(9.5, 2.0 * len(order) + 0.6), squeeze=False)
+  colors = ("tab:blue", "tab:orange", "tab:green")
+  for r, d in enumerate(order):
+    pos = np.nanmean(means[..., d], axis=(0, 1, 2)).T  # rows posY, columns posX
+    im = axes[r, 0].imshow(pos, cmap="coolwarm", origin="upper", interpolation="nearest")
+    fig.colorbar(im, ax=axes[r, 0], fraction=0.046)
+    axes[r, 0].set_ylabel(labels[r], rotation=0, ha="right", va="center")
+    for k in range(sizes[0]):
+      axes[r, 1].plot(np.linspace(0.5, 1, sizes[1]), np.nanmean(means[k, ..., d], axis=(1, 2, 3)),
+                      color=colors[k], label=SHAPES[k], marker=".")
+      axes[r, 2].plot(np.linspace(0, 360, sizes[2]), np.nanmean(means[k, ..., d], axis=(0, 2, 3)),
+                      color=colors[k], label=SHAPES[k])
+  axes[0, 0].set_title("mean code over position")
+  axes[0, 1].set_title("mean code vs scale")
+  axes[0, 2].set_title("mean code vs orientation")
+  axes[-1, 0].set_xlabel("posX (column)")
+  axes[-1, 1].set_xlabel("scale")
+  axes[-1, 2].set_xlabel("orientation (degrees)")
+  axes[0, 2].legend(fontsize=8, loc="upper right")
+  fig.suptitle(title)
+  fig.tight_layout(rect=(0, 0, 1, 0.97))
+  return save(fig, path)
+
+
+def reconstructions(images, recon, path, title="reconstructions (top: input, bottom: output)"):
+  n = len(images)
+  fig, axes = plt.subplots(2, n, figsize=(1.1 * n, 2.6), squeeze=False)
+  for i in range(n):
+    for row, img in enumerate((images[i], recon[i])):
+      axes[row, i].imshow(np.asarray(img).reshape(64, 64), cmap="gray", vmin=0, vmax=1,
+                          interpolation="nearest")
+      axes[row, i].set_xticks([]), axes[row, i].set_yticks([])
+  axes[0, 0].set_ylabel("input"), axes[1, 0].set_ylabel("output")
+  fig.suptitle(title)
+  return save(fig, path)
+
+
+def read_history(history_path):
+  with open(history_path) as f:
+    return [json.loads(line) for line in f if line.strip()]
+
+
+def training_curves(history, path, title="training"):
+  """Distortion, rate and (if logged) TC and discriminator accuracy against step."""
+  keys = [k for k in ("distortion", "rate", "tc", "disc_accuracy") if k in history[0]]
+  fig, axes = plt.subplots(1, len(keys), figsize=(3.6 * len(keys), 3.0), squeeze=False)
+  steps = [h["step"] for h in history]
+  units = {"distortion": "nats", "rate": "nats", "tc": "nats (estimate)", "disc_accuracy": ""}
+  for ax, key in zip(axes[0], keys):
+    ax.plot(steps, [h[key] for h in history])
+    ax.set_xlabel("step"), ax.set_ylabel(f"{key} {units[key]}".strip())
+    ax.set_title(key)
+  fig.suptitle(title)
+  fig.tight_layout(rect=(0, 0, 1, 0.97))
+  return save(fig, path)
+
+
+def rate_per_dimension(rates, min_rate, path, rate_kind="exact rate", title="rate per dimension"):
+  """Bar chart of the rate of every latent dimension, the lowest achievable rate marked."""
+  fig, ax = plt.subplots(figsize=(6, 3.2))
+  ax.bar(np.arange(len(rates)), rates, color="tab:blue")
+  ax.axhline(min_rate, color="tab:red", linestyle="--",
+             label=f"lowest achievable: {min_rate:.3f} nats")
+  ax.set_xlabel("latent dimension"), ax.set_ylabel(f"{rate_kind} (nats)")
+  ax.set_xticks(np.arange(len(rates)))
+  ax.legend(fontsize=8)
+  ax.set_title(title)
+  return save(fig, path)
+
+
+def write_all(directory, *, decode, codes, factors, sizes, rates, min_rate, rate_kind,
+              images, recon, history=None, name="model", seed=0):
+  """Every model figure into `directory`; returns the written paths.
+
+  Args:
+    decode: codes -> images in [0, 1].
+    codes, factors: the code table and its (N, 5) factor classes.
+    sizes: factor sizes. rates: rate (or KL) per dimension; dimensions are ordered by it.
+    min_rate: lowest achievable rate per dimension. rate_kind: label of the rate.
+    images, recon: a few images and their reconstructions. history: training log rows.
+  """
+  os.makedirs(directory, exist_ok=True)
+  order = list(np.argsort(-np.asarray(rates)))
+  labels = [f"z{d}: {rates[d]:.2f} nats" for d in order]
+  seed_code = codes[np.random.RandomState(seed).randint(len(codes))]
+  grid = traversal_grid(decode, codes, seed_code, order)
+  paths = latent_traversals(grid, labels, os.path.join(directory, "traversals.png"),
+                            os.path.join(directory, "traversals.gif"),
+                            title=f"{name}: latent traversals (rows by {rate_kind})")
+  paths.append(factor_response(codes, factors, sizes,
+                               os.path.join(directory, "factor_response.png"), order, labels,
+                               title=f"{name}: factor response"))
+  paths.append(reconstructions(images, recon, os.path.join(directory, "reconstructions.png"),
+                               title=f"{name}: inputs (top) and reconstructions (bottom)"))
+  paths.append(rate_per_dimension(rates, min_rate, os.path.join(directory, "rate_per_dim.png"),
+                                  rate_kind, title=f"{name}: {rate_kind} per dimension"))
+  if history:
+    paths.append(training_curves(history, os.path.join(directory, "training_curves.png"),
+                                 title=f"{name}: training"))
+  return paths
