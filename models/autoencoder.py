@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from models import heads, networks, objective
 
-MODEL_NAMES = ("echo", "vae")
+from models import MODEL_NAMES  # noqa: E402,F401  (re-exported)
 
 
 def make_head(name, d_max, clip, replace, f_bound):

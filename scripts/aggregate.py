@@ -1,0 +1,197 @@
+"""Aggregate a sweep into the paper's Table 2 (Markdown + CSV), a per-seed score figure, and the
+rate-distortion figure of Sec. 5.2.
+
+    python scripts/aggregate.py RUNS_DIR [--out DIR]
+
+Rows: beta increasing at gamma = 0, then gamma increasing at beta = 1 (the first of them repeats
+the beta = 1 row, as in the paper). Columns: FactorVAE score and MIG of Echo and VAE on dsprites
+and ds_corr; mean +- standard deviation over seeds, the paper's number in brackets.
+"""
+import argparse
+import csv
+import glob
+import json
+import os
+import sys
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from figures.style import plt, save  # noqa: E402
+
+DATASETS = ("dsprites", "ds_corr")
+MODELS = ("echo", "vae")
+METRICS = (("factor_vae", "eval_accuracy", "FactorVAE"), ("mig", "discrete_mig", "MIG"))
+# Table 2 of the paper (mean of 10 runs), ../shared/reference/paper_facts.md. Columns in COLUMNS
+# order. Its row labels did not survive: rows 1-3 raise beta at gamma = 0, rows 4-7 raise gamma.
+PAPER_TABLE2 = [
+    [0.83, 0.65, 0.16, 0.07, 0.70, 0.60, 0.11, 0.08],
+    [0.78, 0.65, 0.18, 0.10, 0.67, 0.60, 0.11, 0.07],
+    [0.75, 0.69, 0.18, 0.13, 0.56, 0.56, 0.06, 0.06],
+    [0.83, 0.65, 0.16, 0.07, 0.70, 0.60, 0.10, 0.08],
+    [0.78, 0.72, 0.30, 0.17, 0.65, 0.60, 0.16, 0.07],
+    [0.79, 0.73, 0.30, 0.18, 0.58, 0.53, 0.16, 0.07],
+    [0.77, 0.70, 0.29, 0.18, 0.49, 0.53, 0.09, 0.08],
+]
+COLUMNS = [(d, metric, model) for d in DATASETS for metric in METRICS for model in MODELS]
+
+
+def load_runs(runs_dir):
+  """results.json of every scored run below runs_dir."""
+  runs = []
+  for path in sorted(glob.glob(os.path.join(runs_dir, "**", "results.json"), recursive=True)):
+    with open(path) as f:
+      r = json.load(f)
+    if "scores" in r:
+      r["dir"] = os.path.dirname(path)
+      runs.append(r)
+  return runs
+
+
+def score(run, metric, key):
+  value = run["scores"].get(metric, {}).get(key)
+  return np.nan if value is None else float(value)
+
+
+def table_rows(runs):
+  """(label, beta, gamma) rows in Table 2 order, from the settings present."""
+  betas = sorted({r["beta"] for r in runs if r["gamma"] == 0})
+  gammas = sorted({r["gamma"] for r in runs if r["beta"] == 1.0})
+  rows = [(f"beta={b:g}, gamma=0", b, 0.0) for b in betas]
+  rows += [(f"gamma={g:g}, beta=1", 1.0, g) for g in gammas if len(gammas) > 1]
+  return rows
+
+
+def cell_values(runs, dataset, model, beta, gamma, metric, key):
+  return [score(r, metric, key) for r in runs if r["dataset"] == dataset and r["model"] == model
+          and r["beta"] == beta and r["gamma"] == gamma]
+
+
+def paper_value(row_index, n_beta_rows, column_index):
+  """The paper's number for our row, matched by position when the layout matches (3 + 4 rows)."""
+  if row_index < min(n_beta_rows, 3):
+    return PAPER_TABLE2[row_index][column_index]
+  gamma_row = row_index - n_beta_rows
+  if 0 <= gamma_row < 4:
+    return PAPER_TABLE2[3 + gamma_row][column_index]
+  return None
+
+
+def build_table(runs):
+  rows = table_rows(runs)
+  n_beta = sum(1 for label, _, _ in rows if label.startswith("beta="))
+  table = []
+  for i, (label, beta, gamma) in enumerate(rows):
+    cells = []
+    for j, (dataset, (metric, key, _), model) in enumerate(COLUMNS):
+      values = [v for v in cell_values(runs, dataset, model, beta, gamma, metric, key)
+                if not np.isnan(v)]
+      cells.append({"mean": float(np.mean(values)) if values else None,
+                    "std": float(np.std(values)) if values else None, "n": len(values),
+                    "paper": paper_value(i, n_beta, j)})
+    table.append((label, cells))
+  return table
+
+
+def write_markdown(table, path):
+  head = [f"{d} {name} {model}" for d, (_, _, name), model in COLUMNS]
+  lines = ["| setting | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
+  for label, cells in table:
+    text = []
+    for c in cells:
+      ours = "–" if c["mean"] is None else f"{c['mean']:.2f} ± {c['std']:.2f} (n={c['n']})"
+      text.append(ours + ("" if c["paper"] is None else f" [{c['paper']:.2f}]"))
+    lines.append(f"| {label} | " + " | ".join(text) + " |")
+  lines.append("")
+  lines.append("Ours: mean ± standard deviation over seeds (n runs); [paper's Table 2].")
+  with open(path, "w") as f:
+    f.write("\n".join(lines) + "\n")
+  return path
+
+
+def write_csv(table, path):
+  with open(path, "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["setting", "dataset", "metric", "model", "mean", "std", "n", "paper"])
+    for label, cells in table:
+      for (dataset, (_, _, name), model), c in zip(COLUMNS, cells):
+        w.writerow([label, dataset, name, model, c["mean"], c["std"], c["n"], c["paper"]])
+  return path
+
+
+def scores_figure(runs, path):
+  """One point per seed for every setting, model and data set."""
+  rows = table_rows(runs)
+  fig, axes = plt.subplots(2, 2, figsize=(12, 7), squeeze=False)
+  for i, (metric, key, name) in enumerate(METRICS):
+    for j, dataset in enumerate(DATASETS):
+      ax = axes[i, j]
+      for k, model in enumerate(MODELS):
+        for x, (_, beta, gamma) in enumerate(rows):
+          values = cell_values(runs, dataset, model, beta, gamma, metric, key)
+          jitter = (k - 0.5) * 0.25
+          ax.scatter(np.full(len(values), x + jitter), values, s=18,
+                     color=("tab:blue", "tab:orange")[k], label=model if x == 0 else None)
+      ax.set_xticks(range(len(rows)))
+      ax.set_xticklabels([label.replace(", ", "\n") for label, _, _ in rows], fontsize=8)
+      ax.set_ylabel(name), ax.set_title(f"{name} on {dataset}")
+      ax.legend(fontsize=8)
+  fig.suptitle("scores per setting, one point per seed")
+  fig.tight_layout(rect=(0, 0, 1, 0.96))
+  return save(fig, path)
+
+
+def rate_distortion_figure(runs, path):
+  """Distortion against rate (Echo: exact; VAE: KL upper bound), one curve per model and data
+  set, one point per beta (gamma = 0), averaged over seeds."""
+  fig, ax = plt.subplots(figsize=(6.5, 4.5))
+  for dataset, style in zip(DATASETS, ("-", "--")):
+    for model, color in zip(MODELS, ("tab:blue", "tab:orange")):
+      points = []
+      for beta in sorted({r["beta"] for r in runs}):
+        sel = [r for r in runs if r["dataset"] == dataset and r["model"] == model
+               and r["beta"] == beta and r["gamma"] == 0]
+        if sel:
+          losses = [r["final_losses_last_100_steps"] for r in sel]
+          points.append((beta, np.mean([l["rate"] for l in losses]),
+                         np.mean([l["distortion"] for l in losses])))
+      if points:
+        _, rate, dist = zip(*points)
+        kind = "exact rate" if model == "echo" else "KL bound"
+        ax.plot(rate, dist, style, marker="o", color=color, label=f"{model} ({kind}), {dataset}")
+        for beta, r, d in points:
+          ax.annotate(f"β={beta:g}", (r, d), fontsize=7, textcoords="offset points",
+                      xytext=(3, 3))
+  ax.set_xlabel("rate (nats)"), ax.set_ylabel("distortion (nats)")
+  ax.set_title("rate-distortion (gamma = 0)")
+  ax.legend(fontsize=8)
+  return save(fig, path)
+
+
+def main(argv=None):
+  p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+  p.add_argument("runs_dir")
+  p.add_argument("--out", help="output folder (default RUNS_DIR)")
+  args = p.parse_args(argv)
+  runs = load_runs(args.runs_dir)
+  if not runs:
+    p.error(f"no scored runs (results.json with scores) below {args.runs_dir!r}")
+  out = args.out or args.runs_dir
+  os.makedirs(out, exist_ok=True)
+  table = build_table(runs)
+  paths = [write_markdown(table, os.path.join(out, "table2.md")),
+           write_csv(table, os.path.join(out, "table2.csv")),
+           scores_figure(runs, os.path.join(out, "scores_per_seed.png")),
+           rate_distortion_figure(runs, os.path.join(out, "rate_distortion.png"))]
+  print(f"{len(runs)} scored runs")
+  with open(paths[0]) as f:
+    print(f.read())
+  for path in paths:
+    print(f"wrote {path}")
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
