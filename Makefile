@@ -20,12 +20,19 @@ $(STAMP): requirements.txt Makefile
 test: $(STAMP)
 	$(PY) -m pytest -q tests
 
+# A quick ds_corr Echo model (gin_configs/quick.gin: 3,000 steps) trained, scored on the full
+# dSprites and drawn, on CPU in a few minutes. Rerunning resumes and re-scores.
 demo: $(STAMP)
 	$(PY) dataset.py --dataset ds_corr --info
 	$(PY) dataset.py --dataset ds_corr --preview $(DEMO_DIR)/dataset
+	$(PY) disentanglement.py --dataset ds_corr --model echo \
+	    --gin_file gin_configs/quick.gin --output_dir $(DEMO_DIR)/echo_ds_corr
+	@echo "scores: $(DEMO_DIR)/echo_ds_corr/scores.csv  figures: $(DEMO_DIR)/echo_ds_corr/figures/"
 
 bench: $(STAMP)
 	$(PY) bench/bench_dataset.py
+	$(PY) bench/bench_training.py
+	$(PY) bench/bench_eval.py
 
 previews: $(STAMP)
 	$(PY) dataset.py --dataset dsprites --preview docs

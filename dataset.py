@@ -16,8 +16,8 @@ import json
 import math
 import os
 import sys
-import tempfile
 
+import atomic_io
 import gin_compat  # noqa: F401  (gin 0.4.0 on Python 3.11)
 import gin
 import numpy as np
@@ -190,17 +190,9 @@ def export_npz(path, chunk=65536):
       "latents_names": FACTOR_NAMES, "latents_sizes": np.array(FACTOR_SIZES),
       "latents_possible_values": values,
   }
-  directory = os.path.dirname(os.path.abspath(path))
-  os.makedirs(directory, exist_ok=True)
-  fd, tmp = tempfile.mkstemp(suffix=".npz", dir=directory)
-  try:
-    with os.fdopen(fd, "wb") as f:
-      np.savez_compressed(f, imgs=imgs, latents_values=latents_values,
-                          latents_classes=classes, metadata=np.array(metadata, dtype=object))
-    os.replace(tmp, path)
-  except BaseException:
-    os.unlink(tmp)
-    raise
+  with atomic_io.atomic_path(path, suffix=".npz") as tmp:
+    np.savez_compressed(tmp, imgs=imgs, latents_values=latents_values,
+                        latents_classes=classes, metadata=np.array(metadata, dtype=object))
   return path
 
 

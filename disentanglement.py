@@ -22,6 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import gin  # noqa: E402
 import numpy as np  # noqa: E402
 
+import atomic_io  # noqa: E402
 import dataset  # noqa: E402
 from figures import model_figures  # noqa: E402
 from metrics import evaluate, scores  # noqa: E402  (registers the gin configurables)
@@ -115,7 +116,7 @@ def prepare_output_dir(output_dir, overwrite):
   elif overwrite and os.path.isdir(output_dir):
     shutil.rmtree(output_dir)
   os.makedirs(output_dir, exist_ok=True)
-  training.write_text_atomic(path, requested)
+  atomic_io.write_text(path, requested)
 
 
 def score_and_draw(model, data, output_dir, progress=True):
@@ -126,7 +127,7 @@ def score_and_draw(model, data, output_dir, progress=True):
   scored, table = evaluate.evaluate(model.representation_function, data, output_dir,
                                     progress=progress)
   results["scores"] = scored
-  training.write_json_atomic(results_path, results)
+  atomic_io.write_json(results_path, results)
   idx = table.indices[np.random.RandomState(0).randint(len(table.indices), size=8)]
   images = table.data.observations(idx)
   history_path = os.path.join(output_dir, "history.jsonl")
@@ -181,7 +182,7 @@ def main(argv=None):
     prepare_output_dir(output_dir, args.overwrite)
     data = dataset.make_dataset()
     model, results = training.train(output_dir, data, progress=progress)
-    training.write_text_atomic(os.path.join(output_dir, training.CONFIG_FILE),
+    atomic_io.write_text(os.path.join(output_dir, training.CONFIG_FILE),
                                gin.operative_config_str())
     losses = results["final_losses_last_100_steps"]
     print(f"{results['model']} on {results['dataset']}: {results['steps']} steps, "

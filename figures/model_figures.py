@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 from PIL import Image
 
+import atomic_io
 from figures.style import plt, save
 
 FACTORS = ("shape", "scale", "orientation", "posX", "posY")
@@ -48,7 +49,9 @@ def latent_traversals(grid, labels, png_path, gif_path=None, title="latent trave
                                for r in range(n_rows)], axis=1)
       frames.append(Image.fromarray((column * 255).astype(np.uint8)).resize(
           (column.shape[1] * 2, column.shape[0] * 2), Image.NEAREST))
-    frames[0].save(gif_path, save_all=True, append_images=frames[1:], duration=120, loop=0)
+    with atomic_io.atomic_path(gif_path, suffix=".gif") as tmp:
+      frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], duration=120,
+                     loop=0)
     paths.append(gif_path)
   return paths
 

@@ -1,8 +1,7 @@
 """Shared matplotlib set-up: a non-interactive backend and an atomic PNG writer."""
-import os
-import tempfile
-
 import matplotlib
+
+import atomic_io
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
@@ -12,15 +11,9 @@ plt.rcParams.update({"font.size": 10, "axes.titlesize": 10, "figure.dpi": 100})
 
 def save(fig, path):
   """Save `fig` as PNG at `path` atomically and close it; returns the path."""
-  directory = os.path.dirname(os.path.abspath(path))
-  os.makedirs(directory, exist_ok=True)
-  fd, tmp = tempfile.mkstemp(suffix=".png", dir=directory)
-  os.close(fd)
   try:
-    fig.savefig(tmp, format="png", bbox_inches="tight")
-    os.replace(tmp, path)
+    with atomic_io.atomic_path(path, suffix=".png") as tmp:
+      fig.savefig(tmp, format="png", bbox_inches="tight")
   finally:
     plt.close(fig)
-    if os.path.exists(tmp):
-      os.unlink(tmp)
   return path

@@ -5,12 +5,10 @@ The representation is deterministic (Gaussian mean, Echo's f(x)), so every metri
 disentanglement_lib can run on the table with exactly the scores it would give on images with the
 encoder, for the same random state (tests/test_metrics.py checks this).
 """
-import os
-import tempfile
-
 import numpy as np
 from tqdm import tqdm
 
+import atomic_io
 import dataset as ds
 
 
@@ -38,12 +36,8 @@ def encode(representation_function, data, indices=None, batch_size=2048, progres
 
 def save(path, codes, indices, dataset_name):
   """Write the table atomically as npz: codes (N, D), indices (N,), dataset name."""
-  directory = os.path.dirname(os.path.abspath(path))
-  os.makedirs(directory, exist_ok=True)
-  fd, tmp = tempfile.mkstemp(suffix=".npz", dir=directory)
-  with os.fdopen(fd, "wb") as f:
-    np.savez(f, codes=codes, indices=indices, dataset=np.array(dataset_name))
-  os.replace(tmp, path)
+  with atomic_io.atomic_path(path, suffix=".npz") as tmp:
+    np.savez(tmp, codes=codes, indices=indices, dataset=np.array(dataset_name))
 
 
 def load(path):

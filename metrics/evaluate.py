@@ -2,11 +2,11 @@
 disentanglement_lib metrics on it."""
 import csv
 import os
-import tempfile
 
 import gin
 import numpy as np
 
+import atomic_io
 import dataset as ds
 from metrics import code_table, scores
 
@@ -87,8 +87,7 @@ def evaluate(representation_function, train_data, output_dir=None, eval_on="full
 
 def write_scores_csv(path, results):
   """metric,score,value rows (an unscorable metric: score 'error', value its message), atomic."""
-  fd, tmp = tempfile.mkstemp(suffix=".csv", dir=os.path.dirname(os.path.abspath(path)))
-  with os.fdopen(fd, "w", newline="") as f:
+  with atomic_io.atomic_path(path, suffix=".csv") as tmp, open(tmp, "w", newline="") as f:
     writer = csv.writer(f)
     writer.writerow(["metric", "score", "value"])
     for metric, values in results.items():
@@ -96,4 +95,3 @@ def write_scores_csv(path, results):
         continue
       for key, value in values.items():
         writer.writerow([metric, key, value])
-  os.replace(tmp, path)

@@ -1,8 +1,6 @@
 """The training loop: progress bar, TensorBoard summaries, checkpoints, resume, results.json."""
 import json
-import math
 import os
-import tempfile
 import time
 
 import gin
@@ -10,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
+import atomic_io
 from models.autoencoder import Autoencoder
 
 CONFIG_FILE = "config.gin"
@@ -18,23 +17,6 @@ RESULTS_FILE = "results.json"
 
 class NonFiniteLossError(FloatingPointError):
   """A loss term became NaN or Inf."""
-
-
-def write_json_atomic(path, obj):
-  """Write JSON to `path` via a temporary file and rename, so readers never see half a file."""
-  directory = os.path.dirname(os.path.abspath(path))
-  os.makedirs(directory, exist_ok=True)
-  fd, tmp = tempfile.mkstemp(suffix=".json", dir=directory)
-  with os.fdopen(fd, "w") as f:
-    json.dump(obj, f, indent=2, sort_keys=True, default=float)
-  os.replace(tmp, path)
-
-
-def write_text_atomic(path, text):
-  fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)))
-  with os.fdopen(fd, "w") as f:
-    f.write(text)
-  os.replace(tmp, path)
 
 
 def check_finite(logs, step):
@@ -114,7 +96,7 @@ def train(output_dir, dataset, steps=300000, batch_size=64, seed=0, checkpoint_e
     manager.save(checkpoint_number=steps)
   model.save_weights(output_dir)
   results = _results(model, dataset, recent, steps, batch_size, wall, done)
-  write_json_atomic(os.path.join(output_dir, RESULTS_FILE), results)
+  atomic_io.write_json(os.path.join(output_dir, RESULTS_FILE), results)
   return model, results
 
 

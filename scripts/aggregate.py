@@ -19,6 +19,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+import atomic_io  # noqa: E402
 from figures.style import plt, save  # noqa: E402
 
 DATASETS = ("dsprites", "ds_corr")
@@ -106,13 +107,11 @@ def write_markdown(table, path):
     lines.append(f"| {label} | " + " | ".join(text) + " |")
   lines.append("")
   lines.append("Ours: mean ± standard deviation over seeds (n runs); [paper's Table 2].")
-  with open(path, "w") as f:
-    f.write("\n".join(lines) + "\n")
-  return path
+  return atomic_io.write_text(path, "\n".join(lines) + "\n")
 
 
 def write_csv(table, path):
-  with open(path, "w", newline="") as f:
+  with atomic_io.atomic_path(path, suffix=".csv") as tmp, open(tmp, "w", newline="") as f:
     w = csv.writer(f)
     w.writerow(["setting", "dataset", "metric", "model", "mean", "std", "n", "paper"])
     for label, cells in table:

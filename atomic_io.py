@@ -1,0 +1,32 @@
+"""Atomic file writes: write beside the target, then rename over it, so a reader (or a killed
+run) never sees half a file. The one home of this pattern; imports only the standard library."""
+import contextlib
+import json
+import os
+import tempfile
+
+
+@contextlib.contextmanager
+def atomic_path(path, suffix=""):
+  """Yield a temporary path in the target's folder; on success it replaces `path` (mode 0644)."""
+  directory = os.path.dirname(os.path.abspath(path))
+  os.makedirs(directory, exist_ok=True)
+  fd, tmp = tempfile.mkstemp(suffix=suffix, dir=directory)
+  os.close(fd)
+  try:
+    yield tmp
+    os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; results are meant to be shared
+    os.replace(tmp, path)
+  finally:
+    if os.path.exists(tmp):
+      os.unlink(tmp)
+
+
+def write_text(path, text):
+  with atomic_path(path) as tmp, open(tmp, "w") as f:
+    f.write(text)
+  return path
+
+
+def write_json(path, obj):
+  return write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=float) + "\n")
