@@ -101,20 +101,19 @@ def _comparable(config_text):
 
 
 def prepare_output_dir(output_dir, overwrite):
-  """Create the run directory; refuse one holding a run of another config unless overwriting."""
+  """Create the run directory (emptied with --overwrite); refuse one holding a run of another
+  config, and resume one of the same config."""
   requested = gin.config_str()
   path = os.path.join(output_dir, "requested_config.gin")
-  if os.path.exists(path):
-    with open(path) as f:
-      old = f.read()
-    if _comparable(old) != _comparable(requested):
-      if not overwrite:
-        diff = sorted(set(_comparable(old)) ^ set(_comparable(requested)))
-        raise ValueError(f"{output_dir!r} holds a run with a different config (differing lines: "
-                         f"{diff}); choose another --output_dir or pass --overwrite")
-      shutil.rmtree(output_dir)
-  elif overwrite and os.path.isdir(output_dir):
+  if overwrite and os.path.exists(path):  # only ever delete what is recognisably a run
     shutil.rmtree(output_dir)
+  elif os.path.exists(path):
+    with open(path) as f:
+      old = _comparable(f.read())
+    if old != _comparable(requested):
+      diff = sorted(set(old) ^ set(_comparable(requested)))
+      raise ValueError(f"{output_dir!r} holds a run with a different config (differing lines: "
+                       f"{diff}); choose another --output_dir or pass --overwrite")
   os.makedirs(output_dir, exist_ok=True)
   atomic_io.write_text(path, requested)
 
