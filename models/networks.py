@@ -41,15 +41,16 @@ def discriminator(num_latents, hidden=1000, depth=6, name="discriminator"):
 
 
 def analytic_flops(batch_size, num_latents=10, with_discriminator=False):
-  """Multiply-adds x 2 of one training step (forward + backward = 3 x forward) of these networks."""
-  def conv(hw_out, k, cin, cout):
+  """FLOPs (2 per multiply-add) of one training step of these networks, taking the backward pass
+  as twice the forward one. A stride-2 transposed conv costs what the conv it transposes does."""
+  def conv(hw_out, k, cin, cout):  # for a transposed conv pass the input size as hw_out
     return 2 * hw_out * hw_out * k * k * cin * cout
   enc = (conv(32, 4, 1, 32) + conv(16, 4, 32, 32) + conv(8, 4, 32, 64) + conv(4, 4, 64, 64)
          + 2 * 1024 * 256 + 2 * 256 * 2 * num_latents)
-  dec = (2 * num_latents * 256 + 2 * 256 * 1024 + conv(8, 4, 64, 64) + conv(16, 4, 64, 32)
-         + conv(32, 4, 32, 32) + conv(64, 4, 32, 1))
+  dec = (2 * num_latents * 256 + 2 * 256 * 1024 + conv(4, 4, 64, 64) + conv(8, 4, 64, 32)
+         + conv(16, 4, 32, 32) + conv(32, 4, 32, 1))
   flops = 3 * (enc + dec)
   if with_discriminator:
     disc = 2 * (num_latents * 1000 + 5 * 1000 * 1000 + 1000 * 2)
-    flops += 3 * disc * 2 + disc  # real and permuted codes; TC term through the VAE
+    flops += 3 * disc * 2 + disc  # trained on joint and permuted codes; TC term through the VAE
   return flops * batch_size

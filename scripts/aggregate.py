@@ -134,6 +134,7 @@ def scores_figure(runs, path):
           ax.scatter(np.full(len(values), x + jitter), values, s=18,
                      color=("tab:blue", "tab:orange")[k], label=model if x == 0 else None)
       ax.set_xticks(range(len(rows)))
+      ax.set_xlim(-0.6, len(rows) - 0.4)
       ax.set_xticklabels([label.replace(", ", "\n") for label, _, _ in rows], fontsize=8)
       ax.set_ylabel(name), ax.set_title(f"{name} on {dataset}")
       ax.legend(fontsize=8)

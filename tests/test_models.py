@@ -114,3 +114,23 @@ def test_bad_model_arguments():
   with pytest.raises(ValueError, match=r"batch_size=64 is too small .* d_max=64"):
     Autoencoder(name="echo", d_max=64).check_batch_size(64)
   Autoencoder(name="vae", d_max=64).check_batch_size(8)  # no Echo, no constraint
+
+
+def test_analytic_flops_match_the_layers():
+  # Forward FLOPs from the built layers: 2 x kernel size x output pixels for convs and dense,
+  # input pixels for stride-2 transposed convs (each input pixel scatters one kernel).
+  enc, dec = networks.conv_encoder(20), networks.deconv_decoder(10)
+  forward, shape = 0, (64, 64)
+  for layer in enc.layers + dec.layers:
+    if "transpose" in layer.name:
+      forward += 2 * int(np.prod(layer.kernel.shape)) * shape[0] * shape[1]
+      shape = (shape[0] * 2, shape[1] * 2)
+    elif "conv" in layer.name:
+      shape = (shape[0] // 2, shape[1] // 2)
+      forward += 2 * int(np.prod(layer.kernel.shape)) * shape[0] * shape[1]
+    elif "dense" in layer.name:
+      forward += 2 * int(np.prod(layer.kernel.shape))
+    elif "reshape" in layer.name:
+      shape = (4, 4)
+  assert networks.analytic_flops(1) == 3 * forward
+  assert networks.analytic_flops(64) == pytest.approx(6.24e9, rel=0.01)
