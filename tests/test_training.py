@@ -58,6 +58,7 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
   assert run(tmp_path / "b", "--model", "vae", "--gamma", "3", "--steps", "20") == 0
   a, b = results(tmp_path / "a"), results(tmp_path / "b")
   assert a["final_losses_last_100_steps"]["tc"] is not None
+  assert (a["steps"], b["steps"], b["steps_this_session"]) == (20, 20, 10)
   wa = tf.train.load_checkpoint(str(tmp_path / "a" / "checkpoints"))
   wb = tf.train.load_checkpoint(str(tmp_path / "b" / "checkpoints"))
   names = [n for n in wa.get_variable_to_shape_map() if "save_counter" not in n]
