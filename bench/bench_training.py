@@ -21,17 +21,20 @@ from models import networks  # noqa: E402
 from models.autoencoder import Autoencoder  # noqa: E402
 
 
-def matmul_peak_gflops(n=1024, repeats=30):
-  """fp32 GFLOP/s of an n x n matmul chain, the same TF thread pool as training."""
+def matmul_peak_gflops(n=1024, repeats=30, trials=5):
+  """fp32 GFLOP/s of n x n matmuls in the same TF thread pool as training; best of `trials`."""
   a = tf.random.normal([n, n])
   b = tf.random.normal([n, n])
   mm = tf.function(lambda a, b: tf.matmul(a, b))
   mm(a, b).numpy()
-  start = time.perf_counter()
-  for _ in range(repeats):
-    c = mm(a, b)
-  c.numpy()
-  return 2 * n ** 3 * repeats / (time.perf_counter() - start) / 1e9
+  best = 0.0
+  for _ in range(trials):
+    start = time.perf_counter()
+    for _ in range(repeats):
+      c = mm(a, b)
+    c.numpy()
+    best = max(best, 2 * n ** 3 * repeats / (time.perf_counter() - start) / 1e9)
+  return best
 
 
 def steps_per_second(name, gamma, steps, batch_size=64):
@@ -40,16 +43,19 @@ def steps_per_second(name, gamma, steps, batch_size=64):
   batches = [tf.constant(b) for b, _ in zip(data.batches(batch_size, seed=0), range(50))]
   for b in batches[:5]:  # trace and warm up
     model.train_step(b)["loss"].numpy()
-  start = time.perf_counter()
-  for i in range(steps):
-    logs = model.train_step(batches[i % len(batches)])
-  logs["loss"].numpy()
-  return steps / (time.perf_counter() - start)
+  best = 0.0
+  for _ in range(3):  # best of three windows: the machine is shared
+    start = time.perf_counter()
+    for i in range(steps):
+      logs = model.train_step(batches[i % len(batches)])
+    logs["loss"].numpy()
+    best = max(best, steps / (time.perf_counter() - start))
+  return best
 
 
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  parser.add_argument("--steps", type=int, default=200)
+  parser.add_argument("--steps", type=int, default=100, help="steps per timing window")
   parser.add_argument("--json", help="also write the figures as JSON here")
   args = parser.parse_args()
   peak = matmul_peak_gflops()
