@@ -190,7 +190,7 @@ def main(argv=None):
           f"{results['steps_per_s'] or 0:.1f} steps/s -> {output_dir}")
     if not args.no_eval:
       _print_scores(score_and_draw(model, data, output_dir, progress))
-  except (ValueError, FileNotFoundError, RuntimeError) as e:
+  except (ValueError, FileNotFoundError, RuntimeError, FloatingPointError) as e:
     print(f"error: {e}", file=sys.stderr)
     return 2
   except KeyboardInterrupt:

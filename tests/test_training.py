@@ -112,6 +112,7 @@ def test_non_finite_loss_names_step_and_term():
     (["--gin_param", "model.bta = 1"], "bad gin configuration"),
     (["--gin_param", "train.batch_size = 15"], "batch_size=15 is too small"),
     (["--gin_file", "nope.gin"], "gin file not found: 'nope.gin'"),
+    (["--model", "vae", "--gin_param", "model.learning_rate = 1e6"], "'loss' is nan at step 1"),
 ])
 def test_bad_input_is_a_clear_error(tmp_path, capsys, args, message):
   assert run(tmp_path, "--steps", "2", *args) == 2
