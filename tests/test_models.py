@@ -134,3 +134,13 @@ def test_analytic_flops_match_the_layers():
       shape = (4, 4)
   assert networks.analytic_flops(1) == 3 * forward
   assert networks.analytic_flops(64) == pytest.approx(6.24e9, rel=0.01)
+
+
+def test_rate_warmup_ramps_beta_linearly():
+  model = Autoencoder(name="vae", beta=4.0, rate_warmup_steps=10)
+  assert float(model.rate_weight()) == 0.0
+  images = tf.zeros([8, 64, 64, 1])
+  for _ in range(5):
+    model.train_step(images)
+  assert float(model.rate_weight()) == pytest.approx(2.0)
+  assert Autoencoder(name="vae", beta=4.0).rate_weight() == 4.0  # no ramp by default
