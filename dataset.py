@@ -265,6 +265,10 @@ def total_correlation(keep):
   return float(sum(factor_entropies(keep)) - math.log(keep.sum()))
 
 
+class RemovedCombinationError(ValueError):
+  """An image of a factor combination that ds_corr removed was asked for."""
+
+
 # ----------------------------------------------------------------------------------------------
 # The dataset class
 # ----------------------------------------------------------------------------------------------
@@ -347,8 +351,9 @@ class DSprites:
     bad = ~self.keep.ravel()[indices]
     if np.any(bad):
       example = dict(zip(self.factor_names, self.factors_of(indices[bad][:1])[0].tolist()))
-      raise ValueError(f"{int(bad.sum())} requested image(s) are combinations that {self.name} "
-                       f"removed, e.g. factor classes {example}")
+      raise RemovedCombinationError(
+          f"{int(bad.sum())} requested image(s) are combinations that {self.name} removed, e.g. "
+          f"factor classes {example}")
 
   def images(self, indices):
     """(N, 64, 64) uint8 images of flat dataset indices."""

@@ -182,7 +182,7 @@ def main(argv=None):
     data = dataset.make_dataset()
     model, results = training.train(output_dir, data, progress=progress)
     atomic_io.write_text(os.path.join(output_dir, training.CONFIG_FILE),
-                               gin.operative_config_str())
+                         gin.operative_config_str())
     losses = results["final_losses_last_100_steps"]
     print(f"{results['model']} on {results['dataset']}: {results['steps']} steps, "
           f"distortion {losses.get('distortion', float('nan')):.2f}, "

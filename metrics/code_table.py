@@ -62,7 +62,7 @@ class CodeTableData:
     self.data, self.codes = data, np.asarray(codes, np.float32)
     self.indices = np.asarray(indices, np.int64)
     self.position = np.full(ds.NUM_IMAGES, -1, dtype=np.int64)
-    self.position[np.asarray(indices, np.int64)] = np.arange(len(indices))
+    self.position[self.indices] = np.arange(len(self.indices))
 
   num_factors = property(lambda self: self.data.num_factors)
   factors_num_values = property(lambda self: self.data.factors_num_values)

@@ -72,9 +72,7 @@ def evaluate(representation_function, train_data, output_dir=None, eval_on="full
       values = scores.METRICS[name](table, table.representation_function,
                                     np.random.RandomState(seed))
       results[name] = {k: float(v) for k, v in values.items()}
-    except ValueError as e:
-      if "removed" not in str(e):
-        raise
+    except ds.RemovedCombinationError as e:
       results[name] = {"error": f"{name} needs images of factor combinations that {data.name} "
                                 f"removed, so it cannot be scored on the kept set; evaluate on "
                                 f"the full dSprites (evaluation.eval_on = 'full'). "
