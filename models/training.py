@@ -1,4 +1,5 @@
 """The training loop: progress bar, TensorBoard summaries, checkpoints, resume, results.json."""
+import collections
 import json
 import os
 import time
@@ -69,13 +70,13 @@ def train(output_dir, dataset, steps=300000, batch_size=64, seed=0, checkpoint_e
   batches = dataset.batches(batch_size, seed=seed, start_step=start)
   bar = tqdm(total=steps, initial=start, disable=not progress, unit="step", dynamic_ncols=True,
              desc=f"{model.model_name} on {dataset.name}")
-  recent, step, t0 = [], start, time.time()
+  recent, step, t0 = collections.deque(maxlen=100), start, time.time()
   try:
     for step in range(start, steps):
       logs = {k: v.numpy() for k, v in model.train_step(tf.constant(next(batches))).items()}
       check_finite(logs, step)
       step_var.assign(step + 1)
-      recent = (recent + [logs])[-100:]
+      recent.append(logs)
       if (step + 1) % summary_every == 0 or step + 1 == steps:
         _summarise(writer, history_path, step + 1, logs)
         bar.set_postfix({k: f"{float(logs[k]):.3g}" for k in
@@ -92,11 +93,14 @@ def train(output_dir, dataset, steps=300000, batch_size=64, seed=0, checkpoint_e
   bar.close()
   wall = time.time() - t0
   done = steps - start
-  if done > 0 or manager.latest_checkpoint is None:
-    manager.save(checkpoint_number=steps)
+  results_path = os.path.join(output_dir, RESULTS_FILE)
+  if done <= 0 and os.path.exists(results_path):  # finished before: keep what it measured
+    with open(results_path) as f:
+      return model, json.load(f)
+  manager.save(checkpoint_number=steps)
   model.save_weights(output_dir)
   results = _results(model, dataset, recent, steps, batch_size, wall, done)
-  atomic_io.write_json(os.path.join(output_dir, RESULTS_FILE), results)
+  atomic_io.write_json(results_path, results)
   return model, results
 
 

@@ -50,6 +50,9 @@ def test_run_writes_outputs_and_resumes(tmp_path):
   assert run(tmp_path, "--dataset", "ds_corr", "--beta", "2", "--steps", "30") == 0
   res = results(tmp_path)
   assert res["steps"] == 30 and res["steps_this_session"] == 10
+  # Once more: nothing left to train, and the measured results stay as they were.
+  assert run(tmp_path, "--dataset", "ds_corr", "--beta", "2", "--steps", "30") == 0
+  assert results(tmp_path) == res
 
 
 def test_resumed_run_equals_uninterrupted_run(tmp_path):
