@@ -5,16 +5,19 @@
     python disentanglement.py --gin_file gin_configs/quick.gin --gin_param "model.d_max = 32"
     python disentanglement.py --eval_only --output_dir RUN [--metrics factor_vae mig dci]
 
-Flags are sugar for gin bindings (applied after --gin_file, before --gin_param). The operative
-config is saved as RUN/config.gin; a second call with the same RUN resumes from its checkpoint.
+Flags are sugar for gin bindings (applied after --gin_file, before --gin_param). Every flag,
+binding, data set and the output directory are checked before anything is trained or written.
+The run's effective config (defaults included) is saved as RUN/run_config.gin; a second call
+with the same RUN and config resumes from its checkpoint (a larger --steps extends it).
 Every run ends with scoring (FactorVAE score and MIG by default, on the full dSprites) into
-RUN/results.json and RUN/scores.csv, and figures into RUN/figures/; --no_eval skips it.
+RUN/results.json and RUN/scores.csv, and figures into RUN/figures/, each tagged with the training
+step and weights fingerprint they describe; --no_eval skips it. --eval_only re-scores a run with
+its own model and its saved evaluation settings (RUN/eval_config.gin) unless overridden.
 This module only wires dataset -> models -> metrics -> figures together.
 """
 import argparse
-import json
+import math
 import os
-import shutil
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -24,6 +27,8 @@ import numpy as np  # noqa: E402
 
 import atomic_io  # noqa: E402
 import dataset  # noqa: E402
+import provenance  # noqa: E402
+import rundir  # noqa: E402
 from figures import model_figures  # noqa: E402
 from metrics import evaluate, scores  # noqa: E402  (registers the gin configurables)
 from models import autoencoder, training  # noqa: E402
@@ -32,15 +37,35 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_GIN = os.path.join(ROOT, "gin_configs", "paper.gin")
 
 
+def _finite_float(text):
+  try:
+    value = float(text)
+  except ValueError:
+    raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+  if not math.isfinite(value):
+    raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+  return value
+
+
+def _positive_int(text):
+  try:
+    value = int(text)
+  except ValueError:
+    raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+  if value < 1:
+    raise argparse.ArgumentTypeError(f"{value} must be >= 1")
+  return value
+
+
 def parse_args(argv=None):
   p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
   p.add_argument("--dataset", help=f"one of {list(dataset.DATASET_NAMES)} (default dsprites)")
   p.add_argument("--model", help=f"one of {list(autoencoder.MODEL_NAMES)} (default echo)")
-  p.add_argument("--beta", type=float, help="weight of the rate (default 1)")
-  p.add_argument("--gamma", "--tc_weight", dest="gamma", type=float,
+  p.add_argument("--beta", type=_finite_float, help="weight of the rate (default 1)")
+  p.add_argument("--gamma", "--tc_weight", dest="gamma", type=_finite_float,
                  help="weight of the FactorVAE total-correlation term (default 0)")
   p.add_argument("--seed", type=int, help="seed of weights, noise and data stream (default 0)")
-  p.add_argument("--steps", type=int, help="gradient steps (paper: 300,000)")
+  p.add_argument("--steps", type=_positive_int, help="gradient steps (paper: 300,000)")
   p.add_argument("--output_dir", help="run directory (default runs/DATASET_MODEL_bB_gG_sS)")
   p.add_argument("--dsprites_npz", help="official dSprites npz instead of the renderer")
   p.add_argument("--gin_file", action="append", default=[], help="gin file (repeatable)")
@@ -77,8 +102,29 @@ def configure(args, base_files=(DEFAULT_GIN,)):
   bindings = flag_bindings(args) + args.gin_param
   try:
     gin.parse_config_files_and_bindings(files, bindings)
-  except (ValueError, KeyError, SyntaxError) as e:
+  except (ValueError, KeyError, SyntaxError, TypeError, NameError) as e:
     raise ValueError(f"bad gin configuration: {e}") from None
+
+
+def train_settings():
+  """train.* as the run will use them (defaults included)."""
+  return provenance.effective_kwargs(training.train, "train", skip=("progress", "model"))
+
+
+def run_identity(data):
+  """The effective settings that define a run's model and data, defaults included, as gin lines:
+  two runs with equal lines train the same model on the same data (the step budget may differ)."""
+  groups = {
+      "model": provenance.effective_kwargs(autoencoder.Autoencoder, "model",
+                                           skip=("seed", "jit_compile")),
+      "train": provenance.effective_kwargs(
+          training.train, "train", skip=("steps", "checkpoint_every", "summary_every",
+                                         "keep_checkpoints", "progress", "model")),
+      "dataset": {"name": data.name, "source": data.npz_path or "procedural"},
+  }
+  if data.name == "ds_corr":
+    groups["ds_corr"] = provenance.effective_kwargs(dataset.DSpritesCorrelated, "ds_corr")
+  return provenance.as_gin_lines(groups)
 
 
 def default_output_dir():
@@ -93,72 +139,102 @@ def default_output_dir():
                       f"s{get('train.seed', 0)}")
 
 
-def _comparable(config_text):
-  """Config lines that define a run (the step budget may grow when a run is extended)."""
-  return sorted(line for line in config_text.splitlines()
-                if line.strip() and not line.startswith("#")
-                and not line.startswith(("train.steps", "evaluation.")))
-
-
-def prepare_output_dir(output_dir, overwrite):
-  """Create the run directory (emptied with --overwrite); refuse one holding a run of another
-  config, and resume one of the same config."""
-  requested = gin.config_str()
-  path = os.path.join(output_dir, "requested_config.gin")
-  if overwrite and os.path.exists(path):  # only ever delete what is recognisably a run
-    shutil.rmtree(output_dir)
-  elif os.path.exists(path):
-    with open(path) as f:
-      old = _comparable(f.read())
-    if old != _comparable(requested):
-      diff = sorted(set(old) ^ set(_comparable(requested)))
-      raise ValueError(f"{output_dir!r} holds a run with a different config (differing lines: "
-                       f"{diff}); choose another --output_dir or pass --overwrite")
-  os.makedirs(output_dir, exist_ok=True)
-  atomic_io.write_text(path, requested)
-
-
-def score_and_draw(model, data, output_dir, progress=True):
-  """Scores into results.json and scores.csv, figures into RUN/figures/; returns the scores."""
-  results_path = os.path.join(output_dir, training.RESULTS_FILE)
-  with open(results_path) as f:
-    results = json.load(f)
-  scored, table = evaluate.evaluate(model.representation_function, data, output_dir,
-                                    progress=progress)
-  results["scores"] = scored
-  atomic_io.write_json(results_path, results)
+def score_and_draw(model, data, output_dir, results, progress=True):
+  """Score the model into results.json (scores block with step, weights and settings),
+  scores.csv and eval_config.gin; draw figures from the same codes into RUN/figures/."""
+  training_block = results["training"]
+  block, table = evaluate.evaluate(model.representation_function, data, output_dir,
+                                   weights=training_block["weights"], progress=progress)
+  block = {"step": training_block["step"], "weights": training_block["weights"], **block}
   idx = table.indices[np.random.RandomState(0).randint(len(table.indices), size=8)]
   images = table.data.observations(idx)
-  history_path = os.path.join(output_dir, "history.jsonl")
+  history_path = os.path.join(output_dir, training.HISTORY_FILE)
   model_figures.write_all(
       os.path.join(output_dir, "figures"), decode=model.decode, codes=table.codes,
       factors=table.data.factors_of(table.indices), sizes=table.data.factors_num_values,
-      rates=results["rate_per_dim_nats"], min_rate=results["min_rate_per_dim_nats"],
+      rates=training_block["rate_per_dim_nats"], min_rate=training_block["min_rate_per_dim_nats"],
       rate_kind="exact rate" if results["model"] == "echo" else "KL",
       images=images, recon=model.reconstruct(images),
       history=model_figures.read_history(history_path) if os.path.exists(history_path) else None,
       name=f"{results['model']} on {results['dataset']} (beta {results['beta']:g}, "
-           f"gamma {results['gamma']:g})")
-  return scored
+           f"gamma {results['gamma']:g}), step {block['step']:,}, weights {block['weights']}")
+  evaluate.write_scores_csv(os.path.join(output_dir, evaluate.SCORES_FILE), block)
+  evaluate.write_eval_config(os.path.join(output_dir, evaluate.EVAL_CONFIG_FILE),
+                             block["settings"])
+  results["scores"] = block
+  atomic_io.write_json(os.path.join(output_dir, training.RESULTS_FILE), results)  # last: done
+  return block
 
 
-def load_run(output_dir):
-  """The trained model of a run directory, rebuilt from its parsed config.gin and weights."""
-  model = autoencoder.Autoencoder(seed=gin.query_parameter("train.seed"))
-  try:
-    model.load_weights(output_dir)
-  except (OSError, ValueError) as e:
-    raise RuntimeError(f"cannot load the weights in {output_dir!r} ({e})") from e
-  return model
+def _scores_current(output_dir, results, chosen):
+  return (provenance.stale_reason(results, settings=chosen) is None
+          and os.path.exists(os.path.join(output_dir, evaluate.SCORES_FILE))
+          and os.path.isdir(os.path.join(output_dir, "figures")))
 
 
-def _print_scores(scored):
-  for metric, values in scored.items():
-    if metric == "eval_on":
-      continue
+def _print_scores(block):
+  print(f"scores of step {block['step']:,} (weights {block['weights']}) on {block['eval_on']}:")
+  for metric, values in block["metrics"].items():
     head = scores.HEADLINE.get(metric)
     text = values.get("error") or f"{head} = {values.get(head, float('nan')):.3f}"
     print(f"  {metric:<12} {text}")
+
+
+# Flags that define the model or its data: --eval_only refuses them (it scores the run as trained).
+_MODEL_FLAGS = ("dataset", "model", "beta", "gamma", "seed", "steps", "dsprites_npz", "gin_file",
+                "overwrite", "no_eval")
+_EVAL_PREFIXES = ("evaluation.", "eval_")
+
+
+def eval_only(args, progress):
+  """Re-score a saved run with its own training config; evaluation settings from the run's
+  eval_config.gin unless --metrics, --eval_on or evaluation/eval_* bindings override them."""
+  if not args.output_dir:
+    raise ValueError("--eval_only needs --output_dir RUN")
+  refused = [f"--{name}" for name in _MODEL_FLAGS if getattr(args, name) not in (None, False, [])]
+  refused += [p for p in args.gin_param if not p.strip().startswith(_EVAL_PREFIXES)]
+  if refused:
+    raise ValueError(f"--eval_only scores the run as it was trained; {refused} would change its "
+                     f"model or data (only --metrics, --eval_on and evaluation.*/eval_*.* "
+                     f"bindings are accepted)")
+  saved = os.path.join(args.output_dir, training.CONFIG_FILE)
+  if not os.path.exists(saved):
+    raise ValueError(f"{args.output_dir!r} holds no finished run ({saved} missing)")
+  eval_config = os.path.join(args.output_dir, evaluate.EVAL_CONFIG_FILE)
+  configure(args, base_files=[saved] + ([eval_config] if os.path.exists(eval_config) else []))
+  evaluate.settings()  # validate before loading anything
+  train_kw = train_settings()
+  data = dataset.make_dataset()
+  with rundir.RunLock(args.output_dir):
+    model, results = training.restore_run(args.output_dir, data, seed=train_kw["seed"],
+                                          batch_size=train_kw["batch_size"])
+    print(f"scoring {args.output_dir}")
+    return score_and_draw(model, data, args.output_dir, results, progress)
+
+
+def train_and_score(args, data, model, output_dir, chosen, progress):
+  """Train (or resume) the run in `output_dir`, then score it unless its scores are current."""
+  model, results = training.train(output_dir, data, progress=progress, model=model)
+  atomic_io.write_text(os.path.join(output_dir, training.CONFIG_FILE),
+                       gin.operative_config_str())
+  tr = results["training"]
+  losses = tr["final_losses_last_100_steps"]
+  print(f"{results['model']} on {results['dataset']}: step {tr['step']:,}, "
+        f"distortion {losses.get('distortion', float('nan')):.2f}, "
+        f"{tr['rate_kind']} {losses.get('rate', float('nan')):.3f}, "
+        f"{tr['steps_per_s'] or 0:.1f} steps/s -> {output_dir}")
+  if args.no_eval:
+    return
+  if _scores_current(output_dir, results, chosen):
+    print("scores are current for these weights and settings")
+    _print_scores(results["scores"])
+  else:
+    _print_scores(score_and_draw(model, data, output_dir, results, progress))
+
+
+def _message(error):
+  """An exception's message without the 'In call to configurable ...' lines gin appends."""
+  return str(error).split("\n  In call to configurable")[0]
 
 
 def main(argv=None):
@@ -166,32 +242,26 @@ def main(argv=None):
   progress = not args.no_progress
   try:
     if args.eval_only:
-      if not args.output_dir:
-        raise ValueError("--eval_only needs --output_dir RUN")
-      saved = os.path.join(args.output_dir, training.CONFIG_FILE)
-      if not os.path.exists(saved):
-        raise ValueError(f"{args.output_dir!r} holds no finished run ({saved} missing)")
-      configure(args, base_files=[saved])  # the run's own operative config, then the flags
-      model = load_run(args.output_dir)
-      print(f"scoring {args.output_dir}")
-      _print_scores(score_and_draw(model, dataset.make_dataset(), args.output_dir, progress))
+      _print_scores(eval_only(args, progress))
       return 0
     configure(args)
-    output_dir = args.output_dir or default_output_dir()
-    prepare_output_dir(output_dir, args.overwrite)
+    chosen = None if args.no_eval else evaluate.settings()  # a metric typo fails here, not later
+    train_kw = train_settings()
+    training.check_steps(train_kw["steps"])
     data = dataset.make_dataset()
-    model, results = training.train(output_dir, data, progress=progress)
-    atomic_io.write_text(os.path.join(output_dir, training.CONFIG_FILE),
-                         gin.operative_config_str())
-    losses = results["final_losses_last_100_steps"]
-    print(f"{results['model']} on {results['dataset']}: {results['steps']} steps, "
-          f"distortion {losses.get('distortion', float('nan')):.2f}, "
-          f"{results['rate_kind']} {losses.get('rate', float('nan')):.3f}, "
-          f"{results['steps_per_s'] or 0:.1f} steps/s -> {output_dir}")
-    if not args.no_eval:
-      _print_scores(score_and_draw(model, data, output_dir, progress))
+    model = autoencoder.Autoencoder(seed=train_kw["seed"])
+    model.check_batch_size(train_kw["batch_size"])
+    output_dir = args.output_dir or default_output_dir()
+    with rundir.claim(output_dir, run_identity(data), args.overwrite):  # one writer per run
+      train_and_score(args, data, model, output_dir, chosen, progress)
+  except training.Interrupted as e:
+    print(f"\n{_message(e)}", file=sys.stderr)
+    return e.exit_code
   except (ValueError, FileNotFoundError, RuntimeError, FloatingPointError) as e:
-    print(f"error: {e}", file=sys.stderr)
+    print(f"error: {_message(e)}", file=sys.stderr)
+    return 2
+  except OSError as e:
+    print(f"error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
     return 2
   except KeyboardInterrupt:
     return 130

@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 import dataset  # noqa: E402
 import disentanglement  # noqa: E402
 from metrics import code_table, scores  # noqa: E402
+from models import training  # noqa: E402
 from models.autoencoder import Autoencoder  # noqa: E402
 
 
@@ -34,7 +35,9 @@ def main():
   if args.run:
     disentanglement.configure(disentanglement.parse_args([]),
                               base_files=[os.path.join(args.run, "config.gin")])
-    model = disentanglement.load_run(args.run)
+    model, _ = training.restore_run(args.run, dataset.make_dataset(),
+                                    **{k: disentanglement.train_settings()[k]
+                                       for k in ("seed", "batch_size")})
   else:
     model = Autoencoder(name="echo")
   data = dataset.make_dataset("dsprites")
@@ -48,7 +51,8 @@ def main():
   codes = code_table.encode(model.representation_function, data, batch_size=4096)
   t_encode = time.perf_counter() - start
   with tempfile.TemporaryDirectory() as tmp:
-    code_table.save(os.path.join(tmp, "codes.npz"), codes, data.kept_indices, data.name)
+    code_table.save(os.path.join(tmp, "codes.npz"), codes, data.kept_indices, data.name,
+                    model.weights_fingerprint())
   table = code_table.CodeTableData(data, codes, data.kept_indices)
   on_table = score_both(table, table.representation_function)
   t_table = time.perf_counter() - start

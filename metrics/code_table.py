@@ -3,8 +3,12 @@ data view whose observations are flat dataset indices and whose representation i
 
 The representation is deterministic (Gaussian mean, Echo's f(x)), so every metric of
 disentanglement_lib can run on the table with exactly the scores it would give on images with the
-encoder, for the same random state (tests/test_metrics.py checks this).
+encoder, for the same random state (tests/test_metrics.py checks this). A table is valid only for
+the weights that encoded it: it stores their fingerprint, and metrics.evaluate re-encodes when the
+model's differs.
 """
+import zipfile
+
 import numpy as np
 from tqdm import tqdm
 
@@ -34,16 +38,28 @@ def encode(representation_function, data, indices=None, batch_size=2048, progres
   return np.concatenate(chunks)
 
 
-def save(path, codes, indices, dataset_name):
-  """Write the table atomically as npz: codes (N, D), indices (N,), dataset name."""
+class UnreadableTableError(ValueError):
+  """A code table file that is truncated, corrupt or of another format."""
+
+
+def save(path, codes, indices, dataset_name, weights):
+  """Write the table atomically as npz: codes (N, D), indices (N,), dataset name and the
+  fingerprint of the weights that encoded it."""
   with atomic_io.atomic_path(path, suffix=".npz") as tmp:
-    np.savez(tmp, codes=codes, indices=indices, dataset=np.array(dataset_name))
+    np.savez(tmp, codes=codes, indices=indices, dataset=np.array(dataset_name),
+             weights=np.array("" if weights is None else weights))
 
 
 def load(path):
-  """(codes, indices, dataset name) of a table written by `save`."""
-  with np.load(path) as f:
-    return f["codes"], f["indices"], str(f["dataset"])
+  """{codes, indices, dataset, weights} of a table written by `save`; UnreadableTableError naming
+  the file otherwise."""
+  try:
+    with np.load(path) as f:
+      return {"codes": f["codes"], "indices": f["indices"], "dataset": str(f["dataset"]),
+              "weights": str(f["weights"])}
+  except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+    raise UnreadableTableError(f"code table {path} is unreadable ({type(e).__name__}: {e})") \
+        from None
 
 
 class CodeTableData:

@@ -1,5 +1,6 @@
-"""Score a representation: encode the evaluation set once into a code table, then run the chosen
-disentanglement_lib metrics on it."""
+"""Score a representation: encode the evaluation set once into a code table (valid only for the
+weights that made it), then run the chosen disentanglement_lib metrics on it, recording every
+setting used."""
 import csv
 import os
 
@@ -8,11 +9,15 @@ import numpy as np
 
 import atomic_io
 import dataset as ds
+import provenance
 from metrics import code_table, scores
 
 CODES_FILE = "codes.npz"
 SCORES_FILE = "scores.csv"
+EVAL_CONFIG_FILE = "eval_config.gin"
 EVAL_SETS = ("full", "kept")
+# evaluate()'s arguments that do not change a score.
+_NOT_SETTINGS = ("output_dir", "weights", "progress")
 
 
 def evaluation_data(train_data, eval_on):
@@ -24,46 +29,89 @@ def evaluation_data(train_data, eval_on):
 
 
 def check_metric_names(names):
+  if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+    raise ValueError(f"metrics={names!r} must be a list of names from {list(scores.METRICS)}")
   unknown = [n for n in names if n not in scores.METRICS]
   if unknown:
     raise ValueError(f"unknown metric(s) {unknown}; choose from {list(scores.METRICS)}")
 
 
-def load_or_encode(representation_function, data, path=None, progress=True):
-  """The code table of `data`: read from `path` if it holds this data set's table, else encode
-  every image and write it there."""
-  if path and os.path.exists(path):
-    codes, indices, name = code_table.load(path)
-    if name == data.name and np.array_equal(indices, data.kept_indices):
-      return codes, indices
+def settings():
+  """The effective evaluation settings under the current gin config (defaults included),
+  validated; see `describe_settings`."""
+  return describe_settings(**provenance.effective_kwargs(evaluate, "evaluation",
+                                                         skip=_NOT_SETTINGS))
+
+
+def describe_settings(eval_on, metrics, seed):
+  """Validate an evaluation and list every setting its scores depend on: evaluation.* and the
+  eval_<metric>.* arguments of each chosen metric (gin bindings over defaults).
+
+  Returns:
+    {configurable: {argument: value}}, what results.json records and eval_config.gin replays.
+  """
+  metrics = list(metrics) if isinstance(metrics, (list, tuple)) else metrics
+  check_metric_names(metrics)
+  if eval_on not in EVAL_SETS:
+    raise ValueError(f"unknown evaluation set {eval_on!r}; choose one of {list(EVAL_SETS)}")
+  if isinstance(seed, bool) or not isinstance(seed, int):
+    raise ValueError(f"evaluation.seed={seed!r} must be an integer")
+  out = {"evaluation": {"eval_on": eval_on, "metrics": metrics, "seed": seed}}
+  for name in metrics:
+    configurable = scores.CONFIGURABLE[name]
+    kwargs = provenance.effective_kwargs(scores.METRICS[name], configurable)
+    for arg, value in kwargs.items():
+      if isinstance(value, (int, float)) and not isinstance(value, bool):
+        provenance.check_finite_number(f"{configurable}.{arg}", value)
+    out[configurable] = kwargs
+  return out
+
+
+def load_or_encode(representation_function, data, weights, path=None, progress=True):
+  """The code table of `data` under the weights fingerprinted `weights`: read from `path` if it
+  holds exactly that (same weights, data set and images), else encoded and written there.
+
+  A table of other weights, or an unreadable one, is re-encoded (and said so)."""
+  if path and os.path.exists(path) and weights is not None:
+    try:
+      table = code_table.load(path)
+    except code_table.UnreadableTableError as e:
+      print(f"note: {e}; encoding again")
+    else:
+      if (table["weights"] == weights and table["dataset"] == data.name
+          and np.array_equal(table["indices"], data.kept_indices)):
+        return table["codes"], table["indices"]
   codes = code_table.encode(representation_function, data, progress=progress)
   if path:
-    code_table.save(path, codes, data.kept_indices, data.name)
+    code_table.save(path, codes, data.kept_indices, data.name, weights)
   return codes, data.kept_indices
 
 
-@gin.configurable("evaluation", denylist=["representation_function", "train_data", "output_dir"])
-def evaluate(representation_function, train_data, output_dir=None, eval_on="full",
+@gin.configurable("evaluation", denylist=["representation_function", "train_data", "output_dir",
+                                          "weights"])
+def evaluate(representation_function, train_data, output_dir=None, weights=None, eval_on="full",
              metrics=scores.DEFAULT_METRICS, seed=0, progress=True):
   """Scores of `representation_function` with disentanglement_lib's metrics, via a code table.
 
   Args:
     representation_function: images -> codes, numpy in and out.
     train_data: the data set the model was trained on.
-    output_dir: where codes.npz and scores.csv go (None: nowhere).
+    output_dir: where codes.npz goes (None: nowhere).
+    weights: fingerprint of the weights behind `representation_function`; the cached code table
+      is used only when it was made by these weights (None: always encode).
     eval_on: 'full' dSprites (default, as the paper's code) or 'kept' (the training set).
     metrics: names from metrics.scores.METRICS.
     seed: each metric gets a fresh RandomState(seed).
     progress: show a progress bar while encoding.
 
   Returns:
-    (scores dict {metric: {score: value} or {"error": message}}, CodeTableData).
+    (scores block, CodeTableData): the block holds 'metrics' ({metric: {score: value}} or
+    {"error": message}), 'eval_on', 'num_images', 'seed' and 'settings' (see `settings`).
   """
-  metrics = list(metrics)
-  check_metric_names(metrics)
+  chosen = describe_settings(eval_on, metrics, seed)
   data = evaluation_data(train_data, eval_on)
   codes, indices = load_or_encode(
-      representation_function, data,
+      representation_function, data, weights,
       os.path.join(output_dir, CODES_FILE) if output_dir else None, progress)
   table = code_table.CodeTableData(data, codes, indices)
   results = {}
@@ -77,19 +125,24 @@ def evaluate(representation_function, train_data, output_dir=None, eval_on="full
                                 f"removed, so it cannot be scored on the kept set; evaluate on "
                                 f"the full dSprites (evaluation.eval_on = 'full'). "
                                 f"({str(e).splitlines()[0]})"}
-  results["eval_on"] = {"dataset": data.name, "num_images": int(len(indices))}
-  if output_dir:
-    write_scores_csv(os.path.join(output_dir, SCORES_FILE), results)
-  return results, table
+  block = {"metrics": results, "eval_on": data.name, "num_images": int(len(indices)),
+           "seed": int(seed), "settings": chosen}
+  return block, table
 
 
-def write_scores_csv(path, results):
-  """metric,score,value rows (an unscorable metric: score 'error', value its message), atomic."""
+def write_scores_csv(path, block):
+  """One row per score with what produced it: metric, score, value (an unscorable metric: score
+  'error', value its message), training step, weights fingerprint, evaluation set; atomic."""
   with atomic_io.atomic_path(path, suffix=".csv") as tmp, open(tmp, "w", newline="") as f:
     writer = csv.writer(f)
-    writer.writerow(["metric", "score", "value"])
-    for metric, values in results.items():
-      if metric == "eval_on":
-        continue
+    writer.writerow(["metric", "score", "value", "step", "weights", "eval_on", "seed"])
+    for metric, values in block["metrics"].items():
       for key, value in values.items():
-        writer.writerow([metric, key, value])
+        writer.writerow([metric, key, value, block["step"], block["weights"], block["eval_on"],
+                         block["seed"]])
+
+
+def write_eval_config(path, chosen):
+  """The evaluation settings as gin bindings, replayed by a later --eval_only."""
+  header = "# Evaluation settings of this run's scores (replayed by --eval_only).\n"
+  return atomic_io.write_text(path, header + "\n".join(provenance.as_gin_lines(chosen)) + "\n")

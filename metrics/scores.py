@@ -140,6 +140,8 @@ METRICS = {
     "unsupervised": unsupervised_scores,
 }
 DEFAULT_METRICS = ("factor_vae", "mig")
+# The gin name of each metric's settings.
+CONFIGURABLE = {name: f"eval_{name}" for name in METRICS}
 # The score a table or a figure quotes for each metric.
 HEADLINE = {"factor_vae": "eval_accuracy", "mig": "discrete_mig", "dci": "disentanglement",
             "sap": "SAP_score", "modularity": "modularity_score", "beta_vae": "eval_accuracy",

@@ -5,6 +5,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+import atomic_io
+import provenance
 from models import heads, networks, objective
 
 from models import MODEL_NAMES  # noqa: E402,F401  (re-exported)
@@ -42,6 +44,8 @@ class Autoencoder(tf.Module):
                replace=False, f_bound=16.0, learning_rate=1e-4, disc_learning_rate=1e-4,
                disc_beta_1=0.5, disc_beta_2=0.9, rate_warmup_steps=0, seed=0, jit_compile=False):
     super().__init__(name="autoencoder")
+    provenance.check_finite_number("beta", beta)
+    provenance.check_finite_number("gamma", gamma)
     if beta < 0:
       raise ValueError(f"beta={beta!r} must be >= 0")
     if gamma < 0:
@@ -78,6 +82,16 @@ class Autoencoder(tf.Module):
     if self.discriminator is not None:
       items.update(discriminator=self.discriminator, disc_optimizer=self.disc_optimizer)
     return items
+
+  def scalar_log_names(self):
+    """Names of the scalar terms `train_step` returns (it also returns 'rate_per_dim')."""
+    names = ["loss", "distortion", "rate"]
+    return names + (["tc", "disc_loss", "disc_accuracy"] if self.discriminator is not None else [])
+
+  def weights_fingerprint(self):
+    """Fingerprint of the encoder and decoder weights: what every score and figure refers to."""
+    return provenance.fingerprint(
+        [v.numpy() for v in self.encoder.weights + self.decoder.weights])
 
   def _train_step(self, images):
     ae_vars = self.encoder.trainable_variables + self.decoder.trainable_variables
@@ -132,9 +146,11 @@ class Autoencoder(tf.Module):
     return self.decode(self.representation_function(images))
 
   def save_weights(self, directory):
-    """Encoder and decoder weights as Keras .weights.h5 files (loadable with `load_weights`)."""
-    self.encoder.save_weights(f"{directory}/encoder.weights.h5")
-    self.decoder.save_weights(f"{directory}/decoder.weights.h5")
+    """Encoder and decoder weights as Keras .weights.h5 files (loadable with `load_weights`),
+    each written atomically."""
+    for name, net in (("encoder", self.encoder), ("decoder", self.decoder)):
+      with atomic_io.atomic_path(f"{directory}/{name}.weights.h5", suffix=".weights.h5") as tmp:
+        net.save_weights(tmp)
 
   def load_weights(self, directory):
     self.encoder.load_weights(f"{directory}/encoder.weights.h5")

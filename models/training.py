@@ -1,7 +1,15 @@
-"""The training loop: progress bar, TensorBoard summaries, checkpoints, resume, results.json."""
-import collections
+"""The training loop: progress bar, TensorBoard summaries, checkpoints, exact resume, results.json.
+
+Everything results.json's training block reports is rebuilt from the newest checkpoint (step,
+weights, the run's last 100 loss values, its training seconds), so a run killed between its last
+checkpoint and its results file, or with a truncated results file, is finished without retraining.
+"""
+import glob
 import json
 import os
+import shutil
+import signal
+import threading
 import time
 
 import gin
@@ -10,14 +18,32 @@ import tensorflow as tf
 from tqdm import tqdm
 
 import atomic_io
+import provenance
 from models.autoencoder import Autoencoder
 
 CONFIG_FILE = "config.gin"
-RESULTS_FILE = "results.json"
+RESULTS_FILE = provenance.RESULTS_FILE
+HISTORY_FILE = "history.jsonl"
+WINDOW = 100  # final losses are means over the run's last WINDOW steps
+# Scoring outputs that describe particular weights; removed when training moves the weights on.
+SCORED_OUTPUTS = ("scores.csv", "figures")
 
 
 class NonFiniteLossError(FloatingPointError):
   """A loss term became NaN or Inf."""
+
+
+class Interrupted(Exception):
+  """Training stopped on a signal after checkpointing at a step boundary.
+
+  exit_code is 128 + the signal number, as a shell reports a signal: 130 for SIGINT (Ctrl-C),
+  143 for SIGTERM (Slurm preemption, scancel), 138 for SIGUSR1 (Slurm's --signal warning).
+  """
+
+  def __init__(self, signum, step):
+    self.signum, self.step, self.exit_code = signum, step, 128 + signum
+    super().__init__(f"{signal.Signals(signum).name} received: checkpoint at step {step}; run "
+                     "the same command again to resume")
 
 
 def check_finite(logs, step):
@@ -27,81 +53,285 @@ def check_finite(logs, step):
                                f"(lower the learning rate or check the data)")
 
 
-def _restore(checkpoint, directory):
-  """Restore the newest checkpoint in `directory`; returns the step (0 when there is none)."""
-  latest = tf.train.latest_checkpoint(directory)
-  if latest is None:
+def check_steps(steps):
+  if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+    raise ValueError(f"steps={steps!r} must be an integer >= 1")
+
+
+class _StopSignals:
+  """While active, SIGINT, SIGTERM and SIGUSR1 only set `received`; the loop stops at the next step
+  boundary, so the checkpoint never holds an update without its step (exact resume)."""
+
+  SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1)
+
+  def __init__(self):
+    self.received, self._previous = None, {}
+
+  def _handle(self, signum, frame):
+    self.received = self.received or signum
+
+  def __enter__(self):
+    if threading.current_thread() is threading.main_thread():  # handlers live in the main thread
+      for s in self.SIGNALS:
+        self._previous[s] = signal.signal(s, self._handle)
+    return self
+
+  def __exit__(self, *exc):
+    for s, handler in self._previous.items():
+      signal.signal(s, handler)
+
+
+class RunState:
+  """A run's checkpoint: the model with its optimisers and noise generator, the step, the last
+  WINDOW steps' losses (a ring buffer indexed by step) and the training seconds so far.
+
+  Args:
+    model: the Autoencoder.
+    output_dir: run directory; checkpoints go in output_dir/checkpoints.
+    keep: checkpoints kept (>= 2, so a corrupt newest one leaves an older one).
+  """
+
+  def __init__(self, model, output_dir, keep=3):
+    self.model, self.names = model, model.scalar_log_names()
+    self.step = tf.Variable(0, dtype=tf.int64, name="step")
+    self._window = tf.Variable(tf.zeros([WINDOW, len(self.names)]), name="loss_window")
+    self._window_rate = tf.Variable(tf.zeros([WINDOW, model.num_latents]), name="rate_window")
+    self._seconds = tf.Variable(0.0, dtype=tf.float64, name="train_seconds")
+    self.window = np.zeros([WINDOW, len(self.names)], np.float32)
+    self.window_rate = np.zeros([WINDOW, model.num_latents], np.float32)
+    self.seconds = 0.0
+    self.checkpoint = tf.train.Checkpoint(step=self.step, loss_window=self._window,
+                                          rate_window=self._window_rate,
+                                          train_seconds=self._seconds, **model.checkpoint_items())
+    self.directory = os.path.join(output_dir, "checkpoints")
+    self.manager = tf.train.CheckpointManager(self.checkpoint, self.directory,
+                                              max_to_keep=max(2, int(keep)))
+
+  def record(self, step, logs):
+    """Put the losses of (0-based) `step` into the window."""
+    self.window[step % WINDOW] = [logs[k] for k in self.names]
+    self.window_rate[step % WINDOW] = logs["rate_per_dim"]
+
+  def save(self, step):
+    self.step.assign(step)
+    self._window.assign(self.window)
+    self._window_rate.assign(self.window_rate)
+    self._seconds.assign(self.seconds)
+    self.manager.save(checkpoint_number=step)
+
+  def restore(self):
+    """Restore the newest checkpoint that restores; an unusable one is reported and skipped.
+    Returns the step (0 when there is none)."""
+    failures = []
+    for path in reversed(self.manager.checkpoints):
+      try:
+        self.checkpoint.restore(path).assert_existing_objects_matched()
+      except (tf.errors.OpError, ValueError, AssertionError) as e:
+        failures.append(f"{path}: {str(e).splitlines()[0][:200]}")
+        continue
+      for path_failed in failures:
+        print(f"warning: skipped unusable checkpoint {path_failed}")
+      self.window, self.window_rate = self._window.numpy(), self._window_rate.numpy()
+      self.seconds = float(self._seconds.numpy())
+      return int(self.step.numpy())
+    if failures:
+      raise RuntimeError(f"no usable checkpoint in {self.directory!r}: {'; '.join(failures)}; "
+                         "rerun with --overwrite to start afresh")
     return 0
+
+  def training_block(self, step, batch_size, steps_this_session):
+    """results.json's training block at `step`, from the state alone."""
+    n = min(step, WINDOW)
+    rows = [i % WINDOW for i in range(step - n, step)]
+    mean = ({k: float(v) for k, v in zip(self.names, self.window[rows].mean(axis=0))}
+            if n else {})
+    model = self.model
+    return {
+        "step": step, "weights": model.weights_fingerprint(), "batch_size": batch_size,
+        "final_losses_last_100_steps": mean, "losses_window_steps": n,
+        "rate_kind": "exact_rate_nats" if model.model_name == "echo" else "kl_upper_bound_nats",
+        "rate_nats": mean.get("rate"),
+        "rate_per_dim_nats": self.window_rate[rows].mean(axis=0).tolist() if n else None,
+        "min_rate_per_dim_nats": model.head.min_rate_per_dim(),
+        "train_seconds": self.seconds,
+        "steps_per_s": step / self.seconds if self.seconds > 0 else None,
+        "steps_this_session": steps_this_session,
+    }
+
+
+def run_results(model, dataset, seed, training_block, config):
+  """A results.json dict: the run's identity, its training block, no scores yet."""
+  return {"model": model.model_name, "dataset": dataset.name, "beta": model.beta,
+          "gamma": model.gamma, "seed": int(seed), "training": training_block, "config": config}
+
+
+def _current_results(output_dir, step, weights):
+  """The saved results if they describe exactly (step, weights), else None (reported)."""
   try:
-    checkpoint.restore(latest).assert_existing_objects_matched()
-  except (tf.errors.OpError, ValueError, AssertionError) as e:
-    raise RuntimeError(f"checkpoint {latest!r} is corrupt or belongs to another model ({e}); "
-                       "delete it or rerun with --overwrite") from e
-  return int(checkpoint.step.numpy())
+    results = provenance.read_results(output_dir)
+  except provenance.UnreadableFileError as e:
+    print(f"warning: {e}; rebuilding it from the checkpoint")
+    return None
+  if results and (results["training"].get("step"), results["training"].get("weights")) == (
+      step, weights):
+    return results
+  return None
 
 
-@gin.configurable("train", denylist=["output_dir", "dataset"])
+def restore_run(output_dir, dataset, seed=0, batch_size=64, model=None):
+  """The trained model of a run directory at its newest usable checkpoint, and its results (read,
+  or rebuilt from the checkpoint when missing, truncated or of other weights).
+
+  Returns:
+    (model, results dict).
+  """
+  model = model or Autoencoder(seed=seed)
+  state = RunState(model, output_dir)
+  step = state.restore()
+  if step == 0:
+    raise RuntimeError(f"{output_dir!r} holds no trained checkpoint")
+  results = _current_results(output_dir, step, model.weights_fingerprint())
+  if results is None:
+    results = run_results(model, dataset, seed, state.training_block(step, batch_size, 0),
+                          gin.operative_config_str())
+    atomic_io.write_json(os.path.join(output_dir, RESULTS_FILE), results)
+  return model, results
+
+
+@gin.configurable("train", denylist=["output_dir", "dataset", "model"])
 def train(output_dir, dataset, steps=300000, batch_size=64, seed=0, checkpoint_every=5000,
-          summary_every=100, progress=True):
+          summary_every=100, keep_checkpoints=3, progress=True, model=None):
   """Train an `Autoencoder` (configured by gin's `model.*`) on `dataset`, resuming if possible.
 
   Args:
     output_dir: run directory: checkpoints, TensorBoard logs, weights, results.json.
     dataset: a dataset.DSprites (or ds_corr) instance.
-    steps: gradient steps in all (a resumed run continues up to this count).
+    steps: gradient steps in all (a resumed run continues up to this count), >= 1.
     batch_size: examples per step.
     seed: seeds weights, Echo noise and the data stream.
-    checkpoint_every: steps between checkpoints (also written on Ctrl-C and at the end).
-    summary_every: steps between TensorBoard summaries.
+    checkpoint_every: steps between checkpoints (also written on a stop signal and at the end).
+    summary_every: steps between TensorBoard summaries and history.jsonl lines.
+    keep_checkpoints: checkpoints kept (at least 2).
     progress: show a progress bar.
+    model: an already built Autoencoder (built from gin's `model.*` with `seed` when None).
 
   Returns:
     (model, results dict).
+
+  Raises:
+    Interrupted: on SIGINT, SIGTERM or SIGUSR1, after checkpointing at a step boundary.
   """
-  model = Autoencoder(seed=seed)
+  check_steps(steps)
+  model = model or Autoencoder(seed=seed)
   model.check_batch_size(batch_size)
-  step_var = tf.Variable(0, dtype=tf.int64, name="step")
-  checkpoint = tf.train.Checkpoint(step=step_var, **model.checkpoint_items())
-  ckpt_dir = os.path.join(output_dir, "checkpoints")
-  manager = tf.train.CheckpointManager(checkpoint, ckpt_dir, max_to_keep=2)
-  start = _restore(checkpoint, ckpt_dir)
-  writer = tf.summary.create_file_writer(os.path.join(output_dir, "tensorboard"))
-  history_path = os.path.join(output_dir, "history.jsonl")
+  state = RunState(model, output_dir, keep_checkpoints)
+  start = state.restore()
+  if start > steps:
+    raise ValueError(f"{output_dir!r} already holds a run trained for {start} steps, more than "
+                     f"steps={steps}; ask for >= {start} steps, or use another --output_dir")
+  results_path = os.path.join(output_dir, RESULTS_FILE)
+  if start == steps:  # nothing to train: keep what was measured, or rebuild it
+    results = _current_results(output_dir, start, model.weights_fingerprint())
+    if results is None:
+      results = run_results(model, dataset, seed, state.training_block(start, batch_size, 0),
+                            gin.operative_config_str())
+      atomic_io.write_json(results_path, results)
+    return model, results
+  writer = _resume_logs(output_dir, start)
+  history_path = os.path.join(output_dir, HISTORY_FILE)
   batches = dataset.batches(batch_size, seed=seed, start_step=start)
   bar = tqdm(total=steps, initial=start, disable=not progress, unit="step", dynamic_ncols=True,
              desc=f"{model.model_name} on {dataset.name}")
-  recent, step, t0 = collections.deque(maxlen=100), start, time.time()
+  step, t0 = start, time.time()
   try:
-    for step in range(start, steps):
-      logs = {k: v.numpy() for k, v in model.train_step(tf.constant(next(batches))).items()}
-      check_finite(logs, step)
-      step_var.assign(step + 1)
-      recent.append(logs)
-      if (step + 1) % summary_every == 0 or step + 1 == steps:
-        _summarise(writer, history_path, step + 1, logs)
-        bar.set_postfix({k: f"{float(logs[k]):.3g}" for k in
-                         ("distortion", "rate", "tc", "disc_accuracy") if k in logs})
-      if (step + 1) % checkpoint_every == 0:
-        manager.save(checkpoint_number=step + 1)
-      bar.update(1)
-  except KeyboardInterrupt:
-    manager.save(checkpoint_number=int(step_var.numpy()))
+    with _StopSignals() as stop:
+      for step in range(start, steps):
+        logs = {k: v.numpy() for k, v in model.train_step(tf.constant(next(batches))).items()}
+        check_finite(logs, step)
+        state.record(step, logs)
+        if (step + 1) % summary_every == 0 or step + 1 == steps:
+          _summarise(writer, history_path, step + 1, logs)
+          bar.set_postfix({k: f"{float(logs[k]):.3g}" for k in
+                           ("distortion", "rate", "tc", "disc_accuracy") if k in logs})
+        bar.update(1)
+        if stop.received and step + 1 < steps:
+          state.seconds += time.time() - t0
+          state.save(step + 1)
+          raise Interrupted(stop.received, step + 1)
+        if (step + 1) % checkpoint_every == 0 and step + 1 < steps:
+          state.seconds += time.time() - t0
+          t0 = time.time()
+          state.save(step + 1)
+  except KeyboardInterrupt:  # raised between steps (a signal handler not ours, or a data stream)
+    state.seconds += time.time() - t0
+    state.save(step)
     bar.close()
-    print(f"\ninterrupted: checkpoint at step {int(step_var.numpy())} in {ckpt_dir}; "
+    print(f"\ninterrupted: checkpoint at step {step} in {state.directory}; "
           "run the same command again to resume")
     raise
-  bar.close()
-  wall = time.time() - t0
-  done = steps - start
-  results_path = os.path.join(output_dir, RESULTS_FILE)
-  if done <= 0 and os.path.exists(results_path):  # finished before: keep what it measured
-    with open(results_path) as f:
-      return model, json.load(f)
-  manager.save(checkpoint_number=steps)
+  finally:
+    bar.close()
+    writer.close()
+  state.seconds += time.time() - t0
+  state.save(steps)
   model.save_weights(output_dir)
-  results = _results(model, dataset, recent, steps, batch_size, wall, done)
-  atomic_io.write_json(results_path, results)
+  results = run_results(model, dataset, seed, state.training_block(steps, batch_size,
+                                                                   steps - start),
+                        gin.operative_config_str())
+  atomic_io.write_json(results_path, results)  # no scores block: the weights are new
+  remove_scored_outputs(output_dir)
   return model, results
+
+
+def remove_scored_outputs(output_dir):
+  """Delete scores.csv and figures/, which describe weights the run no longer has."""
+  for name in SCORED_OUTPUTS:
+    path = os.path.join(output_dir, name)
+    if os.path.isdir(path):
+      shutil.rmtree(path)
+    elif os.path.exists(path):
+      os.unlink(path)
+
+
+def _resume_logs(output_dir, start):
+  """Cut history.jsonl and TensorBoard back to `start` (what a resumed run will log again), then
+  open the summary writer."""
+  history_path = os.path.join(output_dir, HISTORY_FILE)
+  if os.path.exists(history_path):
+    with open(history_path) as f:
+      lines = [line for line in f if line.strip()]
+    kept = []
+    for line in lines:
+      try:
+        if json.loads(line)["step"] <= start:
+          kept.append(line)
+      except (json.JSONDecodeError, KeyError, TypeError):  # a line cut by a kill: drop it
+        pass
+    if kept != lines:
+      atomic_io.write_text(history_path, "".join(kept))
+  logdir = os.path.join(output_dir, "tensorboard")
+  for path in glob.glob(os.path.join(logdir, "events.out.tfevents.*")):
+    _trim_events(path, start)
+  return tf.summary.create_file_writer(logdir)
+
+
+def _trim_events(path, start):
+  """Rewrite a TensorBoard event file without its events after `start` (atomically)."""
+  records, trimmed = [], False
+  try:
+    for raw in tf.data.TFRecordDataset(path):
+      event = tf.compat.v1.Event.FromString(raw.numpy())
+      if event.step > start:
+        trimmed = True
+      else:
+        records.append(raw.numpy())
+  except tf.errors.DataLossError:  # a record cut by a kill: keep what came before it
+    trimmed = True
+  if trimmed:
+    with atomic_io.atomic_path(path, suffix=".trim") as tmp:
+      with tf.io.TFRecordWriter(tmp) as w:
+        for raw in records:
+          w.write(raw)
 
 
 def _summarise(writer, history_path, step, logs):
@@ -112,21 +342,3 @@ def _summarise(writer, history_path, step, logs):
     tf.summary.histogram("rate_per_dim", logs["rate_per_dim"])
   with open(history_path, "a") as f:  # one line per summary: cheap to append, easy to plot
     f.write(json.dumps({"step": step, **scalars}) + "\n")
-
-
-def _results(model, dataset, recent, steps, batch_size, wall, done):
-  mean = {k: float(np.mean([r[k] for r in recent], axis=0)) for k in (recent[0] if recent else {})
-          if k != "rate_per_dim"}
-  rate_per_dim = (np.mean([r["rate_per_dim"] for r in recent], axis=0).tolist() if recent
-                  else None)
-  rate_kind = "exact_rate_nats" if model.model_name == "echo" else "kl_upper_bound_nats"
-  return {
-      "model": model.model_name, "dataset": dataset.name, "beta": model.beta,
-      "gamma": model.gamma, "steps": steps, "batch_size": batch_size,
-      "final_losses_last_100_steps": mean,
-      "rate_kind": rate_kind, "rate_nats": mean.get("rate"), "rate_per_dim_nats": rate_per_dim,
-      "min_rate_per_dim_nats": model.head.min_rate_per_dim(),
-      "wall_time_s": wall, "steps_this_session": done,
-      "steps_per_s": done / wall if wall > 0 and done else None,
-      "config": gin.operative_config_str() if done else None,
-  }

@@ -7,3 +7,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
   sys.path.insert(0, ROOT)
 REFERENCE_DIR = os.path.join(ROOT, os.pardir, "shared", "reference")
+
+
+def assert_same_weights(dir_a, dir_b):
+  """The newest checkpoints of two runs hold the same weights, optimiser states and step (to
+  float32 round-off); the wall-clock training time is left out."""
+  import numpy as np
+  import tensorflow as tf
+  a, b = tf.train.load_checkpoint(str(dir_a)), tf.train.load_checkpoint(str(dir_b))
+  names = [n for n in a.get_variable_to_shape_map()
+           if "save_counter" not in n and "train_seconds" not in n]
+  assert len(names) > 20
+  for n in names:
+    if np.asarray(a.get_tensor(n)).dtype.kind in "fiu":  # skip the object graph (bytes)
+      np.testing.assert_allclose(a.get_tensor(n), b.get_tensor(n), rtol=1e-4, atol=1e-5,
+                                 err_msg=n)

@@ -1,5 +1,4 @@
 """Scores of oracle representations, and the code-table path against the image path."""
-import csv
 
 import numpy as np
 import pytest
@@ -82,26 +81,47 @@ def test_table_path_equals_image_path(data):
 
 def test_kept_set_evaluation_says_when_removed_combinations_are_needed(tmp_path):
   corr = ds.DSpritesCorrelated()
-  results, table = evaluate.evaluate(_image_features, corr, output_dir=str(tmp_path),
-                                     eval_on="kept", metrics=["factor_vae", "mig"],
-                                     progress=False)
-  assert results["eval_on"] == {"dataset": "ds_corr", "num_images": corr.num_examples}
+  block, table = evaluate.evaluate(_image_features, corr, output_dir=str(tmp_path),
+                                   weights="w1", eval_on="kept", metrics=["factor_vae", "mig"],
+                                   progress=False)
+  results = block["metrics"]
+  assert (block["eval_on"], block["num_images"]) == ("ds_corr", corr.num_examples)
+  assert block["settings"]["evaluation"] == {"eval_on": "kept", "metrics": ["factor_vae", "mig"],
+                                             "seed": 0}
+  assert block["settings"]["eval_mig"]["num_bins"] == 20
   assert "removed" in results["factor_vae"]["error"]
   assert "eval_on = 'full'" in results["factor_vae"]["error"]
   assert 0.0 <= results["mig"]["discrete_mig"] <= 1.0
-  with open(tmp_path / "scores.csv") as f:
-    rows = list(csv.reader(f))
-  assert rows[0] == ["metric", "score", "value"]
-  assert ["mig", "discrete_mig", str(results["mig"]["discrete_mig"])] in rows
-  codes, indices, name = code_table.load(str(tmp_path / "codes.npz"))
-  assert name == "ds_corr" and codes.shape == (corr.num_examples, 5)
-  np.testing.assert_array_equal(indices, corr.kept_indices)
-  # Encode once: a second evaluation reads the table instead of calling the encoder.
+  saved = code_table.load(str(tmp_path / "codes.npz"))
+  assert (saved["dataset"], saved["weights"]) == ("ds_corr", "w1")
+  assert saved["codes"].shape == (corr.num_examples, 5)
+  np.testing.assert_array_equal(saved["indices"], corr.kept_indices)
+  # Encode once: a second evaluation with the same weights reads the table.
   def must_not_encode(images):
     raise AssertionError("encoded again")
-  again, _ = evaluate.evaluate(must_not_encode, corr, output_dir=str(tmp_path), eval_on="kept",
-                               metrics=["mig"], progress=False)
-  assert again["mig"] == results["mig"]
+  again, _ = evaluate.evaluate(must_not_encode, corr, output_dir=str(tmp_path), weights="w1",
+                               eval_on="kept", metrics=["mig"], progress=False)
+  assert again["metrics"]["mig"] == results["mig"]
+  # Other weights never read that table: they encode (here: codes doubled, a new MIG input).
+  doubled = lambda images: 2.0 * _image_features(images)  # noqa: E731
+  other, _ = evaluate.evaluate(doubled, corr, output_dir=str(tmp_path), weights="w2",
+                               eval_on="kept", metrics=["mig"], progress=False)
+  np.testing.assert_allclose(code_table.load(str(tmp_path / "codes.npz"))["codes"],
+                             2.0 * saved["codes"])
+  assert code_table.load(str(tmp_path / "codes.npz"))["weights"] == "w2"
+
+
+def test_truncated_code_table_is_named_and_encoded_again(tmp_path, capsys):
+  data = ds.DSpritesCorrelated()
+  path = tmp_path / "codes.npz"
+  evaluate.load_or_encode(_image_features, data, "w", str(path), progress=False)
+  full = path.read_bytes()
+  path.write_bytes(full[:len(full) // 2])
+  with pytest.raises(code_table.UnreadableTableError, match="codes.npz is unreadable"):
+    code_table.load(str(path))
+  codes, _ = evaluate.load_or_encode(_image_features, data, "w", str(path), progress=False)
+  assert "codes.npz is unreadable" in capsys.readouterr().out
+  assert codes.shape == (data.num_examples, 5) and path.read_bytes() != full[:len(full) // 2]
 
 
 def test_bad_metric_and_eval_set_names():
@@ -109,3 +129,7 @@ def test_bad_metric_and_eval_set_names():
     evaluate.check_metric_names(["fvae"])
   with pytest.raises(ValueError, match="unknown evaluation set 'test'"):
     evaluate.evaluation_data(ds.DSprites(), "test")
+  with pytest.raises(ValueError, match="unknown evaluation set 'test'"):
+    evaluate.describe_settings("test", ["mig"], 0)
+  with pytest.raises(ValueError, match=r"metrics='mig' must be a list"):
+    evaluate.describe_settings("full", "mig", 0)

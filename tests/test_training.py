@@ -11,7 +11,7 @@ import tensorflow as tf
 
 import dataset
 import disentanglement
-from conftest import ROOT
+from conftest import ROOT, assert_same_weights
 from models import training
 
 TINY = ["--gin_file", os.path.join(ROOT, "gin_configs", "quick.gin"),
@@ -31,10 +31,11 @@ def results(tmp):
 
 def test_run_writes_outputs_and_resumes(tmp_path):
   assert run(tmp_path, "--dataset", "ds_corr", "--beta", "2", "--steps", "20") == 0
-  res = results(tmp_path)
-  assert res["model"] == "echo" and res["dataset"] == "ds_corr" and res["beta"] == 2.0
-  assert res["steps"] == 20 and res["steps_this_session"] == 20 and res["steps_per_s"] > 0
-  assert res["rate_kind"] == "exact_rate_nats"
+  full = results(tmp_path)
+  assert full["model"] == "echo" and full["dataset"] == "ds_corr" and full["beta"] == 2.0
+  res = full["training"]
+  assert res["step"] == 20 and res["steps_this_session"] == 20 and res["steps_per_s"] > 0
+  assert res["rate_kind"] == "exact_rate_nats" and len(res["weights"]) == 16
   assert res["rate_nats"] >= 10 * res["min_rate_per_dim_nats"] - 1e-4
   assert len(res["rate_per_dim_nats"]) == 10
   for name in ("config.gin", "encoder.weights.h5", "decoder.weights.h5", "history.jsonl"):
@@ -49,7 +50,8 @@ def test_run_writes_outputs_and_resumes(tmp_path):
   # Same command with a larger budget: resumes at step 20.
   assert run(tmp_path, "--dataset", "ds_corr", "--beta", "2", "--steps", "30") == 0
   res = results(tmp_path)
-  assert res["steps"] == 30 and res["steps_this_session"] == 10
+  assert res["training"]["step"] == 30 and res["training"]["steps_this_session"] == 10
+  assert res["training"]["weights"] != full["training"]["weights"]
   # Once more: nothing left to train, and the measured results stay as they were.
   assert run(tmp_path, "--dataset", "ds_corr", "--beta", "2", "--steps", "30") == 0
   assert results(tmp_path) == res
@@ -59,17 +61,14 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
   assert run(tmp_path / "a", "--model", "vae", "--gamma", "3", "--steps", "20") == 0
   assert run(tmp_path / "b", "--model", "vae", "--gamma", "3", "--steps", "10") == 0
   assert run(tmp_path / "b", "--model", "vae", "--gamma", "3", "--steps", "20") == 0
-  a, b = results(tmp_path / "a"), results(tmp_path / "b")
+  a, b = results(tmp_path / "a")["training"], results(tmp_path / "b")["training"]
   assert a["final_losses_last_100_steps"]["tc"] is not None
-  assert (a["steps"], b["steps"], b["steps_this_session"]) == (20, 20, 10)
-  wa = tf.train.load_checkpoint(str(tmp_path / "a" / "checkpoints"))
-  wb = tf.train.load_checkpoint(str(tmp_path / "b" / "checkpoints"))
-  names = [n for n in wa.get_variable_to_shape_map() if "save_counter" not in n]
-  assert len(names) > 20
-  for n in names:
-    if np.asarray(wa.get_tensor(n)).dtype.kind in "fiu":  # skip the object graph (bytes)
-      np.testing.assert_allclose(wa.get_tensor(n), wb.get_tensor(n), rtol=1e-4, atol=1e-5,
-                                 err_msg=n)
+  assert (a["step"], b["step"], b["steps_this_session"]) == (20, 20, 10)
+  assert a["weights"] == b["weights"]  # the fingerprint sees the same weights
+  # The loss window spans the run, not the session: the same means as the uninterrupted run.
+  for k, v in a["final_losses_last_100_steps"].items():
+    assert b["final_losses_last_100_steps"][k] == pytest.approx(v, rel=1e-4, abs=1e-5), k
+  assert_same_weights(tmp_path / "a" / "checkpoints", tmp_path / "b" / "checkpoints")
 
 
 class _InterruptAt:
@@ -95,7 +94,7 @@ def test_ctrl_c_checkpoints_and_resume_continues(tmp_path):
   assert tf.train.latest_checkpoint(str(tmp_path / "checkpoints")).endswith("ckpt-7")
   _, res = training.train(str(tmp_path), _InterruptAt(-1), steps=12, batch_size=16,
                           progress=False)
-  assert res["steps"] == 12 and res["steps_this_session"] == 5
+  assert res["training"]["step"] == 12 and res["training"]["steps_this_session"] == 5
   gin.clear_config()
 
 
@@ -129,6 +128,8 @@ def test_output_dir_with_another_config_is_refused_unless_overwrite(tmp_path, ca
   assert "different config" in err and "model.beta = 4.0" in err
   assert run(tmp_path, "--steps", "2", "--beta", "4", "--overwrite") == 0
   assert results(tmp_path)["beta"] == 4.0
+  # The comparison is on the effective config: naming a default changes nothing.
+  assert run(tmp_path, "--steps", "2", "--beta", "4", "--gamma", "0", "--seed", "0") == 0
 
 
 def test_corrupt_checkpoint_is_a_clear_error(tmp_path, capsys):
@@ -138,7 +139,42 @@ def test_corrupt_checkpoint_is_a_clear_error(tmp_path, capsys):
     if name.endswith(".index"):
       (ckpt / name).write_bytes(b"garbage")
   assert run(tmp_path, "--steps", "12") == 2
-  assert "corrupt" in capsys.readouterr().err
+  assert "no usable checkpoint" in capsys.readouterr().err
+
+
+def test_corrupt_newest_checkpoint_falls_back_to_the_previous_one(tmp_path, capsys):
+  assert run(tmp_path, "--steps", "20") == 0  # checkpoints at 10 and 20
+  (tmp_path / "checkpoints" / "ckpt-20.index").write_bytes(b"garbage")
+  assert run(tmp_path, "--steps", "30") == 0
+  assert "skipped unusable checkpoint" in capsys.readouterr().out
+  res = results(tmp_path)["training"]
+  assert (res["step"], res["steps_this_session"]) == (30, 20)  # resumed at 10, not at 0
+  assert run(tmp_path / "ref", "--steps", "30") == 0
+  assert_same_weights(tmp_path / "ref" / "checkpoints", tmp_path / "checkpoints")
+
+
+def test_checkpoint_never_holds_an_update_without_its_step(tmp_path):
+  gin.clear_config()
+  gin.parse_config(["model.d_max = 15", "model.name = 'echo'"])
+  with pytest.raises(KeyboardInterrupt):
+    training.train(str(tmp_path), _InterruptAt(7), steps=12, batch_size=16, progress=False)
+  ckpt = tf.train.load_checkpoint(str(tmp_path / "checkpoints"))
+  names = ckpt.get_variable_to_shape_map()
+  iterations = [n for n in names if n.startswith("optimizer/") and "iteration" in n]
+  assert iterations, sorted(names)
+  assert ckpt.get_tensor(iterations[0]) == ckpt.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE") == 7
+  gin.clear_config()
+
+
+def test_one_writer_per_run_directory(tmp_path, capsys):
+  import rundir
+  assert run(tmp_path, "--steps", "2") == 0
+  with rundir.RunLock(str(tmp_path)):
+    assert run(tmp_path, "--steps", "4") == 2
+    assert f"in use by another process (pid {os.getpid()})" in capsys.readouterr().err
+    assert disentanglement.main(["--eval_only", "--output_dir", str(tmp_path)]) == 2
+  assert results(tmp_path)["training"]["step"] == 2  # the refused call changed nothing
+  assert run(tmp_path, "--steps", "4") == 0  # released: the next process gets it
 
 
 def test_cli_entry_point_help():

@@ -1,0 +1,116 @@
+"""Provenance of every number a run writes: the effective configuration (gin bindings over the
+functions' defaults), a fingerprint of the weights, and the test of whether a run's scores still
+belong to its trained weights. Imports only the standard library, numpy and gin, so the sweep and
+aggregation scripts can use it without TensorFlow.
+"""
+import hashlib
+import inspect
+import json
+import math
+import os
+
+import gin_compat  # noqa: F401  (gin 0.4.0 on Python 3.11)
+import gin
+import numpy as np
+
+RESULTS_FILE = "results.json"
+
+
+def effective_kwargs(fn, configurable, skip=()):
+  """The keyword arguments gin would pass to `fn` registered as `configurable`: each bound value,
+  else the signature's default. Arguments without a default, `self` and `skip` are left out.
+
+  Args:
+    fn: the (gin-wrapped) function or class `__init__`.
+    configurable: its gin name, e.g. 'model'.
+    skip: argument names to leave out (e.g. a progress flag that does not change a result).
+
+  Returns:
+    dict name -> value, in signature order.
+  """
+  out = {}
+  for name, param in inspect.signature(fn).parameters.items():
+    if name in skip or name == "self" or param.default is inspect.Parameter.empty:
+      continue
+    try:
+      out[name] = gin.query_parameter(f"{configurable}.{name}")
+    except ValueError:  # not bound: the default applies
+      out[name] = param.default
+  return out
+
+
+def as_gin_lines(groups):
+  """{configurable: {arg: value}} -> sorted 'configurable.arg = value' lines that gin parses."""
+  lines = []
+  for configurable, kwargs in groups.items():
+    for name, value in kwargs.items():
+      if isinstance(value, tuple):
+        value = list(value)
+      lines.append(f"{configurable}.{name} = {value!r}")
+  return sorted(lines)
+
+
+def fingerprint(arrays):
+  """A short SHA-256 of a sequence of arrays (values, shapes and dtypes), e.g. a model's weights:
+  equal fingerprints mean equal weights."""
+  h = hashlib.sha256()
+  for a in arrays:
+    a = np.ascontiguousarray(a)
+    h.update(f"{a.dtype.str}{a.shape}".encode())
+    h.update(a.tobytes())
+  return h.hexdigest()[:16]
+
+
+class UnreadableFileError(ValueError):
+  """A run file exists but cannot be parsed (truncated, corrupt)."""
+
+
+def read_results(run_dir):
+  """results.json of `run_dir` as a dict; None when absent; UnreadableFileError naming the file when
+  it is truncated or not a results file."""
+  path = os.path.join(run_dir, RESULTS_FILE)
+  if not os.path.exists(path):
+    return None
+  try:
+    with open(path) as f:
+      results = json.load(f)
+  except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+    raise UnreadableFileError(f"{path} is unreadable ({e})") from None
+  if not isinstance(results, dict) or not isinstance(results.get("training"), dict):
+    raise UnreadableFileError(f"{path} is not a results file of this suite (no 'training' block)")
+  return results
+
+
+def stale_reason(results, steps=None, metrics=None, settings=None):
+  """Why the scores in `results` cannot be reported as those of its trained model, or None.
+
+  Args:
+    results: a results.json dict (training and scores blocks).
+    steps: the step budget the run was asked for (None: any).
+    metrics: metric names that must be present (None: any).
+    settings: evaluation settings the scores must have been computed with (None: any).
+
+  Returns:
+    None when current, else a short reason.
+  """
+  training, scored = results.get("training") or {}, results.get("scores")
+  if steps is not None and training.get("step") != steps:
+    return f"trained {training.get('step')} of {steps} steps"
+  if not scored:
+    return "not scored"
+  if (scored.get("step"), scored.get("weights")) != (training.get("step"), training.get("weights")):
+    return (f"scores are of step {scored.get('step')} (weights {scored.get('weights')}), the model "
+            f"is at step {training.get('step')} (weights {training.get('weights')})")
+  missing = sorted(set(metrics or ()) - set(scored.get("metrics", {})))
+  if missing:
+    return f"metrics {missing} not scored"
+  if settings is not None and scored.get("settings") != json.loads(json.dumps(settings)):
+    return "scored with other evaluation settings"
+  return None
+
+
+def check_finite_number(name, value):
+  """Raise ValueError naming `name` unless `value` is a finite number."""
+  if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    raise ValueError(f"{name}={value!r} must be a finite number")
+  return value

@@ -1,0 +1,108 @@
+"""Run directories: recognising one, claiming it for one writer, and never touching anything else.
+
+A run directory is marked by RUN_CONFIG (the run's effective config). Only marked or empty
+directories are adopted or deleted by `--overwrite`. While a process works in a run directory it
+holds an exclusive `fcntl.flock` on RUN/.lock: the kernel releases it when the process ends, even
+by SIGKILL, so a stale lock cannot outlive its holder. Imports only the standard library.
+"""
+import errno
+import fcntl
+import os
+import shutil
+
+import atomic_io
+
+RUN_CONFIG = "run_config.gin"
+LOCK_FILE = ".lock"
+
+
+class RunDirError(ValueError):
+  """The output directory cannot be used: named, with the reason."""
+
+
+class RunLock:
+  """An exclusive, non-blocking lock on a run directory (context manager).
+
+  Raises RunDirError naming the holder's pid when another process holds it."""
+
+  def __init__(self, run_dir):
+    self.path = os.path.join(run_dir, LOCK_FILE)
+    self._fd = None
+
+  def acquire(self):
+    fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+      fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+      holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+      os.close(fd)
+      if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+        raise RunDirError(f"{os.path.dirname(self.path)!r} is in use by another process "
+                          f"(pid {holder}); wait for it or stop it first") from None
+      raise
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    self._fd = fd
+    return self
+
+  def release(self):
+    if self._fd is not None:
+      os.close(self._fd)  # closing the descriptor drops the flock
+      self._fd = None
+
+  def __enter__(self):
+    return self if self._fd is not None else self.acquire()
+
+  def __exit__(self, *exc):
+    self.release()
+
+
+def is_run_dir(path):
+  return os.path.isfile(os.path.join(path, RUN_CONFIG))
+
+
+def check_usable(output_dir):
+  """Refuse a file, and a non-empty directory that is not a run of this suite."""
+  if os.path.exists(output_dir) and not os.path.isdir(output_dir):
+    raise RunDirError(f"--output_dir {output_dir!r} is a file, not a directory")
+  if os.path.isdir(output_dir) and not is_run_dir(output_dir):
+    foreign = [n for n in os.listdir(output_dir) if n != LOCK_FILE]
+    if foreign:
+      raise RunDirError(f"--output_dir {output_dir!r} is not empty and holds no run of this "
+                        f"suite (no {RUN_CONFIG}); choose an empty or new directory")
+
+
+def claim(output_dir, identity, overwrite=False):
+  """Check `output_dir`, lock it, and make it hold the run `identity` (a list of config lines).
+
+  A new or empty directory is created and marked; one holding the same run is resumed; one holding
+  another run is refused unless `overwrite`, which empties it first (only ever a marked run).
+
+  Returns:
+    the held RunLock (release it when done, or let the process end).
+  """
+  check_usable(output_dir)
+  os.makedirs(output_dir, exist_ok=True)
+  if not os.access(output_dir, os.W_OK):
+    raise RunDirError(f"--output_dir {output_dir!r} is not writable")
+  lock = RunLock(output_dir).acquire()
+  try:
+    check_usable(output_dir)  # again, now that no other process can be writing in it
+    marker = os.path.join(output_dir, RUN_CONFIG)
+    if is_run_dir(output_dir):
+      with open(marker) as f:
+        old = [line for line in f.read().splitlines() if line.strip()]
+      if old != identity and not overwrite:
+        diff = sorted(set(old) ^ set(identity))
+        raise RunDirError(f"{output_dir!r} holds a run with a different config (differing lines: "
+                          f"{diff}); choose another --output_dir or pass --overwrite")
+      if overwrite:
+        for name in os.listdir(output_dir):  # keep the lock file we hold
+          if name != LOCK_FILE:
+            path = os.path.join(output_dir, name)
+            shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
+    atomic_io.write_text(marker, "\n".join(identity) + "\n")
+  except BaseException:
+    lock.release()
+    raise
+  return lock
