@@ -1,12 +1,14 @@
 # make demo  - create .venv, install, train and score a small ds_corr model on CPU
 # make test  - create .venv, install, run the test suite
+# make test-slurm - start a single-node Slurm cluster here (installs slurm-wlm and munge if
+#              missing; needs root), run a sweep on it with a preempted task, stop the daemons
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= runs/demo
 
-.PHONY: install test demo bench previews clean
+.PHONY: install test test-slurm demo bench previews clean
 
 install: $(STAMP)
 
@@ -19,6 +21,12 @@ $(STAMP): requirements.txt Makefile
 
 test: $(STAMP)
 	$(PY) -m pytest -q tests
+
+SLURM_TEST_DIR ?= /tmp/echo-slurm
+test-slurm: $(STAMP)
+	SLURM_TEST_DIR=$(SLURM_TEST_DIR) bash tests/slurm/cluster.sh start
+	SLURM_CONF=$(SLURM_TEST_DIR)/slurm.conf $(PY) -m pytest -q tests/slurm; rc=$$?; \
+	    SLURM_TEST_DIR=$(SLURM_TEST_DIR) bash tests/slurm/cluster.sh stop; exit $$rc
 
 # A quick ds_corr Echo model (gin_configs/quick.gin: 3,000 steps) trained, scored on the full
 # dSprites and drawn, on CPU in a few minutes. Rerunning resumes and re-scores.

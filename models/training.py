@@ -123,7 +123,7 @@ class RunState:
     """Restore the newest checkpoint that restores; an unusable one is reported and skipped.
     Returns the step (0 when there is none)."""
     failures = []
-    for path in reversed(self.manager.checkpoints):
+    for path in self._candidates():
       try:
         self.checkpoint.restore(path).assert_existing_objects_matched()
       except (tf.errors.OpError, ValueError, AssertionError) as e:
@@ -138,6 +138,13 @@ class RunState:
       raise RuntimeError(f"no usable checkpoint in {self.directory!r}: {'; '.join(failures)}; "
                          "rerun with --overwrite to start afresh")
     return 0
+
+  def _candidates(self):
+    """Checkpoint prefixes, newest first: the manager's list and any ckpt-N on disk (the list
+    file may be lost or cut)."""
+    on_disk = [p[:-len(".index")] for p in glob.glob(os.path.join(self.directory, "ckpt-*.index"))]
+    prefixes = {os.path.abspath(p) for p in list(self.manager.checkpoints) + on_disk}
+    return sorted(prefixes, key=lambda p: int(p.rsplit("-", 1)[1]), reverse=True)
 
   def training_block(self, step, batch_size, steps_this_session):
     """results.json's training block at `step`, from the state alone."""

@@ -1,16 +1,19 @@
 """Aggregate a sweep into the paper's Table 2 (Markdown + CSV), a per-seed score figure, and the
 rate-distortion figure of Sec. 5.2.
 
-    python scripts/aggregate.py RUNS_DIR [--out DIR]
+    python scripts/aggregate.py RUNS_DIR [--out DIR] [--steps N | --pool_steps]
 
 Rows: beta increasing at gamma = 0, then gamma increasing at beta = 1 (the first of them repeats
 the beta = 1 row, as in the paper). Columns: FactorVAE score and MIG of Echo and VAE on dsprites
-and ds_corr; mean +- standard deviation over seeds, the paper's number in brackets.
+and ds_corr; mean +- standard deviation over seeds. Only runs whose scores belong to their final
+weights are used (others are listed and skipped). Runs of different step budgets are never
+averaged together unless --pool_steps asks for it: with several budgets present, choose one with
+--steps. The paper's number stands beside ours only in the beta = 1, gamma = 0 row, the one row
+whose setting the paper states; its other rows are printed below the table as the paper's.
 """
 import argparse
 import csv
 import glob
-import json
 import os
 import sys
 
@@ -20,13 +23,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import atomic_io  # noqa: E402
+import provenance  # noqa: E402
 from figures.style import plt, save  # noqa: E402
 
 DATASETS = ("dsprites", "ds_corr")
 MODELS = ("echo", "vae")
 METRICS = (("factor_vae", "eval_accuracy", "FactorVAE"), ("mig", "discrete_mig", "MIG"))
 # Table 2 of the paper (mean of 10 runs), ../shared/reference/paper_facts.md. Columns in COLUMNS
-# order. Its row labels did not survive: rows 1-3 raise beta at gamma = 0, rows 4-7 raise gamma.
+# order. Its row labels did not survive: rows 1-3 raise beta at gamma = 0, rows 4-7 raise gamma;
+# only rows 1 and 4 have a known setting (beta 1, gamma 0).
 PAPER_TABLE2 = [
     [0.83, 0.65, 0.16, 0.07, 0.70, 0.60, 0.11, 0.08],
     [0.78, 0.65, 0.18, 0.10, 0.67, 0.60, 0.11, 0.07],
@@ -36,23 +41,51 @@ PAPER_TABLE2 = [
     [0.79, 0.73, 0.30, 0.18, 0.58, 0.53, 0.16, 0.07],
     [0.77, 0.70, 0.29, 0.18, 0.49, 0.53, 0.09, 0.08],
 ]
+PAPER_ROW_LABELS = ["beta=1, gamma=0", "beta>1 (value not stated), gamma=0",
+                    "beta>1 (larger, not stated), gamma=0", "beta=1, gamma=0 (repeats row 1)",
+                    "beta=1, gamma>0 (not stated)", "beta=1, gamma>0 (larger)",
+                    "beta=1, gamma>0 (largest)"]
 COLUMNS = [(d, metric, model) for d in DATASETS for metric in METRICS for model in MODELS]
 
 
 def load_runs(runs_dir):
-  """results.json of every scored run below runs_dir."""
-  runs = []
+  """Every run below runs_dir whose scores belong to its final weights, and the skipped ones.
+
+  Returns:
+    (runs, skipped): runs are results.json dicts with 'dir' and 'steps' added; skipped is a list
+    of (run directory, reason).
+  """
+  runs, skipped = [], []
   for path in sorted(glob.glob(os.path.join(runs_dir, "**", "results.json"), recursive=True)):
-    with open(path) as f:
-      r = json.load(f)
-    if "scores" in r:
-      r["dir"] = os.path.dirname(path)
-      runs.append(r)
+    run_dir = os.path.dirname(path)
+    try:
+      r = provenance.read_results(run_dir)
+    except provenance.UnreadableFileError as e:
+      skipped.append((run_dir, str(e)))
+      continue
+    reason = provenance.stale_reason(r)
+    if reason:
+      skipped.append((run_dir, reason))
+      continue
+    r["dir"], r["steps"] = run_dir, r["training"]["step"]
+    runs.append(r)
+  return runs, skipped
+
+
+def select_steps(runs, steps=None, pool=False):
+  """The runs of one step budget: `steps`, or the only one present; all of them with `pool`.
+  Raises ValueError listing the budgets when several are present and none is chosen."""
+  if steps is not None:
+    return [r for r in runs if r["steps"] == steps]
+  budgets = sorted({r["steps"] for r in runs})
+  if len(budgets) > 1 and not pool:
+    raise ValueError(f"runs of several step budgets {budgets}: pick one with --steps N, or "
+                     "average across them with --pool_steps")
   return runs
 
 
 def score(run, metric, key):
-  value = run["scores"].get(metric, {}).get(key)
+  value = run["scores"]["metrics"].get(metric, {}).get(key)
   return np.nan if value is None else float(value)
 
 
@@ -70,35 +103,38 @@ def cell_values(runs, dataset, model, beta, gamma, metric, key):
           and r["beta"] == beta and r["gamma"] == gamma]
 
 
-def paper_value(row_index, n_beta_rows, column_index):
-  """The paper's number for our row, matched by position when the layout matches (3 + 4 rows)."""
-  if row_index < min(n_beta_rows, 3):
-    return PAPER_TABLE2[row_index][column_index]
-  gamma_row = row_index - n_beta_rows
-  if 0 <= gamma_row < 4:
-    return PAPER_TABLE2[3 + gamma_row][column_index]
-  return None
+def paper_value(beta, gamma, column_index):
+  """The paper's number for a setting it states (beta 1, gamma 0: its row 1), else None."""
+  return PAPER_TABLE2[0][column_index] if (beta, gamma) == (1.0, 0.0) else None
 
 
 def build_table(runs):
-  rows = table_rows(runs)
-  n_beta = sum(1 for label, _, _ in rows if label.startswith("beta="))
   table = []
-  for i, (label, beta, gamma) in enumerate(rows):
+  for label, beta, gamma in table_rows(runs):
     cells = []
     for j, (dataset, (metric, key, _), model) in enumerate(COLUMNS):
       values = [v for v in cell_values(runs, dataset, model, beta, gamma, metric, key)
                 if not np.isnan(v)]
       cells.append({"mean": float(np.mean(values)) if values else None,
                     "std": float(np.std(values)) if values else None, "n": len(values),
-                    "paper": paper_value(i, n_beta, j)})
+                    "paper": paper_value(beta, gamma, j),
+                    "steps": sorted({r["steps"] for r in runs if r["beta"] == beta
+                                     and r["gamma"] == gamma and r["dataset"] == dataset
+                                     and r["model"] == model})})
     table.append((label, cells))
   return table
 
 
-def write_markdown(table, path):
+def _budget(runs):
+  budgets = sorted({r["steps"] for r in runs})
+  text = " and ".join(f"{b:,}" for b in budgets)
+  return f"{text} steps per run" + (" (pooled)" if len(budgets) > 1 else "")
+
+
+def write_markdown(table, path, runs):
   head = [f"{d} {name} {model}" for d, (_, _, name), model in COLUMNS]
-  lines = ["| setting | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
+  lines = [f"Step budget: {_budget(runs)}; {len(runs)} runs.", "",
+           "| setting | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
   for label, cells in table:
     text = []
     for c in cells:
@@ -106,17 +142,24 @@ def write_markdown(table, path):
       text.append(ours + ("" if c["paper"] is None else f" [{c['paper']:.2f}]"))
     lines.append(f"| {label} | " + " | ".join(text) + " |")
   lines.append("")
-  lines.append("Ours: mean ± standard deviation over seeds (n runs); [paper's Table 2].")
+  lines.append("Ours: mean ± standard deviation over seeds (n runs); [the paper's Table 2, row 1, "
+               "300,000 steps, 10 runs], shown only for beta = 1, gamma = 0.")
+  lines += ["", "The paper's Table 2 as published (its rows' beta and gamma values are not stated "
+            "except rows 1 and 4; not matched to our rows):", "",
+            "| paper row | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
+  for i, (label, values) in enumerate(zip(PAPER_ROW_LABELS, PAPER_TABLE2)):
+    lines.append(f"| {i + 1}: {label} | " + " | ".join(f"{v:.2f}" for v in values) + " |")
   return atomic_io.write_text(path, "\n".join(lines) + "\n")
 
 
 def write_csv(table, path):
   with atomic_io.atomic_path(path, suffix=".csv") as tmp, open(tmp, "w", newline="") as f:
     w = csv.writer(f)
-    w.writerow(["setting", "dataset", "metric", "model", "mean", "std", "n", "paper"])
+    w.writerow(["setting", "dataset", "metric", "model", "mean", "std", "n", "steps", "paper"])
     for label, cells in table:
       for (dataset, (_, _, name), model), c in zip(COLUMNS, cells):
-        w.writerow([label, dataset, name, model, c["mean"], c["std"], c["n"], c["paper"]])
+        w.writerow([label, dataset, name, model, c["mean"], c["std"], c["n"],
+                    " ".join(str(s) for s in c["steps"]), c["paper"]])
   return path
 
 
@@ -138,7 +181,7 @@ def scores_figure(runs, path):
       ax.set_xticklabels([label.replace(", ", "\n") for label, _, _ in rows], fontsize=8)
       ax.set_ylabel(name), ax.set_title(f"{name} on {dataset}")
       ax.legend(fontsize=8)
-  fig.suptitle("scores per setting, one point per seed")
+  fig.suptitle(f"scores per setting, one point per seed ({_budget(runs)})")
   fig.tight_layout(rect=(0, 0, 1, 0.96))
   return save(fig, path)
 
@@ -154,7 +197,7 @@ def rate_distortion_figure(runs, path):
         sel = [r for r in runs if r["dataset"] == dataset and r["model"] == model
                and r["beta"] == beta and r["gamma"] == 0]
         if sel:
-          losses = [r["final_losses_last_100_steps"] for r in sel]
+          losses = [r["training"]["final_losses_last_100_steps"] for r in sel]
           points.append((beta, np.mean([l["rate"] for l in losses]),
                          np.mean([l["distortion"] for l in losses])))
       if points:
@@ -165,7 +208,7 @@ def rate_distortion_figure(runs, path):
           ax.annotate(f"β={beta:g}", (r, d), fontsize=7, textcoords="offset points",
                       xytext=(3, 3))
   ax.set_xlabel("rate (nats)"), ax.set_ylabel("distortion (nats)")
-  ax.set_title("rate-distortion (gamma = 0)")
+  ax.set_title(f"rate-distortion (gamma = 0, {_budget(runs)})")
   ax.legend(fontsize=8)
   return save(fig, path)
 
@@ -174,18 +217,28 @@ def main(argv=None):
   p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
   p.add_argument("runs_dir")
   p.add_argument("--out", help="output folder (default RUNS_DIR)")
+  p.add_argument("--steps", type=int, help="use the runs of this step budget only")
+  p.add_argument("--pool_steps", action="store_true",
+                 help="average runs of different step budgets together (labelled as pooled)")
   args = p.parse_args(argv)
-  runs = load_runs(args.runs_dir)
+  runs, skipped = load_runs(args.runs_dir)
+  for run_dir, reason in skipped:
+    print(f"skipped {run_dir}: {reason}")
+  try:
+    runs = select_steps(runs, args.steps, args.pool_steps)
+  except ValueError as e:
+    p.error(str(e))
   if not runs:
-    p.error(f"no scored runs (results.json with scores) below {args.runs_dir!r}")
+    p.error(f"no runs with current scores{'' if args.steps is None else f' at {args.steps} steps'}"
+            f" below {args.runs_dir!r}")
   out = args.out or args.runs_dir
   os.makedirs(out, exist_ok=True)
   table = build_table(runs)
-  paths = [write_markdown(table, os.path.join(out, "table2.md")),
+  paths = [write_markdown(table, os.path.join(out, "table2.md"), runs),
            write_csv(table, os.path.join(out, "table2.csv")),
            scores_figure(runs, os.path.join(out, "scores_per_seed.png")),
            rate_distortion_figure(runs, os.path.join(out, "rate_distortion.png"))]
-  print(f"{len(runs)} scored runs")
+  print(f"{len(runs)} runs with current scores ({_budget(runs)})")
   with open(paths[0]) as f:
     print(f.read())
   for path in paths:

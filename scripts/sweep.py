@@ -6,22 +6,33 @@
     ... --slurm       write RUNS_DIR/sweep.sbatch (one array task per run) instead of running
 
 The grid follows the paper's Table 2: beta varies at gamma = 0, gamma varies at beta = 1
-(--grid product takes every beta with every gamma). Runs whose results.json already holds scores
-(or, with --no_eval, exists) are skipped, so an interrupted sweep resumes where it stopped; a
-run cut off mid-training resumes from its checkpoint.
+(--grid product takes every beta with every gamma). A run is done when its results.json records
+the requested number of steps and scores of exactly those weights, with the requested metrics
+and evaluation settings (with --no_eval: the steps alone). Every other run is launched: training
+resumes from its checkpoint (or extends to a larger --steps) and stale scores are recomputed, so
+an interrupted sweep resumes where it stopped. Each run's output goes to RUNS_DIR/logs/NAME.log.
 """
 import argparse
+import ctypes
 import itertools
-import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+import atomic_io  # noqa: E402
+
+
+# Local default, measured on a 2-core machine (README, Sweeps): two runs of one thread each give
+# more steps per second in total than one run of two threads.
+DEFAULT_JOBS, DEFAULT_THREADS = 2, 1
 
 
 def parse_seeds(items):
@@ -58,9 +69,7 @@ def plan(args):
     out = os.path.join(args.runs_dir, run_name(dataset, model, beta, gamma, seed))
     cmd = [sys.executable, os.path.join(ROOT, "disentanglement.py"), "--dataset", dataset,
            "--model", model, "--beta", f"{beta:g}", "--gamma", f"{gamma:g}", "--seed", str(seed),
-           "--output_dir", out, "--no_progress"]
-    if args.steps:
-      cmd += ["--steps", str(args.steps)]
+           "--output_dir", out, "--no_progress", "--steps", str(args.steps)]
     for f in args.gin_file:
       cmd += ["--gin_file", f]
     for p in args.gin_param:
@@ -71,48 +80,153 @@ def plan(args):
   return runs
 
 
-def is_done(run_dir, need_scores):
-  path = os.path.join(run_dir, "results.json")
-  if not os.path.exists(path):
+def requested(args):
+  """(steps, evaluation settings or None) that every run of the sweep is asked for, resolved
+  through the same gin files, bindings and defaults that disentanglement.py will use."""
+  import disentanglement
+  from metrics import evaluate
+  from models import training
+  flags = disentanglement.parse_args(
+      [a for f in args.gin_file for a in ("--gin_file", f)]
+      + [a for b in args.gin_param for a in ("--gin_param", b)]
+      + (["--steps", str(args.steps)] if args.steps else []))
+  disentanglement.configure(flags)
+  steps = disentanglement.train_settings()["steps"]
+  training.check_steps(steps)
+  return steps, None if args.no_eval else evaluate.settings()
+
+
+def is_done(run_dir, steps, settings):
+  """True when the run trained `steps` steps and (unless settings is None) holds scores of those
+  weights computed with `settings`; anything unreadable counts as not done."""
+  from provenance import UnreadableFileError, read_results, stale_reason
+  try:
+    results = read_results(run_dir)
+  except UnreadableFileError:
     return False
-  with open(path) as f:
+  if results is None:
+    return False
+  if settings is None:
+    return results["training"].get("step") == steps
+  return stale_reason(results, steps=steps, settings=settings) is None
+
+
+def log_path(run):
+  return os.path.join(os.path.dirname(run["dir"]), "logs", os.path.basename(run["dir"]) + ".log")
+
+
+def _die_with_parent():
+  """In the child, before exec: ask Linux to send SIGTERM when the sweep dies (even by SIGKILL),
+  so no trainer outlives its sweep; the trainer checkpoints on SIGTERM."""
+  try:
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+  except OSError:  # not Linux: children may outlive a killed sweep
+    pass
+
+
+class LocalPool:
+  """Runs commands K at a time; on stop(), launches nothing new and stops the running ones with a
+  signal (each trainer checkpoints at a step boundary and exits)."""
+
+  def __init__(self, jobs):
+    self.jobs, self.stopping = jobs, threading.Event()
+    self.running, self.lock = set(), threading.Lock()
+
+  def run_one(self, run):
+    with self.lock:
+      if self.stopping.is_set():
+        return None
+      os.makedirs(os.path.dirname(log_path(run)), exist_ok=True)
+      log = open(log_path(run), "a")
+      proc = subprocess.Popen(run["cmd"], stdout=log, stderr=subprocess.STDOUT,
+                              preexec_fn=_die_with_parent)
+      self.running.add(proc)
     try:
-      results = json.load(f)
-    except json.JSONDecodeError:
-      return False
-  return "scores" in results or not need_scores
+      return proc.wait()
+    finally:
+      log.close()
+      with self.lock:
+        self.running.discard(proc)
+
+  def stop(self, signum=signal.SIGINT):
+    with self.lock:
+      self.stopping.set()
+      for proc in self.running:
+        proc.send_signal(signum)
 
 
-def run_one(run):
-  os.makedirs(run["dir"], exist_ok=True)
-  with open(os.path.join(run["dir"], "log.txt"), "a") as log:
-    return subprocess.run(run["cmd"], stdout=log, stderr=subprocess.STDOUT).returncode
+SBATCH_TEMPLATE = """#!/bin/bash
+#SBATCH --job-name={job_name}
+#SBATCH --array=0-{last}{throttle}
+#SBATCH --cpus-per-task={cpus}
+#SBATCH --mem={mem}
+#SBATCH --time={time}
+#SBATCH --output={output}
+#SBATCH --open-mode=append
+#SBATCH --requeue
+#SBATCH --signal=B:USR1@{signal_lead}
+{extra}
+# One array task per run (line TASK_ID + 1 of the commands file). Preemption or scontrol requeue:
+# Slurm sends SIGTERM, the trainer checkpoints at a step boundary, and the requeued task resumes.
+# Time limit: Slurm sends USR1 to this script {signal_lead} s before it; the trainer checkpoints
+# and the task requeues itself to continue.
+set -u
+commands={commands}
+line=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" "$commands")
+if [ -z "$line" ]; then
+  echo "sweep: no command for array task $SLURM_ARRAY_TASK_ID in $commands" >&2
+  exit 2
+fi
+eval "cmd=($line)"
+cd {root} || exit 2
+export TF_NUM_INTRAOP_THREADS="${{SLURM_CPUS_PER_TASK:-1}}" OMP_NUM_THREADS="${{SLURM_CPUS_PER_TASK:-1}}"
+"${{cmd[@]}}" &
+child=$!
+requeue() {{
+  echo "sweep: time limit near; checkpointing and requeueing"
+  kill -USR1 "$child" 2>/dev/null
+  wait "$child"
+  scontrol requeue "${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}"
+  exit 0
+}}
+trap requeue USR1
+trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 143' TERM
+wait "$child"
+"""
 
 
-def write_slurm(runs, runs_dir, jobs):
-  """A job-array script: task i runs line i of RUNS_DIR/sweep_commands.txt."""
-  os.makedirs(runs_dir, exist_ok=True)
+def write_slurm(runs, runs_dir, args):
+  """A job-array script RUNS_DIR/sweep.sbatch: task i runs line i + 1 of
+  RUNS_DIR/sweep_commands.txt. All paths absolute and quoted; every task runnable at once unless
+  --max_parallel; requeue on preemption and before the time limit."""
+  runs_dir = os.path.abspath(runs_dir)
   commands = os.path.join(runs_dir, "sweep_commands.txt")
-  with open(commands, "w") as f:
-    for run in runs:
-      f.write(shlex.join(run["cmd"]) + "\n")
+  atomic_io.write_text(commands, "".join(shlex.join(run["cmd"]) + "\n" for run in runs))
+  extra = [f"#SBATCH --partition={args.partition}" if args.partition else "",
+           f"#SBATCH --account={args.account}" if args.account else "",
+           f"#SBATCH --gres=gpu:{args.gpus}" if args.gpus else ""]
   script = os.path.join(runs_dir, "sweep.sbatch")
-  with open(script, "w") as f:
-    f.write(f"""#!/bin/bash
-#SBATCH --job-name=echo-sweep
-#SBATCH --array=0-{len(runs) - 1}%{jobs}
-#SBATCH --cpus-per-task=4
-#SBATCH --mem=16G
-#SBATCH --time=48:00:00
-#SBATCH --output={runs_dir}/slurm-%A_%a.out
-# One array task per run; a requeued task resumes from its checkpoint.
-cd {shlex.quote(ROOT)}
-eval "$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" {shlex.quote(commands)})"
-""")
+  atomic_io.write_text(script, SBATCH_TEMPLATE.format(
+      job_name=args.job_name, last=len(runs) - 1,
+      throttle=f"%{args.max_parallel}" if args.max_parallel else "", cpus=args.cpus,
+      mem=args.mem, time=args.time, output=shlex.quote(os.path.join(runs_dir, "logs",
+                                                                     "slurm-%A_%a.out")),
+      signal_lead=args.signal_lead, extra="\n".join(e for e in extra if e),
+      commands=shlex.quote(commands), root=shlex.quote(ROOT)))
+  os.makedirs(os.path.join(runs_dir, "logs"), exist_ok=True)  # sbatch does not create --output dirs
   return script
 
 
-def main(argv=None):
+def submit(script):
+  """sbatch the script; returns the job id."""
+  out = subprocess.run(["sbatch", "--parsable", script], capture_output=True, text=True)
+  if out.returncode != 0:
+    raise RuntimeError(f"sbatch {script} failed: {out.stderr.strip()}")
+  return out.stdout.strip().split(";")[0]
+
+
+def parse_args(argv=None):
+  """The sweep's arguments, checked; also returns the parser for error messages."""
   p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
   p.add_argument("--models", nargs="+", default=["echo", "vae"])
   p.add_argument("--datasets", nargs="+", default=["dsprites", "ds_corr"])
@@ -121,13 +235,29 @@ def main(argv=None):
   p.add_argument("--seeds", nargs="+", default=["0"], help="e.g. 0-9 or 0 1 2")
   p.add_argument("--grid", choices=["paper", "product"], default="paper")
   p.add_argument("--steps", type=int, help="gradient steps per run (default: the gin files')")
-  p.add_argument("--jobs", type=int, default=1, help="runs at a time")
   p.add_argument("--runs_dir", default="runs/sweep")
   p.add_argument("--gin_file", action="append", default=[])
   p.add_argument("--gin_param", action="append", default=[])
   p.add_argument("--no_eval", action="store_true")
   p.add_argument("--dry_run", action="store_true", help="print the runs and exit")
-  p.add_argument("--slurm", action="store_true", help="write an sbatch job-array script")
+  local = p.add_argument_group("local runs")
+  local.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
+                     help=f"runs at a time (default {DEFAULT_JOBS}: see README, Sweeps)")
+  local.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+                     help=f"TensorFlow threads per run (default {DEFAULT_THREADS})")
+  slurm = p.add_argument_group("Slurm (--slurm writes RUNS_DIR/sweep.sbatch and submits it)")
+  slurm.add_argument("--slurm", action="store_true", help="run as a Slurm job array")
+  slurm.add_argument("--no_submit", action="store_true", help="write the script, do not sbatch it")
+  slurm.add_argument("--max_parallel", type=int, help="array tasks running at once (default: all)")
+  slurm.add_argument("--partition")
+  slurm.add_argument("--account")
+  slurm.add_argument("--time", default="48:00:00", help="per task (default 48:00:00)")
+  slurm.add_argument("--cpus", type=int, default=4, help="CPUs per task (default 4)")
+  slurm.add_argument("--mem", default="16G", help="memory per task (default 16G)")
+  slurm.add_argument("--gpus", type=int, default=0, help="GPUs per task (--gres=gpu:N)")
+  slurm.add_argument("--signal_lead", type=int, default=300,
+                     help="seconds before the time limit to checkpoint and requeue (default 300)")
+  slurm.add_argument("--job_name", default="echo-sweep")
   args = p.parse_args(argv)
   from dataset import DATASET_NAMES
   from models import MODEL_NAMES
@@ -136,28 +266,73 @@ def main(argv=None):
     bad = [g for g in given if g not in allowed]
     if bad:
       p.error(f"unknown {name}(s) {bad}; choose from {list(allowed)}")
+  for name in ("jobs", "threads", "cpus", "max_parallel"):
+    value = getattr(args, name)
+    if value is not None and value < 1:
+      p.error(f"--{name} {value} must be >= 1")
+  args.runs_dir = os.path.abspath(args.runs_dir)  # commands must work from any directory
+  args.gin_file = [os.path.abspath(f) for f in args.gin_file]
+  return args, p
+
+
+def run_local(todo, args):
+  """Run `todo` K at a time; Ctrl-C or SIGTERM stops the running trainers at a checkpoint and
+  launches nothing new. Returns the exit code."""
+  from tqdm import tqdm
+  os.environ.update({"TF_NUM_INTRAOP_THREADS": str(args.threads), "TF_NUM_INTEROP_THREADS": "1",
+                     "OMP_NUM_THREADS": str(args.threads)})
+  pool, failed, start = LocalPool(args.jobs), [], time.time()
+  previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM acts as Ctrl-C
+  executor = ThreadPoolExecutor(max_workers=args.jobs)
+  try:
+    with tqdm(total=len(todo), unit="run") as bar:
+      futures = {executor.submit(pool.run_one, r): r for r in todo}
+      for future in as_completed(futures):
+        if future.result() != 0:
+          failed.append(futures[future]["dir"])
+        bar.update(1)
+  except KeyboardInterrupt:
+    pool.stop(signal.SIGINT)
+    executor.shutdown(wait=True, cancel_futures=True)
+    print("\nsweep interrupted: running trainers checkpointed; nothing new was started. "
+          "Run the same command again to resume.")
+    return 130
+  finally:
+    signal.signal(signal.SIGTERM, previous)
+    executor.shutdown(wait=True, cancel_futures=True)
+  print(f"{len(todo) - len(failed)} runs finished in {time.time() - start:.0f} s")
+  for d in failed:
+    print(f"FAILED: {d} (see {log_path({'dir': d})})")
+  return 1 if failed else 0
+
+
+def main(argv=None):
+  args, p = parse_args(argv)
+  try:
+    steps, chosen = requested(args)
+  except ValueError as e:
+    p.error(str(e))
+  args.steps = steps  # every command names its step budget explicitly
   runs = plan(args)
-  todo = [r for r in runs if not is_done(r["dir"], not args.no_eval)]
+  todo = [r for r in runs if not is_done(r["dir"], steps, chosen)]
   print(f"{len(runs)} runs, {len(runs) - len(todo)} done, {len(todo)} to run")
   if args.dry_run:
     for r in todo:
       print(shlex.join(r["cmd"]))
     return 0
-  if args.slurm:
-    print(f"wrote {write_slurm(todo, args.runs_dir, args.jobs)}; submit it with sbatch")
+  if not todo:
     return 0
-  from tqdm import tqdm
-  failed, start = [], time.time()
-  with ThreadPoolExecutor(max_workers=args.jobs) as pool, tqdm(total=len(todo), unit="run") as bar:
-    futures = {pool.submit(run_one, r): r for r in todo}
-    for future in as_completed(futures):
-      if future.result() != 0:
-        failed.append(futures[future]["dir"])
-      bar.update(1)
-  print(f"{len(todo) - len(failed)} runs finished in {time.time() - start:.0f} s")
-  for d in failed:
-    print(f"FAILED: {d} (see {d}/log.txt)")
-  return 1 if failed else 0
+  if args.slurm:
+    script = write_slurm(todo, args.runs_dir, args)
+    print(f"wrote {script}")
+    if not args.no_submit:
+      try:
+        print(f"submitted job array {submit(script)} ({len(todo)} tasks)")
+      except (RuntimeError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+  return run_local(todo, args)
 
 
 if __name__ == "__main__":

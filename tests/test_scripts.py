@@ -35,13 +35,18 @@ def test_run_ends_with_scores_and_figures_and_rescoring_reuses_codes(tmp_path, c
                                *TINY, *FAST_EVAL]) == 0
   with open(out / "results.json") as f:
     results = json.load(f)
-  s = results["scores"]
-  assert s["eval_on"] == {"dataset": "dsprites", "num_images": 737280}  # full dSprites
+  block = results["scores"]
+  s = block["metrics"]
+  assert (block["eval_on"], block["num_images"]) == ("dsprites", 737280)  # full dSprites
+  assert (block["step"], block["weights"]) == (30, results["training"]["weights"])
+  assert block["settings"]["eval_factor_vae"]["num_train"] == 200
   assert 0.0 <= s["factor_vae"]["eval_accuracy"] <= 1.0
   assert 0.0 <= s["mig"]["discrete_mig"] <= 1.0
   with open(out / "scores.csv") as f:
     rows = list(csv.reader(f))
-  assert ["mig", "discrete_mig", str(s["mig"]["discrete_mig"])] in rows
+  assert rows[0] == ["metric", "score", "value", "step", "weights", "eval_on", "seed"]
+  assert ["mig", "discrete_mig", str(s["mig"]["discrete_mig"]), "30", block["weights"],
+          "dsprites", "0"] in rows
   figures = sorted(os.listdir(out / "figures"))
   assert figures == ["factor_response.png", "rate_per_dim.png", "reconstructions.png",
                      "training_curves.png", "traversals.gif", "traversals.png"]
@@ -59,9 +64,9 @@ def test_run_ends_with_scores_and_figures_and_rescoring_reuses_codes(tmp_path, c
   assert os.path.getmtime(out / "codes.npz") == codes_mtime
   with open(out / "results.json") as f:
     again = json.load(f)
-  assert set(again["scores"]) == {"mig", "sap", "eval_on"}
-  assert again["scores"]["mig"] == s["mig"]
-  assert again["final_losses_last_100_steps"] == results["final_losses_last_100_steps"]
+  assert set(again["scores"]["metrics"]) == {"mig", "sap"}
+  assert again["scores"]["metrics"]["mig"] == s["mig"]
+  assert again["training"] == results["training"]
 
 
 def test_eval_only_on_a_directory_without_a_run(tmp_path, capsys):
@@ -75,25 +80,71 @@ def _args(runs_dir, *extra):
           "--runs_dir", str(runs_dir), *extra]
 
 
+def _results(steps, weights="w", scored_step=None, settings=None, metrics=("factor_vae", "mig")):
+  """A results.json dict: trained `steps`, scored at `scored_step` (None: not scored)."""
+  r = {"dataset": "dsprites", "model": "echo", "beta": 1.0, "gamma": 0.0,
+       "training": {"step": steps, "weights": weights}}
+  if scored_step is not None:
+    r["scores"] = {"step": scored_step, "weights": weights, "settings": settings,
+                   "metrics": {m: {} for m in metrics}}
+  return r
+
+
 def test_sweep_plan_paper_grid_and_skip_done(tmp_path, capsys):
   assert sweep.parse_seeds(["0-2", "5", "7,8"]) == [0, 1, 2, 5, 7, 8]
   assert sweep.settings([1, 2, 4], [0, 10, 20], "paper") == [
       (1.0, 0.0), (2.0, 0.0), (4.0, 0.0), (1.0, 10.0), (1.0, 20.0)]
   assert len(sweep.settings([1, 2, 4], [0, 10, 20], "product")) == 9
-  done = tmp_path / "dsprites_echo_b1_g0_s0"
-  done.mkdir()
-  (done / "results.json").write_text(json.dumps({"scores": {}}))
-  half = tmp_path / "dsprites_echo_b2_g0_s0"  # results without scores: not done
-  half.mkdir()
-  (half / "results.json").write_text(json.dumps({"steps": 5}))
+  _, chosen = sweep.requested(sweep.parse_args(_args(tmp_path))[0])
+  cases = {"dsprites_echo_b1_g0_s0": _results(5, scored_step=5, settings=chosen),  # done
+           "dsprites_echo_b2_g0_s0": _results(5),  # trained, never scored
+           "dsprites_echo_b4_g0_s0": _results(3, scored_step=3, settings=chosen),  # short run
+           "dsprites_vae_b1_g0_s0": _results(5, scored_step=3, settings=chosen),  # stale scores
+           "dsprites_vae_b2_g0_s0": _results(5, scored_step=5, settings={})}  # other settings
+  for name, r in cases.items():
+    (tmp_path / name).mkdir()
+    (tmp_path / name / "results.json").write_text(json.dumps(r))
+  (tmp_path / "dsprites_vae_b4_g0_s0").mkdir()
+  (tmp_path / "dsprites_vae_b4_g0_s0" / "results.json").write_text('{"training": {"st')  # cut
   assert sweep.main(_args(tmp_path, "--dry_run")) == 0
   out = capsys.readouterr().out
   assert "40 runs, 1 done, 39 to run" in out
   assert "dsprites_echo_b1_g0_s0" not in out and "--output_dir" in out
-  assert sweep.main(_args(tmp_path, "--slurm", "--jobs", "4")) == 0
+  assert sweep.main(_args(tmp_path, "--slurm", "--no_submit")) == 0
   script = (tmp_path / "sweep.sbatch").read_text()
-  assert "#SBATCH --array=0-38%4" in script
-  assert len((tmp_path / "sweep_commands.txt").read_text().splitlines()) == 39
+  assert "#SBATCH --array=0-38\n" in script  # every task runnable at once
+  assert "#SBATCH --requeue" in script and "#SBATCH --signal=B:USR1@300" in script
+  assert "--partition" not in script and "--gres" not in script
+  commands = (tmp_path / "sweep_commands.txt").read_text().splitlines()
+  assert len(commands) == 39 and all(f"--output_dir {tmp_path}/" in c for c in commands)
+
+
+def test_slurm_script_options_and_loud_failures(tmp_path, monkeypatch, capsys):
+  runs = tmp_path / "runs dir"  # a space: every path must be quoted
+  monkeypatch.chdir(tmp_path)
+  assert sweep.main(_args("runs dir", "--slurm", "--no_submit", "--max_parallel", "4",
+                          "--partition", "gpu", "--account", "lab", "--gpus", "1",
+                          "--cpus", "8", "--mem", "32G", "--time", "12:00:00")) == 0
+  script = (runs / "sweep.sbatch").read_text()
+  for line in ("--array=0-39%4", "--partition=gpu", "--account=lab", "--gres=gpu:1",
+               "--cpus-per-task=8", "--mem=32G", "--time=12:00:00",
+               f"--output='{runs}/logs/slurm-%A_%a.out'"):
+    assert f"#SBATCH {line}\n" in script, line
+  assert f"commands='{runs}/sweep_commands.txt'" in script  # absolute, from a relative --runs_dir
+  # A task whose command line is missing fails loudly instead of doing nothing.
+  out = subprocess.run(["bash", str(runs / "sweep.sbatch")], capture_output=True, text=True,
+                       env={**os.environ, "SLURM_ARRAY_TASK_ID": "99"}, cwd="/")
+  assert out.returncode == 2 and "no command for array task 99" in out.stderr
+  # Nothing to run: no script, no empty array.
+  one = ["--slurm", "--no_submit", "--seeds", "0", "--models", "echo", "--datasets", "dsprites",
+         "--betas", "1", "--gammas", "0", "--no_eval"]
+  done = tmp_path / "done" / "dsprites_echo_b1_g0_s0"
+  done.mkdir(parents=True)
+  (done / "results.json").write_text(json.dumps(_results(5)))
+  capsys.readouterr()
+  assert sweep.main(_args(tmp_path / "done", *one)) == 0
+  assert "1 runs, 1 done, 0 to run" in capsys.readouterr().out
+  assert not (tmp_path / "done" / "sweep.sbatch").exists()
 
 
 def test_sweep_rejects_unknown_model():
@@ -102,13 +153,15 @@ def test_sweep_rejects_unknown_model():
   assert out.returncode == 2 and "unknown model(s) ['gan']" in out.stderr
 
 
-def _fake_run(root, dataset, model, beta, gamma, seed, fvae, mig):
+def _fake_run(root, dataset, model, beta, gamma, seed, fvae, mig, steps=5, scored_step=None):
   d = root / sweep.run_name(dataset, model, beta, gamma, seed)
   d.mkdir(parents=True)
   (d / "results.json").write_text(json.dumps({
       "dataset": dataset, "model": model, "beta": beta, "gamma": gamma,
-      "final_losses_last_100_steps": {"rate": 10 / beta, "distortion": 50 + 10 * beta},
-      "scores": {"factor_vae": {"eval_accuracy": fvae}, "mig": {"discrete_mig": mig}}}))
+      "training": {"step": steps, "weights": "w", "final_losses_last_100_steps": {
+          "rate": 10 / beta, "distortion": 50 + 10 * beta}},
+      "scores": {"step": scored_step or steps, "weights": "w", "metrics": {
+          "factor_vae": {"eval_accuracy": fvae}, "mig": {"discrete_mig": mig}}}}))
 
 
 def test_aggregate_table2_layout_with_paper_numbers(tmp_path):
@@ -121,19 +174,23 @@ def test_aggregate_table2_layout_with_paper_numbers(tmp_path):
                     mig=0.1 * beta + 0.001 * gamma)
   assert aggregate.main([str(runs), "--out", str(tmp_path / "agg")]) == 0
   md = (tmp_path / "agg" / "table2.md").read_text().splitlines()
-  assert md[0].startswith("| setting | dsprites FactorVAE echo | dsprites FactorVAE vae |")
-  body = [line for line in md[2:] if line.startswith("|")]
+  assert md[0] == "Step budget: 5 steps per run; 48 runs."
+  assert md[2].startswith("| setting | dsprites FactorVAE echo | dsprites FactorVAE vae |")
+  body = [line for line in md[4:11]]
   assert [line.split(" | ")[0] for line in body] == [
       "| beta=1, gamma=0", "| beta=2, gamma=0", "| beta=4, gamma=0", "| gamma=0, beta=1",
       "| gamma=10, beta=1", "| gamma=20, beta=1", "| gamma=40, beta=1"]
   assert "0.55 ± 0.05 (n=2) [0.83]" in body[0]  # paper's row 1, FactorVAE Echo on dSprites
-  assert body[6].endswith("[0.08] |")  # paper's row 7, MIG VAE on ds_corr
+  assert "[0.83]" in body[3]  # gamma=0, beta=1 is the same setting
+  for row in (body[1], body[2], *body[4:7]):  # settings the paper does not state: no number
+    assert "[" not in row, row
+  assert "| 7: beta=1, gamma>0 (largest) | 0.77 |" in "\n".join(md)  # the paper's own rows
   with open(tmp_path / "agg" / "table2.csv") as f:
     rows = list(csv.DictReader(f))
   assert len(rows) == 7 * 8
   row = next(r for r in rows if r["setting"] == "beta=4, gamma=0" and r["metric"] == "MIG"
              and r["model"] == "vae" and r["dataset"] == "ds_corr")
-  assert float(row["mean"]) == pytest.approx(0.4) and row["paper"] == "0.06"
+  assert float(row["mean"]) == pytest.approx(0.4) and row["paper"] == "" and row["steps"] == "5"
   for name in ("scores_per_seed.png", "rate_distortion.png"):
     assert _png_ok(tmp_path / "agg" / name)
 
@@ -141,4 +198,25 @@ def test_aggregate_table2_layout_with_paper_numbers(tmp_path):
 def test_aggregate_without_runs_is_a_clear_error(tmp_path):
   out = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "aggregate.py"),
                         str(tmp_path)], capture_output=True, text=True)
-  assert out.returncode == 2 and "no scored runs" in out.stderr
+  assert out.returncode == 2 and "no runs with current scores" in out.stderr
+
+
+def test_aggregate_refuses_mixed_step_budgets_and_stale_scores(tmp_path, capsys):
+  runs = tmp_path / "runs"
+  _fake_run(runs, "dsprites", "echo", 1.0, 0.0, 0, fvae=0.5, mig=0.1, steps=1500)
+  _fake_run(runs, "dsprites", "echo", 1.0, 0.0, 1, fvae=0.7, mig=0.3, steps=300000)
+  _fake_run(runs, "dsprites", "echo", 1.0, 0.0, 2, fvae=0.9, mig=0.9, steps=300000,
+            scored_step=1500)  # extended after scoring: its scores are not of its weights
+  with pytest.raises(SystemExit):
+    aggregate.main([str(runs), "--out", str(tmp_path / "a")])
+  err = capsys.readouterr()
+  assert "several step budgets [1500, 300000]" in err.err
+  assert "dsprites_echo_b1_g0_s2: scores are of step 1500" in err.out
+  assert aggregate.main([str(runs), "--out", str(tmp_path / "a"), "--steps", "300000"]) == 0
+  md = (tmp_path / "a" / "table2.md").read_text()
+  assert md.startswith("Step budget: 300,000 steps per run; 1 runs.")
+  assert "0.70 ± 0.00 (n=1) [0.83]" in md  # seed 1 only: not seed 0 (1,500 steps), not seed 2
+  assert aggregate.main([str(runs), "--out", str(tmp_path / "b"), "--pool_steps"]) == 0
+  md = (tmp_path / "b" / "table2.md").read_text()
+  assert md.startswith("Step budget: 1,500 and 300,000 steps per run (pooled); 2 runs.")
+  assert "0.60 ± 0.10 (n=2)" in md

@@ -151,6 +151,10 @@ def test_corrupt_newest_checkpoint_falls_back_to_the_previous_one(tmp_path, caps
   assert (res["step"], res["steps_this_session"]) == (30, 20)  # resumed at 10, not at 0
   assert run(tmp_path / "ref", "--steps", "30") == 0
   assert_same_weights(tmp_path / "ref" / "checkpoints", tmp_path / "checkpoints")
+  # The checkpoint list file lost: the checkpoints on disk are still found (newest: 30).
+  os.unlink(tmp_path / "checkpoints" / "checkpoint")
+  assert run(tmp_path, "--steps", "40") == 0
+  assert results(tmp_path)["training"]["steps_this_session"] == 10
 
 
 def test_checkpoint_never_holds_an_update_without_its_step(tmp_path):
