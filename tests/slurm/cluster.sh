@@ -71,6 +71,7 @@ CONF
 start() {
   need_root
   mkdir -p "$DIR"
+  stop_slurm  # daemons left by an earlier start in the same folder
   install
   start_munge
   write_conf
@@ -90,13 +91,20 @@ start() {
   exit 1
 }
 
-stop() {
+stop_slurm() {
+  local pid
   for name in slurmd slurmctld; do
     if [ -s "$DIR/$name.pid" ]; then
-      kill "$(cat "$DIR/$name.pid")" 2>/dev/null || true
+      pid=$(cat "$DIR/$name.pid")
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
       rm -f "$DIR/$name.pid"
     fi
   done
+}
+
+stop() {
+  stop_slurm
   if [ -s "$DIR/munged.started" ]; then
     kill "$(cat "$DIR/munged.started")" 2>/dev/null || true
     rm -f "$DIR/munged.started"
