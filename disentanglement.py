@@ -77,6 +77,9 @@ def parse_args(argv=None):
                  help=f"metrics to score (default factor_vae mig): {list(scores.METRICS)}")
   p.add_argument("--eval_on", choices=evaluate.EVAL_SETS,
                  help="score on the 'full' dSprites (default, as the paper) or the 'kept' set")
+  p.add_argument("--representation", choices=evaluate.REPRESENTATIONS,
+                 help="score the deterministic code ('mean', default) or the noisy code z "
+                      "('sample', as the public Echo script)")
   p.add_argument("--overwrite", action="store_true",
                  help="replace a run in --output_dir that has a different config")
   p.add_argument("--no_progress", action="store_true", help="no progress bar (for logs)")
@@ -88,7 +91,8 @@ def flag_bindings(args):
   pairs = [("dataset.name", args.dataset), ("dataset.dsprites_npz", args.dsprites_npz),
            ("model.name", args.model), ("model.beta", args.beta), ("model.gamma", args.gamma),
            ("train.seed", args.seed), ("train.steps", args.steps),
-           ("evaluation.metrics", args.metrics), ("evaluation.eval_on", args.eval_on)]
+           ("evaluation.metrics", args.metrics), ("evaluation.eval_on", args.eval_on),
+           ("evaluation.representation", args.representation)]
   return [f"{k} = {v!r}" for k, v in pairs if v is not None]
 
 
@@ -144,7 +148,8 @@ def score_and_draw(model, data, output_dir, results, progress=True):
   scores.csv and eval_config.gin; draw figures from the same codes into RUN/figures/."""
   training_block = results["training"]
   block, table = evaluate.evaluate(model.representation_function, data, output_dir,
-                                   weights=training_block["weights"], progress=progress)
+                                   weights=training_block["weights"],
+                                   sample_codes=model.sample_codes, progress=progress)
   block = {"step": training_block["step"], "weights": training_block["weights"], **block}
   idx = table.indices[np.random.RandomState(0).randint(len(table.indices), size=8)]
   images = table.data.observations(idx)
@@ -195,8 +200,8 @@ def eval_only(args, progress):
   refused += [p for p in args.gin_param if not p.strip().startswith(_EVAL_PREFIXES)]
   if refused:
     raise ValueError(f"--eval_only scores the run as it was trained; {refused} would change its "
-                     f"model or data (only --metrics, --eval_on and evaluation.*/eval_*.* "
-                     f"bindings are accepted)")
+                     f"model or data (only --metrics, --eval_on, --representation and "
+                     f"evaluation.*/eval_*.* bindings are accepted)")
   saved = os.path.join(args.output_dir, training.CONFIG_FILE)
   if not os.path.exists(saved):
     raise ValueError(f"{args.output_dir!r} holds no finished run ({saved} missing)")

@@ -47,6 +47,11 @@ def latent_traversals(grid, labels, png_path, gif_path=None, title="latent trave
     for c in list(range(n_cols)) + list(range(n_cols - 2, 0, -1)):
       column = np.concatenate([np.pad(grid[r, c], 1, constant_values=1.0)
                                for r in range(n_rows)], axis=1)
+      # A bar under the images marks how far along the sweep the frame is; it also keeps every
+      # frame distinct, so GIF writers do not merge the frames of a flat traversal.
+      bar = np.zeros((4, column.shape[1]))
+      bar[:, :max(1, round(column.shape[1] * c / max(1, n_cols - 1)))] = 1.0
+      column = np.concatenate([column, bar], axis=0)
       frames.append(Image.fromarray((column * 255).astype(np.uint8)).resize(
           (column.shape[1] * 2, column.shape[0] * 2), Image.NEAREST))
     with atomic_io.atomic_path(gif_path, suffix=".gif") as tmp:

@@ -16,8 +16,10 @@ CODES_FILE = "codes.npz"
 SCORES_FILE = "scores.csv"
 EVAL_CONFIG_FILE = "eval_config.gin"
 EVAL_SETS = ("full", "kept")
+REPRESENTATIONS = ("mean", "sample")
+NOISE_POOL = 64  # evaluation images each 'sample' call is encoded with: the public code's batch
 # evaluate()'s arguments that do not change a score.
-_NOT_SETTINGS = ("output_dir", "weights", "progress")
+_NOT_SETTINGS = ("output_dir", "weights", "progress", "sample_codes")
 
 
 def evaluation_data(train_data, eval_on):
@@ -43,7 +45,7 @@ def settings():
                                                          skip=_NOT_SETTINGS))
 
 
-def describe_settings(eval_on, metrics, seed):
+def describe_settings(eval_on, metrics, seed, representation="mean"):
   """Validate an evaluation and list every setting its scores depend on: evaluation.* and the
   eval_<metric>.* arguments of each chosen metric (gin bindings over defaults).
 
@@ -56,7 +58,11 @@ def describe_settings(eval_on, metrics, seed):
     raise ValueError(f"unknown evaluation set {eval_on!r}; choose one of {list(EVAL_SETS)}")
   if isinstance(seed, bool) or not isinstance(seed, int):
     raise ValueError(f"evaluation.seed={seed!r} must be an integer")
-  out = {"evaluation": {"eval_on": eval_on, "metrics": metrics, "seed": seed}}
+  if representation not in REPRESENTATIONS:
+    raise ValueError(f"unknown representation {representation!r}; choose one of "
+                     f"{list(REPRESENTATIONS)}")
+  out = {"evaluation": {"eval_on": eval_on, "metrics": metrics, "seed": seed,
+                        "representation": representation}}
   for name in metrics:
     configurable = scores.CONFIGURABLE[name]
     kwargs = provenance.effective_kwargs(scores.METRICS[name], configurable)
@@ -88,9 +94,10 @@ def load_or_encode(representation_function, data, weights, path=None, progress=T
 
 
 @gin.configurable("evaluation", denylist=["representation_function", "train_data", "output_dir",
-                                          "weights"])
+                                          "weights", "sample_codes"])
 def evaluate(representation_function, train_data, output_dir=None, weights=None, eval_on="full",
-             metrics=scores.DEFAULT_METRICS, seed=0, progress=True):
+             metrics=scores.DEFAULT_METRICS, seed=0, representation="mean", sample_codes=None,
+             progress=True):
   """Scores of `representation_function` with disentanglement_lib's metrics, via a code table.
 
   Args:
@@ -102,23 +109,33 @@ def evaluate(representation_function, train_data, output_dir=None, weights=None,
     eval_on: 'full' dSprites (default, as the paper's code) or 'kept' (the training set).
     metrics: names from metrics.scores.METRICS.
     seed: each metric gets a fresh RandomState(seed).
+    representation: 'mean' scores the deterministic code (Gaussian mean, Echo's f(x)), as
+      disentanglement_lib's 'mean' post-processing, through the code table; 'sample' scores the
+      noisy code z, as the public Echo script did (its `get_layer('act')` is the sampled layer),
+      on images: every call's images are encoded with NOISE_POOL random evaluation images, from
+      which (with the call's own) Echo noise is drawn. Not cacheable; slower.
+    sample_codes: (images, extra images, tf generator) -> noisy codes; needed for 'sample'.
     progress: show a progress bar while encoding.
 
   Returns:
     (scores block, CodeTableData): the block holds 'metrics' ({metric: {score: value}} or
     {"error": message}), 'eval_on', 'num_images', 'seed' and 'settings' (see `settings`).
   """
-  chosen = describe_settings(eval_on, metrics, seed)
+  chosen = describe_settings(eval_on, metrics, seed, representation)
   data = evaluation_data(train_data, eval_on)
   codes, indices = load_or_encode(
       representation_function, data, weights,
       os.path.join(output_dir, CODES_FILE) if output_dir else None, progress)
   table = code_table.CodeTableData(data, codes, indices)
+  scored_data, scored_function = table, table.representation_function
+  if representation == "sample":
+    if sample_codes is None:
+      raise ValueError("representation 'sample' needs the model's sample_codes")
+    scored_data, scored_function = data, _sampled(sample_codes, data, seed)
   results = {}
   for name in metrics:
     try:
-      values = scores.METRICS[name](table, table.representation_function,
-                                    np.random.RandomState(seed))
+      values = scores.METRICS[name](scored_data, scored_function, np.random.RandomState(seed))
       results[name] = {k: float(v) for k, v in values.items()}
     except ds.RemovedCombinationError as e:
       results[name] = {"error": f"{name} needs images of factor combinations that {data.name} "
@@ -128,6 +145,15 @@ def evaluate(representation_function, train_data, output_dir=None, weights=None,
   block = {"metrics": results, "eval_on": data.name, "num_images": int(len(indices)),
            "seed": int(seed), "settings": chosen}
   return block, table
+
+
+def _sampled(sample_codes, data, seed):
+  """images -> noisy codes, the Echo noise of each call drawn with NOISE_POOL random images of
+  `data`; seeded, so a re-score gives the same numbers."""
+  import tensorflow as tf  # only the 'sample' path needs it
+  generator = tf.random.Generator.from_seed(seed)
+  rng = np.random.RandomState(seed + 1)
+  return lambda images: sample_codes(images, data.sample_observations(NOISE_POOL, rng), generator)
 
 
 def write_scores_csv(path, block):

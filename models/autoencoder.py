@@ -12,9 +12,10 @@ from models import heads, networks, objective
 from models import MODEL_NAMES  # noqa: E402,F401  (re-exported)
 
 
-def make_head(name, d_max, clip, replace, f_bound):
+def make_head(name, d_max, clip, replace, f_param, f_scale):
   if name == "echo":
-    return heads.EchoHead(d_max=d_max, clip=clip, replace=replace, f_bound=f_bound)
+    return heads.EchoHead(d_max=d_max, clip=clip, replace=replace, f_param=f_param,
+                          f_scale=f_scale)
   if name == "vae":
     return heads.GaussianHead()
   raise ValueError(f"unknown model {name!r}; choose one of {list(MODEL_NAMES)}")
@@ -32,7 +33,9 @@ class Autoencoder(tf.Module):
     d_max: Echo noise terms; the training batch must be larger.
     clip: Echo's r; None solves App. B for d_max.
     replace: Echo noise drawn with replacement.
-    f_bound: M, the bound of Echo's f(x) = M tanh(h / M); the clip is solved for it.
+    f_param: Echo's f(x): 'public' tanh(h / f_scale), bound 1, or 'stretched'
+      f_scale tanh(h / f_scale), bound f_scale; the clip is solved for the bound (models.heads).
+    f_scale: the scale of f (16, the public code's tanh16).
     learning_rate: Adam learning rate of the autoencoder (1e-4).
     disc_learning_rate, disc_beta_1, disc_beta_2: Adam of the discriminator (1e-4, 0.5, 0.9).
     rate_warmup_steps: ramp beta linearly from 0 over this many first steps (0: no ramp).
@@ -41,7 +44,8 @@ class Autoencoder(tf.Module):
   """
 
   def __init__(self, name="echo", num_latents=10, beta=1.0, gamma=0.0, d_max=63, clip=None,
-               replace=False, f_bound=16.0, learning_rate=1e-4, disc_learning_rate=1e-4,
+               replace=False, f_param="public", f_scale=16.0, learning_rate=1e-4,
+               disc_learning_rate=1e-4,
                disc_beta_1=0.5, disc_beta_2=0.9, rate_warmup_steps=0, seed=0, jit_compile=False):
     super().__init__(name="autoencoder")
     provenance.check_finite_number("beta", beta)
@@ -53,7 +57,7 @@ class Autoencoder(tf.Module):
     self.model_name, self.num_latents = name, int(num_latents)
     self.beta, self.gamma = float(beta), float(gamma)
     self.rate_warmup_steps = int(rate_warmup_steps)
-    self.head = make_head(name, d_max, clip, replace, f_bound)
+    self.head = make_head(name, d_max, clip, replace, f_param, f_scale)
     self.d_max = int(d_max) if name == "echo" else 0
     keras.utils.set_random_seed(int(seed))
     self.encoder = networks.conv_encoder(self.head.num_outputs(self.num_latents))
@@ -136,6 +140,22 @@ class Autoencoder(tf.Module):
     return np.concatenate([self._encode(tf.constant(images[i:i + batch_size])).numpy()
                            for i in range(0, len(images), batch_size)] or
                           [np.zeros((0, self.num_latents), np.float32)])
+
+  def sample_codes(self, images, extra, generator, batch_size=1024):
+    """Noisy codes z of `images` through the trained channel (Gaussian: mean + sigma eps; Echo:
+    f(x) + s(x) eps with eps built from the other examples of the batch), numpy in and out.
+
+    Each chunk of `images` is encoded together with the `extra` images, so Echo noise always has
+    enough other examples (d_max) to draw from; the extra codes are not returned.
+    """
+    images = np.asarray(images, dtype=np.float32).reshape(-1, 64, 64, 1)
+    extra = np.asarray(extra, dtype=np.float32).reshape(-1, 64, 64, 1)
+    out = []
+    for i in range(0, len(images), batch_size):
+      batch = np.concatenate([images[i:i + batch_size], extra])
+      z = self.head(self.encoder(tf.constant(batch)), generator)[0]  # eager: few, large calls
+      out.append(z.numpy()[:len(images[i:i + batch_size])])
+    return np.concatenate(out) if out else np.zeros((0, self.num_latents), np.float32)
 
   def decode(self, codes):
     """Bernoulli means (N, 64, 64, 1) of the decoder at `codes`; numpy in and out."""

@@ -27,31 +27,41 @@ class GaussianHead:
     return 0.0
 
 
-class EchoHead:
-  """Echo head: f(x) = M tanh(h / M), a stretched tanh bounded by M (the public code's 'tanh16');
-  s(x) = clip * sigmoid, in log space; z from Echo noise over the batch; rate = -log s(x) per
-  dimension, exact (Thm. 2.2). Representation: f(x).
+F_PARAMS = ("public", "stretched")
 
-  Why stretched: with M = 1 the encoder's outputs grow within ~100 steps, f saturates to +-1 and
-  s to its clip, where both gradients vanish: the rate sticks at its floor (measured on dSprites:
-  distortion 611 at step 1000 with M = 1, 349 with M = 16).
+
+class EchoHead:
+  """Echo head (paper Sec. 2): z = f(x) + s(x) eps with eps Echo noise over the batch; s(x) =
+  clip * sigmoid, in log space; rate = -log s(x) per dimension, exact (Thm. 2.2).
+  Representation: f(x).
+
+  f(x) has two parametrisations, each with its bound M, for which the clip is solved (App. B):
+  - 'public': f = tanh(h / f_scale), M = 1 (brekelma/echo's `tanh16` for f_scale = 16: the input is
+    scaled, the output stays in [-1, 1]); with d_max 64 its clip is the paper's 0.7622.
+  - 'stretched': f = f_scale * tanh(h / f_scale), M = f_scale.
 
   Args:
     d_max: noise terms per sample (batch must be larger).
     clip: r; None solves App. B for d_max and the bound M.
     replace: draw noise examples with replacement.
-    f_bound: M, the bound of f(x); the clip is solved for it.
+    f_param: 'public' or 'stretched'.
+    f_scale: the scale s_in of 'public', the bound M of 'stretched'.
   """
 
   name = "echo"
 
-  def __init__(self, d_max=64, clip=None, replace=False, f_bound=16.0):
-    self.f_bound = float(f_bound)
+  def __init__(self, d_max=64, clip=None, replace=False, f_param="public", f_scale=16.0):
+    if f_param not in F_PARAMS:
+      raise ValueError(f"unknown f parametrisation {f_param!r}; choose one of {list(F_PARAMS)}")
+    if not f_scale > 0:
+      raise ValueError(f"f_scale={f_scale!r} must be > 0")
+    self.f_param, self.f_scale = f_param, float(f_scale)
+    self.f_bound = 1.0 if f_param == "public" else self.f_scale
     self.channel = echo_noise.EchoChannel(d_max=d_max, clip=clip, bound=self.f_bound,
                                           replace=replace)
 
   def _f(self, pre_f):
-    return self.f_bound * tf.tanh(pre_f / self.f_bound)
+    return self.f_bound * tf.tanh(pre_f / self.f_scale)
 
   def num_outputs(self, num_latents):
     return 2 * num_latents

@@ -3,14 +3,18 @@ import keras
 from keras import layers
 
 
+# (filters, kernel) of the encoder's stride-2 convolutions: disentanglement_lib 1.5's conv_encoder
+# and the public Echo configs use 4x4 kernels for the first two and 2x2 for the last two.
+ENCODER_CONVS = ((32, 4), (32, 4), (64, 2), (64, 2))
+
+
 def conv_encoder(num_outputs, name="encoder"):
-  """64x64x1 images -> num_outputs pre-activations: conv 32-32-64-64 (4x4, stride 2), dense 256."""
+  """64x64x1 images -> num_outputs pre-activations: conv 32-4x4, 32-4x4, 64-2x2, 64-2x2 (stride 2,
+  same padding, ReLU), dense 256 (disentanglement_lib's conv_encoder)."""
   return keras.Sequential([
       keras.Input((64, 64, 1)),
-      layers.Conv2D(32, 4, strides=2, padding="same", activation="relu"),
-      layers.Conv2D(32, 4, strides=2, padding="same", activation="relu"),
-      layers.Conv2D(64, 4, strides=2, padding="same", activation="relu"),
-      layers.Conv2D(64, 4, strides=2, padding="same", activation="relu"),
+      *[layers.Conv2D(f, k, strides=2, padding="same", activation="relu")
+        for f, k in ENCODER_CONVS],
       layers.Flatten(),
       layers.Dense(256, activation="relu"),
       layers.Dense(num_outputs),
@@ -45,8 +49,10 @@ def analytic_flops(batch_size, num_latents=10, with_discriminator=False):
   as twice the forward one. A stride-2 transposed conv costs what the conv it transposes does."""
   def conv(hw_out, k, cin, cout):  # for a transposed conv pass the input size as hw_out
     return 2 * hw_out * hw_out * k * k * cin * cout
-  enc = (conv(32, 4, 1, 32) + conv(16, 4, 32, 32) + conv(8, 4, 32, 64) + conv(4, 4, 64, 64)
-         + 2 * 1024 * 256 + 2 * 256 * 2 * num_latents)
+  enc, cin, hw = 2 * 1024 * 256 + 2 * 256 * 2 * num_latents, 1, 64
+  for filters, kernel in ENCODER_CONVS:
+    hw //= 2
+    enc, cin = enc + conv(hw, kernel, cin, filters), filters
   dec = (2 * num_latents * 256 + 2 * 256 * 1024 + conv(4, 4, 64, 64) + conv(8, 4, 64, 32)
          + conv(16, 4, 32, 32) + conv(32, 4, 32, 1))
   flops = 3 * (enc + dec)

@@ -87,7 +87,7 @@ def test_kept_set_evaluation_says_when_removed_combinations_are_needed(tmp_path)
   results = block["metrics"]
   assert (block["eval_on"], block["num_images"]) == ("ds_corr", corr.num_examples)
   assert block["settings"]["evaluation"] == {"eval_on": "kept", "metrics": ["factor_vae", "mig"],
-                                             "seed": 0}
+                                             "seed": 0, "representation": "mean"}
   assert block["settings"]["eval_mig"]["num_bins"] == 20
   assert "removed" in results["factor_vae"]["error"]
   assert "eval_on = 'full'" in results["factor_vae"]["error"]
@@ -133,3 +133,5 @@ def test_bad_metric_and_eval_set_names():
     evaluate.describe_settings("test", ["mig"], 0)
   with pytest.raises(ValueError, match=r"metrics='mig' must be a list"):
     evaluate.describe_settings("full", "mig", 0)
+  with pytest.raises(ValueError, match="unknown representation 'noisy'"):
+    evaluate.describe_settings("full", ["mig"], 0, "noisy")

@@ -90,6 +90,14 @@ def test_eval_only_refuses_model_flags_and_replays_saved_settings(tmp_path, caps
                                "--gin_param", "eval_mig.num_bins = 20"]) == 0
   again = results(out)["scores"]
   assert again["settings"]["eval_mig"]["num_bins"] == 20 and again["metrics"] != first["metrics"]
+  # The noisy code z (as the public script scored it): recorded, reproducible, not the mean's.
+  sampled = []
+  for _ in range(2):
+    assert disentanglement.main(["--eval_only", "--output_dir", str(out), "--no_progress",
+                                 "--representation", "sample"]) == 0
+    sampled.append(results(out)["scores"])
+  assert sampled[0]["settings"]["evaluation"]["representation"] == "sample"
+  assert sampled[0]["metrics"] == sampled[1]["metrics"] != again["metrics"]
 
 
 @pytest.mark.parametrize("args,message", [

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -220,3 +221,18 @@ def test_aggregate_refuses_mixed_step_budgets_and_stale_scores(tmp_path, capsys)
   md = (tmp_path / "b" / "table2.md").read_text()
   assert md.startswith("Step budget: 1,500 and 300,000 steps per run (pooled); 2 runs.")
   assert "0.60 ± 0.10 (n=2)" in md
+
+
+def test_traversal_gif_keeps_every_frame_of_a_flat_traversal(tmp_path):
+  # An untrained or collapsed dimension decodes to the same image at every step; the GIF must
+  # still hold one frame per column forth and back (9 + 7), each marked by its position bar.
+  from figures import model_figures
+  grid = np.full((3, 9, 64, 64), 0.5)
+  model_figures.latent_traversals(grid, ["z0", "z1", "z2"], str(tmp_path / "t.png"),
+                                  str(tmp_path / "t.gif"))
+  with Image.open(tmp_path / "t.gif") as gif:
+    assert gif.n_frames == 16
+    gif.seek(4)
+    frame = np.array(gif.convert("L"))
+  bar = frame[-2] > 127  # the bar under the images: 4 of 8 steps along
+  assert bar[:len(bar) // 2 - 2].all() and not bar[len(bar) // 2 + 2:].any()
