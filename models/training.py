@@ -287,6 +287,8 @@ def train(output_dir, dataset, steps=300000, batch_size=64, seed=0, checkpoint_e
                         gin.operative_config_str())
   atomic_io.write_json(results_path, results)  # no scores block: the weights are new
   remove_scored_outputs(output_dir)
+  if stop.received:  # a signal during the last step: training is done, but stop before scoring
+    raise Interrupted(stop.received, steps)
   return model, results
 
 
