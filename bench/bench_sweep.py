@@ -14,12 +14,14 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+
+import sweep  # noqa: E402  (the sweep's thread settings, so the bench measures what it runs)
 
 
 def layout_throughput(jobs, threads, steps):
   """Total steps/s of `jobs` concurrent runs of `threads` threads each."""
-  env = {**os.environ, "TF_NUM_INTRAOP_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": "1",
-         "OMP_NUM_THREADS": str(threads)}
+  env = {**os.environ, **sweep.thread_env(threads)}
   with tempfile.TemporaryDirectory() as tmp:
     procs = []
     for i in range(jobs):

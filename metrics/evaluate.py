@@ -25,9 +25,13 @@ _NOT_SETTINGS = ("output_dir", "weights", "progress", "sample_codes")
 def evaluation_data(train_data, eval_on):
   """The data scored: the full, independent dSprites (the paper's code, also for ds_corr models)
   or the training set itself ('kept')."""
+  check_eval_on(eval_on)
+  return ds.DSprites(train_data.npz_path) if eval_on == "full" else train_data
+
+
+def check_eval_on(eval_on):
   if eval_on not in EVAL_SETS:
     raise ValueError(f"unknown evaluation set {eval_on!r}; choose one of {list(EVAL_SETS)}")
-  return ds.DSprites(train_data.npz_path) if eval_on == "full" else train_data
 
 
 def check_metric_names(names):
@@ -54,8 +58,7 @@ def describe_settings(eval_on, metrics, seed, representation="mean"):
   """
   metrics = list(metrics) if isinstance(metrics, (list, tuple)) else metrics
   check_metric_names(metrics)
-  if eval_on not in EVAL_SETS:
-    raise ValueError(f"unknown evaluation set {eval_on!r}; choose one of {list(EVAL_SETS)}")
+  check_eval_on(eval_on)
   if isinstance(seed, bool) or not isinstance(seed, int):
     raise ValueError(f"evaluation.seed={seed!r} must be an integer")
   if representation not in REPRESENTATIONS:

@@ -99,7 +99,7 @@ class RunState:
     self._seconds = tf.Variable(0.0, dtype=tf.float64, name="train_seconds")
     self.window = np.zeros([WINDOW, len(self.names)], np.float32)
     self.window_rate = np.zeros([WINDOW, model.num_latents], np.float32)
-    self.seconds = 0.0
+    self.seconds, self._clock = 0.0, None
     self.checkpoint = tf.train.Checkpoint(step=self.step, loss_window=self._window,
                                           rate_window=self._window_rate,
                                           train_seconds=self._seconds, **model.checkpoint_items())
@@ -112,7 +112,14 @@ class RunState:
     self.window[step % WINDOW] = [logs[k] for k in self.names]
     self.window_rate[step % WINDOW] = logs["rate_per_dim"]
 
+  def start_clock(self):
+    """Count training time from now on (added to `seconds` at each save)."""
+    self._clock = time.time()
+
   def save(self, step):
+    if self._clock is not None:
+      now = time.time()
+      self.seconds, self._clock = self.seconds + now - self._clock, now
     self.step.assign(step)
     self._window.assign(self.window)
     self._window_rate.assign(self.window_rate)
@@ -185,6 +192,17 @@ def _current_results(output_dir, step, weights):
   return None
 
 
+def _saved_or_rebuilt_results(state, dataset, seed, step, batch_size, output_dir):
+  """results.json if it describes the restored weights at `step`, else rebuilt from the
+  checkpoint state and written."""
+  results = _current_results(output_dir, step, state.model.weights_fingerprint())
+  if results is None:
+    results = run_results(state.model, dataset, seed, state.training_block(step, batch_size, 0),
+                          gin.operative_config_str())
+    atomic_io.write_json(os.path.join(output_dir, RESULTS_FILE), results)
+  return results
+
+
 def restore_run(output_dir, dataset, seed=0, batch_size=64, model=None):
   """The trained model of a run directory at its newest usable checkpoint, and its results (read,
   or rebuilt from the checkpoint when missing, truncated or of other weights).
@@ -197,12 +215,7 @@ def restore_run(output_dir, dataset, seed=0, batch_size=64, model=None):
   step = state.restore()
   if step == 0:
     raise RuntimeError(f"{output_dir!r} holds no trained checkpoint")
-  results = _current_results(output_dir, step, model.weights_fingerprint())
-  if results is None:
-    results = run_results(model, dataset, seed, state.training_block(step, batch_size, 0),
-                          gin.operative_config_str())
-    atomic_io.write_json(os.path.join(output_dir, RESULTS_FILE), results)
-  return model, results
+  return model, _saved_or_rebuilt_results(state, dataset, seed, step, batch_size, output_dir)
 
 
 @gin.configurable("train", denylist=["output_dir", "dataset", "model"])
@@ -238,18 +251,14 @@ def train(output_dir, dataset, steps=300000, batch_size=64, seed=0, checkpoint_e
                      f"steps={steps}; ask for >= {start} steps, or use another --output_dir")
   results_path = os.path.join(output_dir, RESULTS_FILE)
   if start == steps:  # nothing to train: keep what was measured, or rebuild it
-    results = _current_results(output_dir, start, model.weights_fingerprint())
-    if results is None:
-      results = run_results(model, dataset, seed, state.training_block(start, batch_size, 0),
-                            gin.operative_config_str())
-      atomic_io.write_json(results_path, results)
-    return model, results
+    return model, _saved_or_rebuilt_results(state, dataset, seed, start, batch_size, output_dir)
   writer = _resume_logs(output_dir, start)
   history_path = os.path.join(output_dir, HISTORY_FILE)
   batches = dataset.batches(batch_size, seed=seed, start_step=start)
   bar = tqdm(total=steps, initial=start, disable=not progress, unit="step", dynamic_ncols=True,
              desc=f"{model.model_name} on {dataset.name}")
-  step, t0 = start, time.time()
+  step = start
+  state.start_clock()
   try:
     with _StopSignals() as stop:
       for step in range(start, steps):
@@ -262,24 +271,18 @@ def train(output_dir, dataset, steps=300000, batch_size=64, seed=0, checkpoint_e
                            ("distortion", "rate", "tc", "disc_accuracy") if k in logs})
         bar.update(1)
         if stop.received and step + 1 < steps:
-          state.seconds += time.time() - t0
           state.save(step + 1)
           raise Interrupted(stop.received, step + 1)
         if (step + 1) % checkpoint_every == 0 and step + 1 < steps:
-          state.seconds += time.time() - t0
-          t0 = time.time()
           state.save(step + 1)
   except KeyboardInterrupt:  # raised between steps (a signal handler not ours, or a data stream)
-    state.seconds += time.time() - t0
     state.save(step)
-    bar.close()
     print(f"\ninterrupted: checkpoint at step {step} in {state.directory}; "
           "run the same command again to resume")
     raise
   finally:
     bar.close()
     writer.close()
-  state.seconds += time.time() - t0
   state.save(steps)
   model.save_weights(output_dir)
   results = run_results(model, dataset, seed, state.training_block(steps, batch_size,

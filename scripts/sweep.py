@@ -275,12 +275,17 @@ def parse_args(argv=None):
   return args, p
 
 
+def thread_env(threads):
+  """Environment that gives each TensorFlow run `threads` compute threads."""
+  return {"TF_NUM_INTRAOP_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": "1",
+          "OMP_NUM_THREADS": str(threads)}
+
+
 def run_local(todo, args):
   """Run `todo` K at a time; Ctrl-C or SIGTERM stops the running trainers at a checkpoint and
   launches nothing new. Returns the exit code."""
   from tqdm import tqdm
-  os.environ.update({"TF_NUM_INTRAOP_THREADS": str(args.threads), "TF_NUM_INTEROP_THREADS": "1",
-                     "OMP_NUM_THREADS": str(args.threads)})
+  os.environ.update(thread_env(args.threads))
   pool, failed, start = LocalPool(args.jobs), [], time.time()
   previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM acts as Ctrl-C
   executor = ThreadPoolExecutor(max_workers=args.jobs)
