@@ -31,7 +31,7 @@ import provenance  # noqa: E402
 import rundir  # noqa: E402
 from figures import model_figures  # noqa: E402
 from metrics import evaluate, scores  # noqa: E402  (registers the gin configurables)
-from models import autoencoder, training  # noqa: E402
+from models import DEFAULT_GAMMA, autoencoder, training  # noqa: E402
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_GIN = os.path.join(ROOT, "gin_configs", "paper.gin")
@@ -108,6 +108,22 @@ def configure(args, base_files=(DEFAULT_GIN,)):
     gin.parse_config_files_and_bindings(files, bindings)
   except (ValueError, KeyError, SyntaxError, TypeError, NameError) as e:
     raise ValueError(f"bad gin configuration: {e}") from None
+  _bind_default_gamma()
+
+
+def _bind_default_gamma():
+  """model.gamma's default depends on the model (models.DEFAULT_GAMMA): bind it, so that the run's
+  config names the number and naming the default changes nothing."""
+  try:
+    gin.query_parameter("model.gamma")
+  except ValueError:
+    try:
+      name = gin.query_parameter("model.name")
+    except ValueError:
+      name = "echo"
+    if name in DEFAULT_GAMMA:  # an unknown name is reported when the model is built
+      with gin.unlock_config():
+        gin.bind_parameter("model.gamma", DEFAULT_GAMMA[name])
 
 
 def train_settings():
@@ -126,8 +142,8 @@ def run_identity(data):
                                          "keep_checkpoints", "progress", "model")),
       "dataset": {"name": data.name, "source": data.npz_path or "procedural"},
   }
-  if data.name == "ds_corr":
-    groups["ds_corr"] = provenance.effective_kwargs(dataset.DSpritesCorrelated, "ds_corr")
+  if data.name in ("ds_corr", "ds_pairs"):  # their dependence settings are part of the data
+    groups[data.name] = provenance.effective_kwargs(type(data), data.name)
   return provenance.as_gin_lines(groups)
 
 
@@ -138,7 +154,10 @@ def default_output_dir():
       return q(name)
     except ValueError:
       return default
-  return os.path.join("runs", f"{get('dataset.name', 'dsprites')}_{get('model.name', 'echo')}_"
+  data_name = get("dataset.name", "dsprites")
+  if data_name == "ds_pairs":  # one directory per dependence level
+    data_name += f"_sigma{get('ds_pairs.sigma', 0.2):g}"
+  return os.path.join("runs", f"{data_name}_{get('model.name', 'echo')}_"
                       f"b{get('model.beta', 1.0):g}_g{get('model.gamma', 0.0):g}_"
                       f"s{get('train.seed', 0)}")
 

@@ -6,6 +6,7 @@ import time
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import dataset  # noqa: E402
+from data import renderer  # noqa: E402
 
 
 def images_per_second(data, batch_size=64, seconds=3.0):
@@ -20,8 +21,8 @@ def images_per_second(data, batch_size=64, seconds=3.0):
 
 if __name__ == "__main__":
   start = time.perf_counter()
-  dataset.base_sprites.cache_clear()
-  dataset.base_sprites()
+  renderer.base_sprites.cache_clear()
+  renderer.base_sprites()
   print(f"base sprite cache (720 sprites): {time.perf_counter() - start:.2f} s")
   for name in dataset.DATASET_NAMES:
     rate = images_per_second(dataset.make_dataset(name))

@@ -1,9 +1,11 @@
-"""Previews of a ground-truth dataset: samples, mean image, removed bin pairs, reference comparison."""
+"""Previews of a ground-truth dataset: samples, mean image, removed bin pairs (ds_corr), the joint of
+each correlated pair (ds_pairs), reference comparison."""
 import itertools
 import os
 
 import numpy as np
 
+from data import dependence
 from figures.style import plt, save
 
 REFERENCE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -32,8 +34,7 @@ def mean_image(mean, path, title):
 
 def removed_bin_pairs(data, path):
   """One heatmap per factor pair: which pairs of factor bins the dataset removed (dark = removed)."""
-  from dataset import factor_bins
-  bins = factor_bins(getattr(data, "n_bins", 1))
+  bins = dependence.factor_bins(getattr(data, "n_bins", 1))
   names = data.factor_names
   pairs = list(itertools.combinations(range(len(names)), 2))
   fig, axes = plt.subplots(2, 5, figsize=(15, 6.4))
@@ -49,6 +50,24 @@ def removed_bin_pairs(data, path):
     ax.set_title(f"{names[a]} x {names[b]}: {int((grid == 0).sum())} removed")
   fig.suptitle(f"{data.name}: removed (red) and kept (green) bin pairs; "
                f"{100 * data.num_examples / 737280:.1f}% of images kept")
+  fig.tight_layout()
+  return save(fig, path)
+
+
+def pair_joints(data, path):
+  """One heatmap per correlated pair of ds_pairs: the exact joint p(c1, c2) of the two factors'
+  classes, titled with their mutual information (the pair's share of the total correlation)."""
+  fig, axes = plt.subplots(1, len(data.pairs), figsize=(4.6 * len(data.pairs), 4.2), squeeze=False)
+  for ax, pair in zip(axes[0], data.pairs):
+    joint = dependence.pair_joint(data.probs, pair)
+    p1, p2 = joint.sum(1), joint.sum(0)
+    mi = float(np.sum(joint[joint > 0] * np.log(joint[joint > 0] / np.outer(p1, p2)[joint > 0])))
+    im = ax.imshow(joint, cmap="viridis", origin="lower", interpolation="nearest", aspect="auto")
+    fig.colorbar(im, ax=ax, label="p(c1, c2)")
+    ax.set_xlabel(f"{pair[1]} class"), ax.set_ylabel(f"{pair[0]} class")
+    ax.set_title(f"{pair[0]} x {pair[1]}: I = {mi:.3f} nats")
+  fig.suptitle(f"{data.name}: sigma = {data.sigma:g}, slope = {data.slope:g}; "
+               f"total correlation {data.info()['total_correlation_nats']:.3f} nats")
   fig.tight_layout()
   return save(fig, path)
 
@@ -97,7 +116,9 @@ def write_previews(data, directory, seed=0, n_mean=5000):
       mean_image(data.images(data.sample_indices(n_mean, rng)).mean(0),
                  os.path.join(directory, f"{data.name}_mean.png"),
                  f"{data.name}: mean of {n_mean:,} images"),
-      removed_bin_pairs(data, os.path.join(directory, f"{data.name}_removed_bin_pairs.png")),
+      (pair_joints(data, os.path.join(directory, f"{data.name}_pair_joints.png"))
+       if getattr(data, "pairs", None) else
+       removed_bin_pairs(data, os.path.join(directory, f"{data.name}_removed_bin_pairs.png"))),
       reference_comparison(data, os.path.join(directory, f"{data.name}_vs_reference.png"),
                            seed=seed, n_mean=n_mean),
   ]

@@ -119,13 +119,19 @@ def read_history(history_path):
 
 
 def training_curves(history, path, title="training"):
-  """Distortion, rate and (if logged) TC and discriminator accuracy against step."""
-  keys = [k for k in ("distortion", "rate", "tc", "disc_accuracy") if k in history[0]]
+  """Distortion, rate and (if logged) TC, a zoo model's penalty or capacity and discriminator
+  accuracy against step."""
+  keys = [k for k in ("distortion", "rate", "tc", "dip_penalty", "capacity", "disc_accuracy")
+          if k in history[0]]
   fig, axes = plt.subplots(1, len(keys), figsize=(3.6 * len(keys), 3.0), squeeze=False)
   steps = [h["step"] for h in history]
-  units = {"distortion": "nats", "rate": "nats", "tc": "nats (estimate)", "disc_accuracy": ""}
+  units = {"distortion": "nats", "rate": "nats", "tc": "nats (estimate)", "dip_penalty": "",
+           "capacity": "target C (nats)", "disc_accuracy": ""}
   for ax, key in zip(axes[0], keys):
     ax.plot(steps, [h[key] for h in history])
+    if key == "capacity":  # the rate is meant to follow C(t)
+      ax.plot(steps, [h["rate"] for h in history], label="rate (KL)")
+      ax.legend(fontsize=8)
     ax.set_xlabel("step"), ax.set_ylabel(f"{key} {units[key]}".strip())
     ax.set_title(key)
   fig.suptitle(title)

@@ -13,7 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 import atomic_io
-import dataset as ds
+from data.grid import NUM_IMAGES
 
 
 def encode(representation_function, data, indices=None, batch_size=2048, progress=True):
@@ -21,7 +21,7 @@ def encode(representation_function, data, indices=None, batch_size=2048, progres
 
   Args:
     representation_function: images (N, 64, 64, 1) -> codes (N, D), numpy in and out.
-    data: a dataset.DSprites (or ds_corr).
+    data: a data.ground_truth.DSprites (dsprites, ds_corr or ds_pairs).
     indices: flat dataset indices; None encodes every kept image.
     batch_size: images per call.
     progress: show a progress bar.
@@ -69,7 +69,7 @@ class CodeTableData:
   are sampled by the underlying dataset, so the random state is used exactly as with images.
 
   Args:
-    data: the dataset.DSprites (or ds_corr) whose factors are sampled.
+    data: the data.ground_truth.DSprites (or a dependent variant) whose factors are sampled.
     codes: (N, D) codes of the images `indices`.
     indices: flat dataset indices the table covers.
   """
@@ -77,7 +77,7 @@ class CodeTableData:
   def __init__(self, data, codes, indices):
     self.data, self.codes = data, np.asarray(codes, np.float32)
     self.indices = np.asarray(indices, np.int64)
-    self.position = np.full(ds.NUM_IMAGES, -1, dtype=np.int64)
+    self.position = np.full(NUM_IMAGES, -1, dtype=np.int64)
     self.position[self.indices] = np.arange(len(self.indices))
 
   num_factors = property(lambda self: self.data.num_factors)

@@ -8,7 +8,7 @@ import gin
 import numpy as np
 
 import atomic_io
-import dataset as ds
+from data.ground_truth import DSprites, RemovedCombinationError
 import provenance
 from metrics import code_table, scores
 
@@ -26,7 +26,7 @@ def evaluation_data(train_data, eval_on):
   """The data scored: the full, independent dSprites (the paper's code, also for ds_corr models)
   or the training set itself ('kept')."""
   check_eval_on(eval_on)
-  return ds.DSprites(train_data.npz_path) if eval_on == "full" else train_data
+  return DSprites(train_data.npz_path) if eval_on == "full" else train_data
 
 
 def check_eval_on(eval_on):
@@ -140,7 +140,7 @@ def evaluate(representation_function, train_data, output_dir=None, weights=None,
     try:
       values = scores.METRICS[name](scored_data, scored_function, np.random.RandomState(seed))
       results[name] = {k: float(v) for k, v in values.items()}
-    except ds.RemovedCombinationError as e:
+    except RemovedCombinationError as e:
       results[name] = {"error": f"{name} needs images of factor combinations that {data.name} "
                                 f"removed, so it cannot be scored on the kept set; evaluate on "
                                 f"the full dSprites (evaluation.eval_on = 'full'). "

@@ -1,5 +1,5 @@
-"""An autoencoder with a Gaussian or Echo encoder, optional FactorVAE TC regulariser, and one
-compiled training step for both."""
+"""An autoencoder with an Echo or a Gaussian encoder head, the zoo's penalties (models.regularisers),
+an optional FactorVAE discriminator, and one compiled training step for all of them."""
 import gin
 import keras
 import numpy as np
@@ -7,29 +7,33 @@ import tensorflow as tf
 
 import atomic_io
 import provenance
-from models import heads, networks, objective
-
-from models import MODEL_NAMES  # noqa: E402,F401  (re-exported)
+from models import heads, networks, objective, regularisers
+from models import DEFAULT_GAMMA, DISCRIMINATOR_MODELS, MODEL_NAMES
 
 
 def make_head(name, d_max, clip, replace, f_param, f_scale):
+  """Echo's head for 'echo'; the Gaussian head for every other model of MODEL_NAMES."""
+  if name not in MODEL_NAMES:
+    raise ValueError(f"unknown model {name!r}; choose one of {list(MODEL_NAMES)}")
   if name == "echo":
     return heads.EchoHead(d_max=d_max, clip=clip, replace=replace, f_param=f_param,
                           f_scale=f_scale)
-  if name == "vae":
-    return heads.GaussianHead()
-  raise ValueError(f"unknown model {name!r}; choose one of {list(MODEL_NAMES)}")
+  return heads.GaussianHead()
 
 
 @gin.configurable("model")
 class Autoencoder(tf.Module):
-  """Encoder, head, decoder and (if gamma > 0) the FactorVAE discriminator, with their optimisers.
+  """Encoder, head, decoder, the model's penalty and (echo, vae with gamma > 0) the FactorVAE
+  discriminator, with their optimisers.
 
   Args:
-    name: 'echo' or 'vae'.
+    name: one of MODEL_NAMES: 'echo', 'vae', 'beta_tcvae', 'dip_vae_i', 'dip_vae_ii',
+      'annealed_vae' (models.regularisers has their losses).
     num_latents: code dimension (10 in the paper).
-    beta: weight of the rate, >= 0.
-    gamma: weight of the TC estimate, >= 0; 0 builds no discriminator.
+    beta: weight of the rate, >= 0 (annealed_vae has none: leave it at 1).
+    gamma: weight of the model's TC (echo, vae: by a FactorVAE discriminator, built when > 0;
+      beta_tcvae: the minibatch-weighted estimate) or of annealed_vae's |KL - C|; >= 0; DIP-VAE
+      takes none (its weights are dip.lambda_od and dip.lambda_d_factor). None: DEFAULT_GAMMA.
     d_max: Echo noise terms; the training batch must be larger.
     clip: Echo's r; None solves App. B for d_max.
     replace: Echo noise drawn with replacement.
@@ -43,21 +47,29 @@ class Autoencoder(tf.Module):
     jit_compile: compile the training step with XLA (slower on CPU: 11 vs 30 steps/s measured).
   """
 
-  def __init__(self, name="echo", num_latents=10, beta=1.0, gamma=0.0, d_max=63, clip=None,
+  def __init__(self, name="echo", num_latents=10, beta=1.0, gamma=None, d_max=63, clip=None,
                replace=False, f_param="public", f_scale=16.0, learning_rate=1e-4,
                disc_learning_rate=1e-4,
                disc_beta_1=0.5, disc_beta_2=0.9, rate_warmup_steps=0, seed=0, jit_compile=False):
     super().__init__(name="autoencoder")
+    self.head = make_head(name, d_max, clip, replace, f_param, f_scale)
+    gamma = DEFAULT_GAMMA[name] if gamma is None else gamma
     provenance.check_finite_number("beta", beta)
     provenance.check_finite_number("gamma", gamma)
     if beta < 0:
       raise ValueError(f"beta={beta!r} must be >= 0")
     if gamma < 0:
       raise ValueError(f"gamma={gamma!r} (TC weight) must be >= 0")
+    if name.startswith("dip_vae") and gamma != 0:
+      raise ValueError(f"gamma={gamma!r}: {name} has no gamma; set its weights with "
+                       "dip.lambda_od and dip.lambda_d_factor")
+    if name == "annealed_vae" and beta != 1:
+      raise ValueError(f"beta={beta!r}: annealed_vae has no beta (its rate term is "
+                       "gamma |KL - C|); leave beta at 1")
     self.model_name, self.num_latents = name, int(num_latents)
     self.beta, self.gamma = float(beta), float(gamma)
     self.rate_warmup_steps = int(rate_warmup_steps)
-    self.head = make_head(name, d_max, clip, replace, f_param, f_scale)
+    self.penalty = regularisers.make_penalty(name, self.gamma)
     self.d_max = int(d_max) if name == "echo" else 0
     keras.utils.set_random_seed(int(seed))
     self.encoder = networks.conv_encoder(self.head.num_outputs(self.num_latents))
@@ -65,7 +77,7 @@ class Autoencoder(tf.Module):
     self.optimizer = keras.optimizers.Adam(learning_rate)
     self.optimizer.build(self.encoder.trainable_variables + self.decoder.trainable_variables)
     self.discriminator = None
-    if self.gamma > 0:
+    if self.gamma > 0 and name in DISCRIMINATOR_MODELS:
       self.discriminator = networks.discriminator(self.num_latents)
       self.disc_optimizer = keras.optimizers.Adam(disc_learning_rate, beta_1=disc_beta_1,
                                                   beta_2=disc_beta_2)
@@ -89,7 +101,7 @@ class Autoencoder(tf.Module):
 
   def scalar_log_names(self):
     """Names of the scalar terms `train_step` returns (it also returns 'rate_per_dim')."""
-    names = ["loss", "distortion", "rate"]
+    names = ["loss", "distortion", "rate"] + list(self.penalty.log_names if self.penalty else [])
     return names + (["tc", "disc_loss", "disc_accuracy"] if self.discriminator is not None else [])
 
   def weights_fingerprint(self):
@@ -99,17 +111,23 @@ class Autoencoder(tf.Module):
 
   def _train_step(self, images):
     ae_vars = self.encoder.trainable_variables + self.decoder.trainable_variables
+    penalty_logs = {}
     with tf.GradientTape() as tape:
-      z, rate_per_dim, _ = self.head(self.encoder(images), self.generator)
+      h = self.encoder(images)
+      z, rate_per_dim, _ = self.head(h, self.generator)
       recon = objective.distortion(images, self.decoder(z))
       rate = tf.reduce_mean(tf.reduce_sum(rate_per_dim, axis=-1))
       loss = recon + self.rate_weight() * rate
+      if self.penalty is not None:
+        mean, log_var = self.head.moments(h)
+        term, penalty_logs = self.penalty(z, mean, log_var, rate, self.optimizer.iterations)
+        loss += term
       if self.discriminator is not None:
         tc = objective.total_correlation(self.discriminator(z))
         loss += self.gamma * tc
     self.optimizer.apply_gradients(zip(tape.gradient(loss, ae_vars), ae_vars))
     logs = {"loss": loss, "distortion": recon, "rate": rate,
-            "rate_per_dim": tf.reduce_mean(rate_per_dim, axis=0)}
+            "rate_per_dim": tf.reduce_mean(rate_per_dim, axis=0), **penalty_logs}
     if self.discriminator is not None:
       z = tf.stop_gradient(z)
       z_perm = objective.permute_dims(z, self.generator)
@@ -122,7 +140,10 @@ class Autoencoder(tf.Module):
     return logs
 
   def rate_weight(self):
-    """beta, ramped up from 0 over the first `rate_warmup_steps` steps."""
+    """beta, ramped up from 0 over the first `rate_warmup_steps` steps (annealed_vae: 0, its
+    rate enters through the capacity penalty)."""
+    if self.model_name == "annealed_vae":
+      return 0.0
     if self.rate_warmup_steps <= 0:
       return self.beta
     progress = tf.cast(self.optimizer.iterations, tf.float32) / self.rate_warmup_steps

@@ -9,8 +9,6 @@ class GaussianHead:
   """beta-VAE head: z = mu + sigma * N(0, I); rate = KL(q(z|x) || N(0, I)) per dimension, an upper
   bound on I(x; z). Representation: the mean mu."""
 
-  name = "vae"
-
   def num_outputs(self, num_latents):
     return 2 * num_latents
 
@@ -22,6 +20,10 @@ class GaussianHead:
 
   def representation(self, h):
     return tf.split(h, 2, axis=-1)[0]
+
+  def moments(self, h):
+    """(mean, log variance) of q(z | x): what the zoo's penalties need."""
+    return tuple(tf.split(h, 2, axis=-1))
 
   def min_rate_per_dim(self):
     return 0.0
@@ -47,8 +49,6 @@ class EchoHead:
     f_param: 'public' or 'stretched'.
     f_scale: the scale s_in of 'public', the bound M of 'stretched'.
   """
-
-  name = "echo"
 
   def __init__(self, d_max=64, clip=None, replace=False, f_param="public", f_scale=16.0):
     if f_param not in F_PARAMS:

@@ -225,7 +225,7 @@ def train(output_dir, dataset, steps=300000, batch_size=64, seed=0, checkpoint_e
 
   Args:
     output_dir: run directory: checkpoints, TensorBoard logs, weights, results.json.
-    dataset: a dataset.DSprites (or ds_corr) instance.
+    dataset: a data.ground_truth.DSprites (dsprites, ds_corr or ds_pairs) instance.
     steps: gradient steps in all (a resumed run continues up to this count), >= 1.
     batch_size: examples per step.
     seed: seeds weights, Echo noise and the data stream.

@@ -8,42 +8,43 @@ import numpy as np
 import pytest
 
 import dataset as ds
+from data import dependence, grid, ground_truth, npz, renderer
 from conftest import REFERENCE_DIR, ROOT
 
 
 # -- factor grid ---------------------------------------------------------------------------------
 def test_factor_grid_and_values():
-  assert ds.FACTOR_SIZES == (1, 3, 6, 40, 32, 32)
-  assert ds.NUM_IMAGES == 737280
-  values = ds.latents_possible_values()
-  assert [len(values[n]) for n in ds.FACTOR_NAMES] == list(ds.FACTOR_SIZES)
+  assert grid.FACTOR_SIZES == (1, 3, 6, 40, 32, 32)
+  assert grid.NUM_IMAGES == 737280
+  values = grid.latents_possible_values()
+  assert [len(values[n]) for n in grid.FACTOR_NAMES] == list(grid.FACTOR_SIZES)
   assert values["orientation"][0] == 0.0
   assert values["orientation"][-1] == pytest.approx(2 * np.pi)
   np.testing.assert_allclose(values["scale"], [0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
 
 
 def test_index_order_posy_fastest_and_round_trip():
-  assert ds.index_of([[0, 0, 0, 0, 0, 1]])[0] == 1
-  assert ds.index_of([[0, 0, 0, 0, 1, 0]])[0] == 32
-  assert ds.index_of([[0, 0, 0, 1, 0, 0]])[0] == 1024
-  assert ds.index_of([[0, 2, 5, 39, 31, 31]])[0] == ds.NUM_IMAGES - 1
-  idx = np.random.RandomState(0).randint(ds.NUM_IMAGES, size=5000)
-  np.testing.assert_array_equal(ds.index_of(ds.classes_of(idx)), idx)
-  data = ds.DSprites()
+  assert grid.index_of([[0, 0, 0, 0, 0, 1]])[0] == 1
+  assert grid.index_of([[0, 0, 0, 0, 1, 0]])[0] == 32
+  assert grid.index_of([[0, 0, 0, 1, 0, 0]])[0] == 1024
+  assert grid.index_of([[0, 2, 5, 39, 31, 31]])[0] == grid.NUM_IMAGES - 1
+  idx = np.random.RandomState(0).randint(grid.NUM_IMAGES, size=5000)
+  np.testing.assert_array_equal(grid.index_of(grid.classes_of(idx)), idx)
+  data = ground_truth.DSprites()
   np.testing.assert_array_equal(data.index_of_factors(data.factors_of(idx)), idx)
   with pytest.raises(ValueError, match="out of range"):
-    ds.classes_of([ds.NUM_IMAGES])
+    grid.classes_of([grid.NUM_IMAGES])
 
 
 # -- renderer ------------------------------------------------------------------------------------
 def _all_poses(pos_x, pos_y):
   c = np.array([[0, sh, sc, o, pos_x, pos_y] for sh in range(3) for sc in range(6)
                 for o in range(40)])
-  return ds.index_of(c)
+  return grid.index_of(c)
 
 
 def test_images_are_binary_64x64():
-  imgs = ds.render(np.random.RandomState(1).randint(ds.NUM_IMAGES, size=256))
+  imgs = renderer.render(np.random.RandomState(1).randint(grid.NUM_IMAGES, size=256))
   assert imgs.shape == (256, 64, 64) and imgs.dtype == np.uint8
   assert set(np.unique(imgs)) == {0, 1}
   assert imgs.reshape(256, -1).sum(1).min() >= 50  # the smallest sprite covers 58 real pixels
@@ -52,7 +53,7 @@ def test_images_are_binary_64x64():
 @pytest.mark.parametrize("px,py", [(0, 0), (0, 31), (31, 0), (31, 31)])
 def test_no_pixel_in_three_pixel_border(px, py):
   # The real data never touches the outer 3 pixels (the GIF's extremes reach index 3 and 60).
-  imgs = ds.render(_all_poses(px, py))
+  imgs = renderer.render(_all_poses(px, py))
   border = np.ones((64, 64), bool)
   border[3:61, 3:61] = False
   assert imgs[:, border].sum() == 0
@@ -63,14 +64,14 @@ def test_no_pixel_in_three_pixel_border(px, py):
 
 def test_area_grows_with_scale_for_every_shape():
   for shape in range(3):
-    areas = [ds.render(ds.index_of([[0, shape, sc, o, 10, 10] for o in range(40)])).sum() / 40
+    areas = [renderer.render(grid.index_of([[0, shape, sc, o, 10, 10] for o in range(40)])).sum() / 40
              for sc in range(6)]
     assert np.all(np.diff(areas) > 0), (shape, areas)
 
 
 def test_square_areas_match_real_data():
   # Real square at orientation 0: sides 10, 12, ..., 20 pixels (areas 100 ... 400).
-  areas = [ds.render(ds.index_of([[0, 0, sc, 0, 0, 0]]))[0].sum() for sc in range(6)]
+  areas = [renderer.render(grid.index_of([[0, 0, sc, 0, 0, 0]]))[0].sum() for sc in range(6)]
   assert areas == [100, 144, 196, 256, 324, 400]
 
 
@@ -80,22 +81,22 @@ def test_neighbouring_classes_differ_except_full_turn():
     c = np.array([0, rng.randint(3), rng.randint(6), rng.randint(40), rng.randint(32),
                   rng.randint(32)])
     for f in range(1, 6):
-      if c[f] + 1 < ds.FACTOR_SIZES[f]:
+      if c[f] + 1 < grid.FACTOR_SIZES[f]:
         d = c.copy()
         d[f] += 1
-        a, b = ds.render(ds.index_of([c, d]))
+        a, b = renderer.render(grid.index_of([c, d]))
         assert (a != b).any(), (c, f)
   # Orientation 0 and 2 pi are both in the grid and render identically for every shape.
   for shape in range(3):
-    a, b = ds.render(ds.index_of([[0, shape, 5, 0, 7, 9], [0, shape, 5, 39, 7, 9]]))
+    a, b = renderer.render(grid.index_of([[0, shape, 5, 0, 7, 9], [0, shape, 5, 39, 7, 9]]))
     np.testing.assert_array_equal(a, b)
 
 
 def test_ellipse_half_turn_symmetry():
   # The ellipse is symmetric under a half turn: orientation o and 2 pi - o are mirror images,
   # and the rendering at 180 degrees (not on the grid) equals orientation 0.
-  np.testing.assert_array_equal(ds.render_sprite(1, 1.0, np.pi), ds.render_sprite(1, 1.0, 0.0))
-  np.testing.assert_array_equal(ds.render_sprite(0, 1.0, np.pi / 2), ds.render_sprite(0, 1.0, 0))
+  np.testing.assert_array_equal(renderer.render_sprite(1, 1.0, np.pi), renderer.render_sprite(1, 1.0, 0.0))
+  np.testing.assert_array_equal(renderer.render_sprite(0, 1.0, np.pi / 2), renderer.render_sprite(0, 1.0, 0))
 
 
 def _real_frames():
@@ -122,18 +123,18 @@ def test_matches_real_frames():
   sweeps = {2: (0, 18), 1: (192, 210), 0: (256, 274)}
   for shape, (s0, r0) in sweeps.items():
     c = [[0, shape, sc, 0, 0, 0] for sc in range(6)] + [[0, shape, 5, o, 0, 0] for o in range(40)]
-    ours = ds.render(ds.index_of(c)).astype(bool)
+    ours = renderer.render(grid.index_of(c)).astype(bool)
     real = np.concatenate([frames[s0:s0 + 6], frames[r0:r0 + 40]])
     ious = [_iou(a, b) for a, b in zip(ours, real)]
     assert np.mean(ious) > 0.985 and np.min(ious) > 0.9, (shape, np.mean(ious), np.min(ious))
   pos = [[0, 2, 5, 0, 0, y] for y in range(32)] + [[0, 2, 5, 0, x, 31] for x in range(32)]
-  ours = ds.render(ds.index_of(pos)).astype(bool)
+  ours = renderer.render(grid.index_of(pos)).astype(bool)
   ious = [_iou(a, b) for a, b in zip(ours, frames[58:122])]
   assert np.mean(ious) > 0.85 and np.min(ious) > 0.7, (np.mean(ious), np.min(ious))
 
 
 def test_mean_image_is_a_centred_soft_square():
-  data = ds.DSprites()
+  data = ground_truth.DSprites()
   mean = data.images(data.sample_indices(4000, np.random.RandomState(3))).mean(0)
   assert mean[24:40, 24:40].mean() > 0.08
   assert mean[:3].max() == 0 and mean[:, :3].max() == 0 and mean[61:].max() == 0
@@ -142,7 +143,7 @@ def test_mean_image_is_a_centred_soft_square():
 
 
 def test_batches_deterministic_float32_nhwc():
-  data = ds.DSprites()
+  data = ground_truth.DSprites()
   a = next(data.batches(16, seed=5))
   b = next(data.batches(16, seed=5))
   c = next(data.batches(16, seed=6))
@@ -178,16 +179,16 @@ def test_ds_corr_statistics_at_defaults(corr):
 
 
 def test_dsprites_has_no_correlation():
-  info = ds.DSprites().info()
+  info = ground_truth.DSprites().info()
   assert info["total_correlation_nats"] == pytest.approx(0.0, abs=1e-9)
   assert info["fraction_of_full"] == 1.0 and info["removed_bin_pairs"] == 0
 
 
 def test_ds_corr_deterministic_for_seed():
-  a = ds.correlated_keep_mask(seed=42)
-  np.testing.assert_array_equal(a, ds.correlated_keep_mask(seed=42))
-  assert not np.array_equal(a, ds.correlated_keep_mask(seed=43))
-  assert ds.correlated_keep_mask(remove_prob=0.0).all()
+  a = dependence.correlated_keep_mask(seed=42)
+  np.testing.assert_array_equal(a, dependence.correlated_keep_mask(seed=42))
+  assert not np.array_equal(a, dependence.correlated_keep_mask(seed=43))
+  assert dependence.correlated_keep_mask(remove_prob=0.0).all()
 
 
 def test_ds_corr_no_removed_combination_reachable(corr):
@@ -212,7 +213,7 @@ def test_disentanglement_lib_metric_runs_on_both_datasets(corr):
   # Ground-truth MIG with the 20-bin histogram discretiser: orientation's 40 values share 20 bins,
   # so below 1; dependent factors share information, so lower on ds_corr.
   expected = {"dsprites": 0.879, "ds_corr": 0.776}
-  for data in (ds.DSprites(), corr):
+  for data in (ground_truth.DSprites(), corr):
     # Oracle: the representation is the ground-truth factors themselves.
     def oracle(x):
       return x
@@ -236,7 +237,7 @@ def test_disentanglement_lib_metric_runs_on_both_datasets(corr):
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
   path = str(tmp_path_factory.mktemp("npz") / "dsprites.npz")
-  ds.export_npz(path)
+  npz.export_npz(path)
   return path
 
 
@@ -247,15 +248,15 @@ def test_export_schema_and_round_trip(exported):
   assert data["latents_classes"].dtype == np.int64
   assert data["latents_values"].dtype == np.float64
   meta = data["metadata"][()]
-  assert tuple(meta["latents_sizes"]) == ds.FACTOR_SIZES
-  assert tuple(meta["latents_names"]) == ds.FACTOR_NAMES
+  assert tuple(meta["latents_sizes"]) == grid.FACTOR_SIZES
+  assert tuple(meta["latents_names"]) == grid.FACTOR_NAMES
   np.testing.assert_array_equal(data["latents_values"][1024], [1, 1, 0.5, 2 * np.pi / 39, 0, 0])
-  loaded = ds.DSprites(npz_path=exported)
-  idx = np.random.RandomState(4).randint(ds.NUM_IMAGES, size=500)
-  np.testing.assert_array_equal(loaded.images(idx), ds.render(idx))
+  loaded = ground_truth.DSprites(npz_path=exported)
+  idx = np.random.RandomState(4).randint(grid.NUM_IMAGES, size=500)
+  np.testing.assert_array_equal(loaded.images(idx), renderer.render(idx))
   corr = ds.DSpritesCorrelated(npz_path=exported)
   kept = corr.kept_indices[:100]
-  np.testing.assert_array_equal(corr.images(kept), ds.render(kept))
+  np.testing.assert_array_equal(corr.images(kept), renderer.render(kept))
 
 
 def test_npz_from_environment_variable(exported, monkeypatch):
@@ -270,19 +271,19 @@ def _write_npz(path, **fields):
 
 def test_bad_npz_errors(tmp_path):
   with pytest.raises(FileNotFoundError, match="not found"):
-    ds.load_npz(str(tmp_path / "missing.npz"))
+    npz.load_npz(str(tmp_path / "missing.npz"))
   junk = tmp_path / "junk.npz"
   junk.write_bytes(b"not a zip file")
   with pytest.raises(ValueError, match="not a readable npz"):
-    ds.load_npz(str(junk))
+    npz.load_npz(str(junk))
   with pytest.raises(ValueError, match="lacks fields"):
-    ds.load_npz(_write_npz(tmp_path / "keys.npz", imgs=np.zeros((2, 64, 64), np.uint8)))
-  meta = np.array({"latents_sizes": np.array(ds.FACTOR_SIZES)}, dtype=object)
+    npz.load_npz(_write_npz(tmp_path / "keys.npz", imgs=np.zeros((2, 64, 64), np.uint8)))
+  meta = np.array({"latents_sizes": np.array(grid.FACTOR_SIZES)}, dtype=object)
   small = _write_npz(tmp_path / "shape.npz", imgs=np.zeros((10, 64, 64), np.uint8),
                      latents_classes=np.zeros((10, 6), np.int64),
                      latents_values=np.zeros((10, 6)), metadata=meta)
   with pytest.raises(ValueError, match=r"'imgs' has shape \(10, 64, 64\), expected \(737280"):
-    ds.load_npz(small)
+    npz.load_npz(small)
 
 
 def test_bad_parameters():
@@ -290,10 +291,69 @@ def test_bad_parameters():
     ds.make_dataset("mnist")
   for p in (-0.1, 1.0, 1.5):
     with pytest.raises(ValueError, match=r"remove_prob=.* \[0, 1\)"):
-      ds.correlated_keep_mask(remove_prob=p)
+      dependence.correlated_keep_mask(remove_prob=p)
   for n in (0, -3, 2.5):
     with pytest.raises(ValueError, match="n_bins"):
-      ds.correlated_keep_mask(n_bins=n)
+      dependence.correlated_keep_mask(n_bins=n)
+
+
+# -- ds_pairs ------------------------------------------------------------------------------------
+def _pair_mi(sigma, slope=1.0, n1=32, n2=32):
+  """I(c1; c2) of p(c1, c2) ~ exp(-(c1 - slope c2)^2 / (2 sigma^2)), written out independently."""
+  c1, c2 = np.linspace(0, 1, n1)[:, None], np.linspace(0, 1, n2)[None, :]
+  p = np.exp(-(c1 - slope * c2) ** 2 / (2 * sigma ** 2))
+  p /= p.sum()
+  outer = p.sum(1, keepdims=True) * p.sum(0, keepdims=True)
+  return float(np.sum(p * np.log(p / outer)))
+
+
+def test_ds_pairs_total_correlation_is_the_pairs_mutual_information():
+  tcs = []
+  for sigma in (0.05, 0.2, 0.7):
+    info = ds.DSpritesPairs(sigma=sigma).info()
+    assert info["total_correlation_nats"] == pytest.approx(_pair_mi(sigma), rel=1e-9)
+    assert info["num_examples"] == grid.NUM_IMAGES and info["sigma"] == sigma
+    tcs.append(info["total_correlation_nats"])
+  assert tcs[0] > tcs[1] > tcs[2] > 0  # smaller sigma, stronger dependence
+  assert tcs[1] == pytest.approx(0.450, abs=0.001)
+  assert ds.DSpritesPairs(sigma=float("inf")).info()["total_correlation_nats"] == pytest.approx(
+      0.0, abs=1e-12)
+  # Two disjoint pairs: independent blocks, so their informations add.
+  two = dependence.paired_weights((("posX", "posY"), ("scale", "orientation")), sigma=0.2)
+  assert dependence.total_correlation(two) == pytest.approx(
+      _pair_mi(0.2) + _pair_mi(0.2, n1=6, n2=40), rel=1e-9)
+  # A shape x posX pair, slope 0.5: still the pair's information.
+  one = dependence.paired_weights((("shape", "posX"),), sigma=0.3, slope=0.5)
+  assert dependence.total_correlation(one) == pytest.approx(
+      _pair_mi(0.3, 0.5, n1=3, n2=32), rel=1e-9)
+
+
+def test_ds_pairs_samples_follow_the_exact_distribution():
+  data = ds.DSpritesPairs(sigma=0.1)
+  idx = np.concatenate([data.batch_indices(1000, seed=3, step=s) for s in range(100)])
+  f = data.factors_of(idx)  # (N, 5): shape, scale, orientation, posX, posY
+  exact = dependence.pair_joint(data.probs, ("posX", "posY"))
+  empirical = np.zeros((32, 32))
+  np.add.at(empirical, (f[:, 3], f[:, 4]), 1.0)
+  empirical /= len(f)
+  assert 0.5 * np.abs(empirical - exact).sum() < 0.03  # total variation, 100,000 draws
+  assert np.abs(np.diag(empirical).sum() - np.trace(exact)) < 0.01
+  for k, size in ((0, 3), (1, 6), (2, 40)):  # the other factors stay uniform
+    counts = np.bincount(f[:, k], minlength=size) / len(f)
+    np.testing.assert_allclose(counts, 1.0 / size, atol=0.01)
+  # disentanglement_lib's path (legacy RandomState) draws from the same distribution.
+  g = data.sample_factors(100000, np.random.RandomState(0))
+  assert np.mean(np.abs(g[:, 3] - g[:, 4])) == pytest.approx(np.mean(np.abs(f[:, 3] - f[:, 4])),
+                                                             abs=0.1)
+
+
+def test_ds_pairs_bad_parameters():
+  for sigma in (0, -1):
+    with pytest.raises(ValueError, match=r"sigma=.* must be > 0"):
+      ds.DSpritesPairs(sigma=sigma)
+  for pair in (("posX", "posX"), ("posX", "color"), ("posX", "size"), ("posX",)):
+    with pytest.raises(ValueError, match="bad factor pair"):
+      ds.DSpritesPairs(pairs=(pair,))
 
 
 # -- command line --------------------------------------------------------------------------------
@@ -314,6 +374,11 @@ def test_cli_json_and_info():
   assert "737,280" in text and "total correlation  0.000 nats" in text
   bad = _cli("--dataset", "nope")
   assert bad.returncode == 2 and "unknown dataset 'nope'" in bad.stderr
+  pairs = _cli("--dataset", "ds_pairs", "--gin_param", "ds_pairs.sigma = 0.05", "--json")
+  assert pairs.returncode == 0, pairs.stderr
+  assert json.loads(pairs.stdout)["total_correlation_nats"] == pytest.approx(_pair_mi(0.05))
+  typo = _cli("--dataset", "ds_pairs", "--gin_param", "ds_pairs.sigmaa = 0.05")
+  assert typo.returncode == 2 and "sigmaa" in typo.stderr
 
 
 def test_cli_preview_writes_pngs(tmp_path):
@@ -323,6 +388,10 @@ def test_cli_preview_writes_pngs(tmp_path):
   names = sorted(os.listdir(tmp_path))
   assert names == ["ds_corr_mean.png", "ds_corr_removed_bin_pairs.png", "ds_corr_samples.png",
                    "ds_corr_vs_reference.png"]
+  out = _cli("--dataset", "ds_pairs", "--preview", str(tmp_path / "pairs"))
+  assert out.returncode == 0, out.stderr
+  assert "ds_pairs_pair_joints.png" in os.listdir(tmp_path / "pairs")
+  names += [os.path.join("pairs", "ds_pairs_pair_joints.png")]
   for name in names:
     with Image.open(tmp_path / name) as im:
       assert im.format == "PNG" and min(im.size) > 200

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import dataset as ds
+from data import grid, ground_truth
 from metrics import code_table, evaluate, scores
 
 SMALL_FVAE = dict(batch_size=64, num_train=800, num_eval=400, num_variance_estimate=3000)
@@ -12,16 +13,16 @@ SMALL_MIG = dict(num_train=4000, batch_size=200)
 
 @pytest.fixture(scope="module")
 def data():
-  return ds.DSprites()
+  return ground_truth.DSprites()
 
 
 @pytest.fixture(scope="module")
 def factors(data):
-  return data.factors_of(np.arange(ds.NUM_IMAGES)).astype(np.float32)
+  return data.factors_of(np.arange(grid.NUM_IMAGES)).astype(np.float32)
 
 
 def _scores(data, codes):
-  table = code_table.CodeTableData(data, codes, np.arange(ds.NUM_IMAGES))
+  table = code_table.CodeTableData(data, codes, np.arange(grid.NUM_IMAGES))
   fvae = scores.factor_vae_score(table, table.representation_function,
                                  np.random.RandomState(0), **SMALL_FVAE)
   mig = scores.mig_score(table, table.representation_function, np.random.RandomState(0),
@@ -36,7 +37,7 @@ def test_ground_truth_factors_score_perfectly(data, factors):
 
 
 def test_random_codes_score_low(data):
-  codes = np.random.RandomState(1).randn(ds.NUM_IMAGES, 10).astype(np.float32)
+  codes = np.random.RandomState(1).randn(grid.NUM_IMAGES, 10).astype(np.float32)
   fvae, mig = _scores(data, codes)
   assert fvae < 0.35 and mig < 0.02
 
@@ -128,7 +129,7 @@ def test_bad_metric_and_eval_set_names():
   with pytest.raises(ValueError, match=r"unknown metric\(s\) \['fvae'\]"):
     evaluate.check_metric_names(["fvae"])
   with pytest.raises(ValueError, match="unknown evaluation set 'test'"):
-    evaluate.evaluation_data(ds.DSprites(), "test")
+    evaluate.evaluation_data(ground_truth.DSprites(), "test")
   with pytest.raises(ValueError, match="unknown evaluation set 'test'"):
     evaluate.describe_settings("test", ["mig"], 0)
   with pytest.raises(ValueError, match=r"metrics='mig' must be a list"):

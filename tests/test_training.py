@@ -77,7 +77,7 @@ class _InterruptAt:
   name = "dsprites"
 
   def __init__(self, step):
-    self.data, self.step = dataset.DSprites(), step
+    self.data, self.step = dataset.make_dataset("dsprites"), step
 
   def batches(self, batch_size, seed=0, start_step=0):
     for step, batch in enumerate(self.data.batches(batch_size, seed, start_step), start_step):

@@ -1,0 +1,163 @@
+"""dSprites as disentanglement_lib ground-truth data, uniform or weighted over the factor grid."""
+import itertools
+
+import numpy as np
+
+from data import dependence
+from data.grid import (FACTOR_NAMES, FACTOR_SIZES, IMAGE_SIZE, LATENT_FACTOR_INDICES, NUM_IMAGES,
+                       classes_of, index_of)
+from data.npz import load_npz
+from data.renderer import render
+
+
+class RemovedCombinationError(ValueError):
+  """An image of a factor combination that ds_corr removed was asked for."""
+
+
+class DSprites:
+  """dSprites as disentanglement_lib ground-truth data (color excluded from the factors, as there).
+
+  Implements disentanglement_lib's `GroundTruthData` interface (num_factors, factors_num_values,
+  observation_shape, sample_factors, sample_observations_from_factors, sample, sample_observations),
+  index-level access, and a deterministic random-batch iterator for training.
+
+  Args:
+    npz_path: path of the official npz; None renders procedurally (the default).
+    keep: optional bool mask of shape FACTOR_SIZES restricting the data (used by ds_corr).
+    probs: optional probabilities of shape FACTOR_SIZES to sample combinations with (ds_pairs);
+      combinations of probability 0 are removed. None: uniform over the kept combinations.
+  """
+
+  name = "dsprites"
+
+  def __init__(self, npz_path=None, keep=None, probs=None):
+    self.npz_path = npz_path
+    self._images = load_npz(npz_path) if npz_path else None
+    if probs is not None:
+      probs = np.asarray(probs, dtype=np.float64)
+      if probs.shape != FACTOR_SIZES or not np.all(probs >= 0) or not probs.sum() > 0:
+        raise ValueError(f"probs must be non-negative, of shape {FACTOR_SIZES}, with a positive sum")
+      keep = probs > 0 if keep is None else keep & (probs > 0)
+    self.keep = keep
+    self.kept_indices = (np.arange(NUM_IMAGES) if keep is None
+                         else np.flatnonzero(keep.ravel()).astype(np.int64))
+    self.probs, self._cdf = probs, None
+    if probs is not None:  # exact inverse-CDF sampling: one uniform draw per example, no rejection
+      self._cdf = np.cumsum(probs.ravel()[self.kept_indices])
+      self._cdf /= self._cdf[-1]
+    self.removed_bin_pairs = []
+
+  # -- disentanglement_lib's GroundTruthData -----------------------------------------------------
+  @property
+  def num_factors(self):
+    return len(LATENT_FACTOR_INDICES)
+
+  @property
+  def factors_num_values(self):
+    return [FACTOR_SIZES[i] for i in LATENT_FACTOR_INDICES]
+
+  @property
+  def factor_names(self):
+    return [FACTOR_NAMES[i] for i in LATENT_FACTOR_INDICES]
+
+  @property
+  def observation_shape(self):
+    return [IMAGE_SIZE, IMAGE_SIZE, 1]
+
+  def sample_factors(self, num, random_state):
+    """(num, 5) factor classes drawn from the dataset's distribution over combinations."""
+    return self.factors_of(self.sample_indices(num, random_state))
+
+  def sample_observations_from_factors(self, factors, random_state=None):
+    """(N, 64, 64, 1) float32 images of (N, 5) factor classes; removed combinations raise."""
+    return self.observations(self.index_of_factors(factors))
+
+  def sample(self, num, random_state):
+    factors = self.sample_factors(num, random_state)
+    return factors, self.sample_observations_from_factors(factors, random_state)
+
+  def sample_observations(self, num, random_state):
+    return self.sample(num, random_state)[1]
+
+  # -- index-level access ------------------------------------------------------------------------
+  @property
+  def num_examples(self):
+    return len(self.kept_indices)
+
+  def index_of_factors(self, factors):
+    """Flat dataset indices of (N, 5) ground-truth factor classes (color is always class 0)."""
+    factors = np.asarray(factors, dtype=np.int64)
+    if factors.ndim != 2 or factors.shape[1] != self.num_factors:
+      raise ValueError(f"expected factors of shape (N, {self.num_factors}), got {factors.shape}")
+    full = np.zeros((len(factors), 6), dtype=np.int64)
+    full[:, list(LATENT_FACTOR_INDICES)] = factors
+    return index_of(full)
+
+  def factors_of(self, indices):
+    """(N, 5) ground-truth factor classes of flat dataset indices."""
+    return classes_of(indices)[:, list(LATENT_FACTOR_INDICES)]
+
+  def check_kept(self, indices):
+    """Raise if any index is a combination this dataset removed."""
+    if self.keep is None:
+      return
+    bad = ~self.keep.ravel()[indices]
+    if np.any(bad):
+      example = dict(zip(self.factor_names, self.factors_of(indices[bad][:1])[0].tolist()))
+      raise RemovedCombinationError(
+          f"{int(bad.sum())} requested image(s) are combinations that {self.name} removed, e.g. "
+          f"factor classes {example}")
+
+  def images(self, indices):
+    """(N, 64, 64) uint8 images of flat dataset indices."""
+    indices = np.asarray(indices, dtype=np.int64)
+    self.check_kept(indices)
+    if self._images is not None:
+      return self._images[indices]
+    return render(indices)
+
+  def observations(self, indices):
+    """(N, 64, 64, 1) float32 images in {0, 1} of flat dataset indices (NHWC)."""
+    return self.images(indices).astype(np.float32)[..., None]
+
+  def _draw(self, uniform_ints, uniform_reals):
+    """Kept indices: uniform (from integer draws) or by `probs` (inverse CDF of real draws)."""
+    if self._cdf is None:
+      return self.kept_indices[uniform_ints(len(self.kept_indices))]
+    at = np.searchsorted(self._cdf, uniform_reals(), side="right")
+    return self.kept_indices[np.minimum(at, len(self.kept_indices) - 1)]
+
+  def sample_indices(self, num, random_state):
+    """Flat indices of `num` examples drawn from the dataset's distribution (legacy RandomState,
+    as disentanglement_lib's metrics pass it)."""
+    return self._draw(lambda n: random_state.randint(n, size=num),
+                      lambda: random_state.random_sample(num))
+
+  def batch_indices(self, batch_size, seed, step):
+    """Flat indices of training batch `step`, drawn from the dataset's distribution with replacement.
+
+    Depends only on (seed, step), so a resumed run continues the same data stream.
+    """
+    rng = np.random.default_rng([int(seed), int(step)])
+    return self._draw(lambda n: rng.integers(n, size=batch_size), lambda: rng.random(batch_size))
+
+  def batches(self, batch_size, seed=0, start_step=0):
+    """Endless float32 NHWC training batches from step `start_step` on (see `batch_indices`)."""
+    for step in itertools.count(start_step):
+      yield self.observations(self.batch_indices(batch_size, seed, step))
+
+  # -- summary -----------------------------------------------------------------------------------
+  def info(self):
+    weights = (self.probs if self.probs is not None
+               else np.ones(FACTOR_SIZES, dtype=bool) if self.keep is None else self.keep)
+    return {
+        "name": self.name,
+        "source": self.npz_path or "procedural",
+        "num_examples": self.num_examples,
+        "fraction_of_full": self.num_examples / NUM_IMAGES,
+        "factor_names": self.factor_names,
+        "factor_sizes": self.factors_num_values,
+        "factor_entropies_nats": dependence.factor_entropies(weights),
+        "total_correlation_nats": dependence.total_correlation(weights),
+        "removed_bin_pairs": len(self.removed_bin_pairs),
+    }
