@@ -5,8 +5,12 @@
     ... --dry_run     print the runs
     ... --slurm       write RUNS_DIR/sweep.sbatch (one array task per run) instead of running
 
-The grid follows the paper's Table 2: beta varies at gamma = 0, gamma varies at beta = 1
-(--grid product takes every beta with every gamma). A run is done when its results.json records
+    python scripts/sweep.py --models echo vae beta_tcvae dip_vae_ii \
+        --datasets dsprites ds_pairs ds_corr --sigmas 0.2 0.05 --seeds 0-1 --steps 1500
+
+The grid follows the paper's Table 2: beta varies at gamma = 0 (each model's default gamma; see
+models.DEFAULT_GAMMA), gamma varies at beta = 1 (--grid product takes every beta with every
+gamma). ds_pairs is run once per --sigmas value (its dependence strength). A run is done when its results.json records
 the requested number of steps and scores of exactly those weights, with the requested metrics
 and evaluation settings (with --no_eval: the steps alone). Every other run is launched: training
 resumes from its checkpoint (or extends to a larger --steps) and stale scores are recomputed, so
@@ -48,36 +52,52 @@ def parse_seeds(items):
   return sorted(seeds)
 
 
-def settings(betas, gammas, grid):
-  """(beta, gamma) pairs: the paper's design (betas at gamma 0, gammas at beta 1) or a product."""
+def settings(betas, gammas, grid, default_gamma=0.0):
+  """(beta, gamma) pairs: the paper's design (betas at the model's default gamma, gammas at beta
+  1) or a product; gammas None: the default gamma only."""
+  gammas = [default_gamma] if gammas is None else gammas
   if grid == "product":
-    return list(itertools.product(betas, gammas))
-  pairs = [(b, 0.0) for b in betas] + [(1.0, g) for g in gammas]
+    return list(dict.fromkeys((float(b), float(g)) for b, g in itertools.product(betas, gammas)))
+  pairs = [(b, default_gamma) for b in betas] + [(1.0, g) for g in gammas]
   return list(dict.fromkeys((float(b), float(g)) for b, g in pairs))
 
 
-def run_name(dataset, model, beta, gamma, seed):
-  return f"{dataset}_{model}_b{beta:g}_g{gamma:g}_s{seed}"
+def data_variants(datasets, sigmas):
+  """(dataset, sigma or None) pairs: ds_pairs once per sigma, the others once."""
+  return [(d, s) for d in datasets for s in (sigmas if d == "ds_pairs" else [None])]
+
+
+def run_name(dataset, model, beta, gamma, seed, sigma=None):
+  """RUNS_DIR's name of a run (disentanglement.py's default output directory, without runs/)."""
+  label = dataset if sigma is None else f"{dataset}_sigma{sigma:g}"
+  return f"{label}_{model}_b{beta:g}_g{gamma:g}_s{seed}"
 
 
 def plan(args):
   """One dict per run: its directory and command line."""
+  from models import DEFAULT_GAMMA
   runs = []
-  for dataset, model, (beta, gamma), seed in itertools.product(
-      args.datasets, args.models, settings(args.betas, args.gammas, args.grid),
-      parse_seeds(args.seeds)):
-    out = os.path.join(args.runs_dir, run_name(dataset, model, beta, gamma, seed))
-    cmd = [sys.executable, os.path.join(ROOT, "disentanglement.py"), "--dataset", dataset,
-           "--model", model, "--beta", f"{beta:g}", "--gamma", f"{gamma:g}", "--seed", str(seed),
-           "--output_dir", out, "--no_progress", "--steps", str(args.steps)]
-    for f in args.gin_file:
-      cmd += ["--gin_file", f]
-    for p in args.gin_param:
-      cmd += ["--gin_param", p]
-    if args.no_eval:
-      cmd.append("--no_eval")
-    runs.append({"dir": out, "cmd": cmd})
-  return runs
+  for (dataset, sigma), model, seed in itertools.product(
+      data_variants(args.datasets, args.sigmas), args.models, parse_seeds(args.seeds)):
+    for beta, gamma in settings(args.betas, args.gammas, args.grid, DEFAULT_GAMMA[model]):
+      runs.append(_run(args, dataset, sigma, model, beta, gamma, seed))
+  return sorted(runs, key=lambda r: r["order"])
+
+
+def _run(args, dataset, sigma, model, beta, gamma, seed):
+  out = os.path.join(args.runs_dir, run_name(dataset, model, beta, gamma, seed, sigma))
+  cmd = [sys.executable, os.path.join(ROOT, "disentanglement.py"), "--dataset", dataset,
+         "--model", model, "--beta", f"{beta:g}", "--gamma", f"{gamma:g}", "--seed", str(seed),
+         "--output_dir", out, "--no_progress", "--steps", str(args.steps)]
+  if sigma is not None:
+    cmd += ["--gin_param", f"ds_pairs.sigma = {sigma!r}"]
+  for f in args.gin_file:
+    cmd += ["--gin_file", f]
+  for p in args.gin_param:
+    cmd += ["--gin_param", p]
+  if args.no_eval:
+    cmd.append("--no_eval")
+  return {"dir": out, "cmd": cmd, "order": seed}  # seed-major: every setting's first seed first
 
 
 def requested(args):
@@ -231,7 +251,10 @@ def parse_args(argv=None):
   p.add_argument("--models", nargs="+", default=["echo", "vae"])
   p.add_argument("--datasets", nargs="+", default=["dsprites", "ds_corr"])
   p.add_argument("--betas", nargs="+", type=float, default=[1.0])
-  p.add_argument("--gammas", nargs="+", type=float, default=[0.0])
+  p.add_argument("--gammas", nargs="+", type=float,
+                 help="TC weights (default: each model's own, models.DEFAULT_GAMMA)")
+  p.add_argument("--sigmas", nargs="+", type=float, default=[0.2],
+                 help="ds_pairs dependence strengths, one run set each (default 0.2)")
   p.add_argument("--seeds", nargs="+", default=["0"], help="e.g. 0-9 or 0 1 2")
   p.add_argument("--grid", choices=["paper", "product"], default="paper")
   p.add_argument("--steps", type=int, help="gradient steps per run (default: the gin files')")
@@ -266,6 +289,15 @@ def parse_args(argv=None):
     bad = [g for g in given if g not in allowed]
     if bad:
       p.error(f"unknown {name}(s) {bad}; choose from {list(allowed)}")
+  bad = [x for x in args.sigmas if not 0 < x < float("inf")]
+  if bad:
+    p.error(f"--sigmas {bad}: each must be a finite number > 0 (independent factors: "
+            "--datasets dsprites)")
+  dip = [m for m in args.models if m.startswith("dip_vae")]
+  if dip and args.gammas and any(g != 0 for g in args.gammas):
+    p.error(f"--gammas {args.gammas}: {dip} take no gamma (set dip.lambda_od with --gin_param)")
+  if "annealed_vae" in args.models and any(b != 1 for b in args.betas):
+    p.error(f"--betas {args.betas}: annealed_vae takes no beta (leave it at 1)")
   for name in ("jobs", "threads", "cpus", "max_parallel"):
     value = getattr(args, name)
     if value is not None and value < 1:
