@@ -1,7 +1,13 @@
-"""Aggregate a sweep into the paper's Table 2 (Markdown + CSV), a per-seed score figure, and the
-rate-distortion figure of Sec. 5.2.
+"""Aggregate a sweep into the paper's Table 2 (Markdown + CSV), a per-seed score figure, the
+rate-distortion figure of Sec. 5.2, and a table and figure of every model's scores against the
+total correlation of the training data's factors.
 
     python scripts/aggregate.py RUNS_DIR [--out DIR] [--steps N | --pool_steps]
+
+Models are told apart by what makes them differ: Echo with the stretched f is 'echo (stretched f)'
+(Table 2 takes only the paper's public f), and scores of the sampled code carry '[sample]'
+(Table 2 takes the mean code). The factor TC of each run is recomputed from its saved data
+settings (data.dependence): 0 for dsprites, 1.49 nats for ds_corr, ds_pairs by its sigma.
 
 Rows: beta increasing at gamma = 0, then gamma increasing at beta = 1 (the first of them repeats
 the beta = 1 row, as in the paper). Columns: FactorVAE score and MIG of Echo and VAE on dsprites
@@ -12,9 +18,12 @@ averaged together unless --pool_steps asks for it: with several budgets present,
 whose setting the paper states; its other rows are printed below the table as the paper's.
 """
 import argparse
+import ast
 import csv
+import functools
 import glob
 import os
+import re
 import sys
 
 import numpy as np
@@ -84,6 +93,48 @@ def select_steps(runs, steps=None, pool=False):
   return runs
 
 
+def config_value(run, name, default=None):
+  """The value of binding `name` (e.g. 'model.f_param') in the run's saved config."""
+  found = re.search(rf"^{re.escape(name)} = (.+)$", run.get("config", ""), flags=re.M)
+  return default if found is None else ast.literal_eval(found.group(1).strip())
+
+
+def model_label(run):
+  """The run's model, told apart where runs of one name differ: Echo's f, scored code."""
+  label = run["model"]
+  if label == "echo" and config_value(run, "model.f_param", "public") != "public":
+    label += f" ({config_value(run, 'model.f_param')} f)"
+  evaluation = run["scores"].get("settings", {}).get("evaluation", {})
+  representation = evaluation.get("representation", "mean")
+  return label + ("" if representation == "mean" else f" [{representation}]")
+
+
+def data_label(run):
+  """The training data: its name, with sigma for ds_pairs."""
+  if run["dataset"] == "ds_pairs":
+    return f"ds_pairs σ={config_value(run, 'ds_pairs.sigma', 0.2):g}"
+  return run["dataset"]
+
+
+@functools.lru_cache(maxsize=None)
+def _factor_tc(dataset, settings):
+  from data import dependence
+  kw = dict(settings)
+  if dataset == "ds_corr":
+    return dependence.total_correlation(dependence.correlated_keep_mask(**kw))
+  if dataset == "ds_pairs":
+    return dependence.total_correlation(dependence.paired_weights(**kw))
+  return 0.0
+
+
+def factor_tc(run):
+  """Exact total correlation (nats) of the run's training factors, from its saved settings."""
+  keys = {"ds_corr": ("remove_prob", "n_bins", "seed"), "ds_pairs": ("pairs", "sigma", "slope")}
+  settings = tuple((k, config_value(run, f"{run['dataset']}.{k}"))
+                   for k in keys.get(run["dataset"], ()))
+  return _factor_tc(run["dataset"], tuple((k, v) for k, v in settings if v is not None))
+
+
 def score(run, metric, key):
   value = run["scores"]["metrics"].get(metric, {}).get(key)
   return np.nan if value is None else float(value)
@@ -99,8 +150,8 @@ def table_rows(runs):
 
 
 def cell_values(runs, dataset, model, beta, gamma, metric, key):
-  return [score(r, metric, key) for r in runs if r["dataset"] == dataset and r["model"] == model
-          and r["beta"] == beta and r["gamma"] == gamma]
+  return [score(r, metric, key) for r in runs if r["dataset"] == dataset
+          and model_label(r) == model and r["beta"] == beta and r["gamma"] == gamma]
 
 
 def paper_value(beta, gamma, column_index):
@@ -109,6 +160,8 @@ def paper_value(beta, gamma, column_index):
 
 
 def build_table(runs):
+  """Table 2's cells: the paper's models (Echo with its public f, VAE; mean codes) only."""
+  runs = [r for r in runs if model_label(r) in MODELS]
   table = []
   for label, beta, gamma in table_rows(runs):
     cells = []
@@ -120,7 +173,7 @@ def build_table(runs):
                     "paper": paper_value(beta, gamma, j),
                     "steps": sorted({r["steps"] for r in runs if r["beta"] == beta
                                      and r["gamma"] == gamma and r["dataset"] == dataset
-                                     and r["model"] == model})})
+                                     and model_label(r) == model})})
     table.append((label, cells))
   return table
 
@@ -194,7 +247,7 @@ def rate_distortion_figure(runs, path):
     for model, color in zip(MODELS, ("tab:blue", "tab:orange")):
       points = []
       for beta in sorted({r["beta"] for r in runs}):
-        sel = [r for r in runs if r["dataset"] == dataset and r["model"] == model
+        sel = [r for r in runs if r["dataset"] == dataset and model_label(r) == model
                and r["beta"] == beta and r["gamma"] == 0]
         if sel:
           losses = [r["training"]["final_losses_last_100_steps"] for r in sel]
@@ -210,6 +263,87 @@ def rate_distortion_figure(runs, path):
   ax.set_xlabel("rate (nats)"), ax.set_ylabel("distortion (nats)")
   ax.set_title(f"rate-distortion (gamma = 0, {_budget(runs)})")
   ax.legend(fontsize=8)
+  return save(fig, path)
+
+
+def dependence_groups(runs):
+  """{(model label, beta, gamma): {(factor TC, data label): [runs]}} over every run."""
+  groups = {}
+  for r in runs:
+    key = (model_label(r), r["beta"], r["gamma"])
+    groups.setdefault(key, {}).setdefault((round(factor_tc(r), 6), data_label(r)), []).append(r)
+  return groups
+
+
+def _setting(label, beta, gamma):
+  return f"{label} (beta {beta:g}, gamma {gamma:g})"
+
+
+def write_dependence_table(runs, md_path, csv_path):
+  """Every model against every training data set, ordered by the factors' total correlation:
+  FactorVAE and MIG, mean ± sd over seeds; the paper's Table 2 row 1 in brackets where it
+  applies (echo and vae at beta 1, gamma 0, on dsprites and ds_corr)."""
+  groups = dependence_groups(runs)
+  columns = sorted({c for g in groups.values() for c in g})
+  head = [f"{name} on {d} (TC {tc:.2f})" for _, _, name in METRICS for tc, d in columns]
+  lines = [f"Step budget: {_budget(runs)}; {len(runs)} runs. TC: exact total correlation of the "
+           "training data's factors (nats). Scored on the full dSprites unless a run says "
+           "otherwise.", "", "| model | " + " | ".join(head) + " |",
+           "|---" * (len(head) + 1) + "|"]
+  rows = []
+  for (label, beta, gamma), cells in sorted(groups.items()):
+    text = []
+    for metric, key, name in METRICS:
+      for tc, d in columns:
+        values = [v for v in (score(r, metric, key) for r in cells.get((tc, d), []))
+                  if not np.isnan(v)]
+        mean = float(np.mean(values)) if values else None
+        std = float(np.std(values)) if values else None
+        paper = None
+        if (label in MODELS and (beta, gamma) == (1.0, 0.0) and d in DATASETS):
+          paper = PAPER_TABLE2[0][COLUMNS.index((d, (metric, key, name), label))]
+        rows.append([_setting(label, beta, gamma), d, tc, name, mean, std, len(values), paper])
+        cell = "–" if mean is None else f"{mean:.2f} ± {std:.2f} (n={len(values)})"
+        text.append(cell + ("" if paper is None else f" [{paper:.2f}]"))
+    lines.append(f"| {_setting(label, beta, gamma)} | " + " | ".join(text) + " |")
+  lines += ["", "Mean ± standard deviation over seeds (n runs); [the paper's Table 2 row 1: "
+            "300,000 steps, 10 runs]."]
+  atomic_io.write_text(md_path, "\n".join(lines) + "\n")
+  with atomic_io.atomic_path(csv_path, suffix=".csv") as tmp, open(tmp, "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["model", "data", "factor_tc_nats", "metric", "mean", "std", "n", "paper"])
+    w.writerows(rows)
+  return md_path, csv_path
+
+
+def dependence_figure(runs, path):
+  """Score against the factors' total correlation, mean ± sd over seeds: one line per model over
+  dsprites (TC 0) and ds_pairs' sigmas; ds_corr, a different kind of dependence (removed bin
+  pairs), as an unconnected square of the model's colour."""
+  groups = dependence_groups(runs)
+  fig, axes = plt.subplots(1, len(METRICS), figsize=(6 * len(METRICS), 4.3), squeeze=False)
+  for ax, (metric, key, name) in zip(axes[0], METRICS):
+    for k, ((label, beta, gamma), cells) in enumerate(sorted(groups.items())):
+      points = {True: [], False: []}
+      for (tc, data), sel in sorted(cells.items()):
+        values = [v for v in (score(r, metric, key) for r in sel) if not np.isnan(v)]
+        if values:
+          points[data == "ds_corr"].append((tc, np.mean(values), np.std(values)))
+      color = f"C{k % 10}"
+      shift = 0.01 * (k - len(groups) / 2)  # keeps overlapping error bars apart
+      for is_corr, pts in points.items():
+        if pts:
+          tc, mean, std = map(np.array, zip(*pts))
+          ax.errorbar(tc + shift, mean, yerr=std, marker="s" if is_corr else "o", capsize=3,
+                      color=color, linestyle="none" if is_corr else "-",
+                      mfc="none" if is_corr else color,
+                      label=_setting(label, beta, gamma) + (" on ds_corr" if is_corr else ""))
+    ax.set_xlabel("total correlation of the training factors (nats)")
+    ax.set_ylabel(name), ax.set_title(f"{name} against factor dependence")
+    ax.legend(fontsize=7)
+  fig.suptitle(f"scores against factor dependence, mean ± sd over seeds ({_budget(runs)}); "
+               "circles: dsprites and ds_pairs, squares: ds_corr")
+  fig.tight_layout(rect=(0, 0, 1, 0.94))
   return save(fig, path)
 
 
@@ -237,10 +371,14 @@ def main(argv=None):
   paths = [write_markdown(table, os.path.join(out, "table2.md"), runs),
            write_csv(table, os.path.join(out, "table2.csv")),
            scores_figure(runs, os.path.join(out, "scores_per_seed.png")),
-           rate_distortion_figure(runs, os.path.join(out, "rate_distortion.png"))]
+           rate_distortion_figure(runs, os.path.join(out, "rate_distortion.png")),
+           *write_dependence_table(runs, os.path.join(out, "models.md"),
+                                   os.path.join(out, "models.csv")),
+           dependence_figure(runs, os.path.join(out, "score_vs_tc.png"))]
   print(f"{len(runs)} runs with current scores ({_budget(runs)})")
-  with open(paths[0]) as f:
-    print(f.read())
+  for table in (paths[0], paths[4]):
+    with open(table) as f:
+      print(f.read())
   for path in paths:
     print(f"wrote {path}")
   return 0

@@ -154,15 +154,59 @@ def test_sweep_rejects_unknown_model():
   assert out.returncode == 2 and "unknown model(s) ['gan']" in out.stderr
 
 
-def _fake_run(root, dataset, model, beta, gamma, seed, fvae, mig, steps=5, scored_step=None):
-  d = root / sweep.run_name(dataset, model, beta, gamma, seed)
+def _fake_run(root, dataset, model, beta, gamma, seed, fvae, mig, steps=5, scored_step=None,
+              sigma=None, config="", representation="mean"):
+  d = root / sweep.run_name(dataset, model, beta, gamma, seed, sigma)
   d.mkdir(parents=True)
+  if sigma is not None:
+    config += f"\nds_pairs.sigma = {sigma!r}\n"
   (d / "results.json").write_text(json.dumps({
-      "dataset": dataset, "model": model, "beta": beta, "gamma": gamma,
+      "dataset": dataset, "model": model, "beta": beta, "gamma": gamma, "config": config,
       "training": {"step": steps, "weights": "w", "final_losses_last_100_steps": {
           "rate": 10 / beta, "distortion": 50 + 10 * beta}},
       "scores": {"step": scored_step or steps, "weights": "w", "metrics": {
-          "factor_vae": {"eval_accuracy": fvae}, "mig": {"discrete_mig": mig}}}}))
+          "factor_vae": {"eval_accuracy": fvae}, "mig": {"discrete_mig": mig}},
+          "settings": {"evaluation": {"representation": representation}}}}))
+
+
+def test_aggregate_scores_against_factor_dependence(tmp_path):
+  runs = tmp_path / "runs"
+  for seed in (0, 1):
+    for model, gamma in (("echo", 0.0), ("beta_tcvae", 5.0)):
+      _fake_run(runs, "dsprites", model, 1.0, gamma, seed, fvae=0.8, mig=0.3 + 0.1 * seed)
+      _fake_run(runs, "ds_corr", model, 1.0, gamma, seed, fvae=0.6, mig=0.2)
+      for sigma in (0.2, 0.05):
+        _fake_run(runs, "ds_pairs", model, 1.0, gamma, seed, fvae=0.7, mig=sigma, sigma=sigma)
+    # Echo with the stretched f, and Echo scored on sampled codes: rows of their own.
+    _fake_run(runs / "stretched", "dsprites", "echo", 1.0, 0.0, seed, fvae=0.1, mig=0.0,
+              config="model.f_param = 'stretched'\n")
+    _fake_run(runs / "sample", "dsprites", "echo", 1.0, 0.0, seed, fvae=0.2, mig=0.0,
+              representation="sample")
+  assert aggregate.main([str(runs), "--out", str(tmp_path / "agg")]) == 0
+  md = (tmp_path / "agg" / "models.md").read_text()
+  header = next(line for line in md.splitlines() if line.startswith("| model |"))
+  # Columns ordered by the exact TC of the training factors, recomputed from the settings.
+  assert ("FactorVAE on dsprites (TC 0.00) | FactorVAE on ds_pairs σ=0.2 (TC 0.45) | "
+          "FactorVAE on ds_corr (TC 1.49) | FactorVAE on ds_pairs σ=0.05 (TC 1.66)") in header
+  rows = {line.split(" | ")[0][2:]: line for line in md.splitlines()[4:8]}
+  assert sorted(rows) == ["beta_tcvae (beta 1, gamma 5)", "echo (beta 1, gamma 0)",
+                          "echo (stretched f) (beta 1, gamma 0)",
+                          "echo [sample] (beta 1, gamma 0)"]
+  echo = rows["echo (beta 1, gamma 0)"].split(" | ")
+  assert echo[1] == "0.80 ± 0.00 (n=2) [0.83]"  # the paper's row 1 beside the public f only
+  assert "0.35 ± 0.05 (n=2) [0.16]" in echo  # MIG on dsprites
+  assert "[" not in rows["echo (stretched f) (beta 1, gamma 0)"]
+  assert "0.10 ± 0.00 (n=2)" in rows["echo (stretched f) (beta 1, gamma 0)"]
+  # Table 2 keeps to the paper's models: public-f Echo on mean codes.
+  table2 = (tmp_path / "agg" / "table2.md").read_text()
+  assert "0.80 ± 0.00 (n=2) [0.83]" in table2 and "0.10" not in table2.split("The paper")[0]
+  with open(tmp_path / "agg" / "models.csv") as f:
+    rows = list(csv.DictReader(f))
+  row = next(r for r in rows if r["model"] == "beta_tcvae (beta 1, gamma 5)"
+             and r["data"] == "ds_pairs σ=0.05" and r["metric"] == "MIG")
+  assert float(row["factor_tc_nats"]) == pytest.approx(1.656, abs=1e-3)
+  assert float(row["mean"]) == pytest.approx(0.05) and row["n"] == "2"
+  assert _png_ok(tmp_path / "agg" / "score_vs_tc.png")
 
 
 def test_aggregate_table2_layout_with_paper_numbers(tmp_path):
