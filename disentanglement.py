@@ -31,7 +31,7 @@ import provenance  # noqa: E402
 import rundir  # noqa: E402
 from figures import model_figures  # noqa: E402
 from metrics import evaluate, scores  # noqa: E402  (registers the gin configurables)
-from models import DEFAULT_GAMMA, autoencoder, training  # noqa: E402
+from models import DEFAULT_GAMMA, autoencoder, regularisers, training  # noqa: E402
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_GIN = os.path.join(ROOT, "gin_configs", "paper.gin")
@@ -144,6 +144,12 @@ def run_identity(data):
   }
   if data.name in ("ds_corr", "ds_pairs"):  # their dependence settings are part of the data
     groups[data.name] = provenance.effective_kwargs(type(data), data.name)
+  model_name = groups["model"]["name"]
+  if model_name.startswith("dip_vae"):  # the zoo's own weights are part of the model
+    groups["dip"] = provenance.effective_kwargs(regularisers.DIPPenalty, "dip", skip=("kind",))
+  if model_name == "annealed_vae":
+    groups["annealing"] = provenance.effective_kwargs(regularisers.CapacityPenalty, "annealing",
+                                                      skip=("gamma",))
   return provenance.as_gin_lines(groups)
 
 

@@ -134,3 +134,14 @@ def test_zoo_model_trains_resumes_and_logs_its_term(tmp_path, name):
     config = f.read()
   assert f"model.name = '{name}'" in config and "ds_pairs.sigma = 0.2" in config
   assert f"model.gamma = {DEFAULT_GAMMA[name]!r}" in config  # the default, named
+
+
+def test_zoo_weights_belong_to_the_run(tmp_path, capsys):
+  out = str(tmp_path / "dip")
+  args = ["--output_dir", out, "--model", "dip_vae_i", *TINY]
+  assert disentanglement.main([*args, "--steps", "5"]) == 0
+  capsys.readouterr()
+  assert disentanglement.main([*args, "--steps", "10", "--gin_param", "dip.lambda_od = 2.0"]) == 2
+  assert "dip.lambda_od = 2.0" in capsys.readouterr().err
+  # Naming the default is the same run.
+  assert disentanglement.main([*args, "--steps", "10", "--gin_param", "dip.lambda_od = 10.0"]) == 0
