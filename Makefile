@@ -45,6 +45,7 @@ bench: $(STAMP)
 previews: $(STAMP)
 	$(PY) dataset.py --dataset dsprites --preview docs
 	$(PY) dataset.py --dataset ds_corr --preview docs
+	$(PY) dataset.py --dataset ds_pairs --preview docs
 
 clean:
 	rm -rf $(VENV) runs

@@ -145,3 +145,18 @@ def test_zoo_weights_belong_to_the_run(tmp_path, capsys):
   assert "dip.lambda_od = 2.0" in capsys.readouterr().err
   # Naming the default is the same run.
   assert disentanglement.main([*args, "--steps", "10", "--gin_param", "dip.lambda_od = 10.0"]) == 0
+
+
+def test_zoo_model_scores_and_draws(tmp_path):
+  out = tmp_path / "tc"
+  assert disentanglement.main([
+      "--output_dir", str(out), "--model", "beta_tcvae", "--dataset", "ds_corr", "--steps", "10",
+      *TINY[:-3], "--metrics", "mig", "--eval_on", "kept",
+      "--gin_param", "eval_mig.num_train = 2000"]) == 0
+  with open(out / "results.json") as f:
+    res = json.load(f)
+  assert res["scores"]["step"] == 10 and res["scores"]["weights"] == res["training"]["weights"]
+  assert 0.0 <= res["scores"]["metrics"]["mig"]["discrete_mig"] <= 1.0
+  assert sorted(os.listdir(out / "figures")) == [
+      "factor_response.png", "rate_per_dim.png", "reconstructions.png", "training_curves.png",
+      "traversals.gif", "traversals.png"]
