@@ -196,6 +196,7 @@ def test_aggregate_scores_against_factor_dependence(tmp_path):
   assert echo[1] == "0.80 ± 0.00 (n=2) [0.83]"  # the paper's row 1 beside the public f only
   assert "0.35 ± 0.05 (n=2) [0.16]" in echo  # MIG on dsprites
   assert "[" not in rows["echo (stretched f) (beta 1, gamma 0)"]
+  assert "0.20 ± 0.00 (n=2) [0.83]" in rows["echo [sample] (beta 1, gamma 0)"]
   assert "0.10 ± 0.00 (n=2)" in rows["echo (stretched f) (beta 1, gamma 0)"]
   # Table 2 keeps to the paper's models: public-f Echo on mean codes.
   table2 = (tmp_path / "agg" / "table2.md").read_text()
