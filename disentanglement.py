@@ -63,7 +63,9 @@ def parse_args(argv=None):
   p.add_argument("--model", help=f"one of {list(autoencoder.MODEL_NAMES)} (default echo)")
   p.add_argument("--beta", type=_finite_float, help="weight of the rate (default 1)")
   p.add_argument("--gamma", "--tc_weight", dest="gamma", type=_finite_float,
-                 help="weight of the FactorVAE total-correlation term (default 0)")
+                 help="weight of the model's TC term (echo, vae: FactorVAE discriminator; "
+                      "beta_tcvae: minibatch estimate) or annealed_vae's |KL - C| (default "
+                      "per model: 0; beta_tcvae 5, annealed_vae 1000)")
   p.add_argument("--seed", type=int, help="seed of weights, noise and data stream (default 0)")
   p.add_argument("--steps", type=_positive_int, help="gradient steps (paper: 300,000)")
   p.add_argument("--output_dir", help="run directory (default runs/DATASET_MODEL_bB_gG_sS)")
