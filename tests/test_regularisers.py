@@ -160,3 +160,13 @@ def test_zoo_model_scores_and_draws(tmp_path):
   assert sorted(os.listdir(out / "figures")) == [
       "factor_response.png", "rate_per_dim.png", "reconstructions.png", "training_curves.png",
       "traversals.gif", "traversals.png"]
+
+
+def test_training_curves_draw_the_capacity_target(tmp_path):
+  from PIL import Image
+  from figures import model_figures
+  history = [{"step": s, "distortion": 500.0 - s, "rate": 0.2 * s, "capacity": 0.25 * s}
+             for s in range(10, 110, 10)]
+  path = model_figures.training_curves(history, str(tmp_path / "curves.png"), title="annealed")
+  with Image.open(path) as im:
+    assert im.format == "PNG" and im.size[0] > 3 * im.size[1]  # three panels side by side
