@@ -128,7 +128,7 @@ def training_curves(history, path, title="training"):
   units = {"distortion": "nats", "rate": "nats", "tc": "nats (estimate)", "dip_penalty": "",
            "capacity": "target C (nats)", "disc_accuracy": ""}
   for ax, key in zip(axes[0], keys):
-    ax.plot(steps, [h[key] for h in history])
+    ax.plot(steps, [h[key] for h in history], label="target C(t)")
     if key == "capacity":  # the rate is meant to follow C(t)
       ax.plot(steps, [h["rate"] for h in history], label="rate (KL)")
       ax.legend(fontsize=8)
