@@ -25,5 +25,7 @@ def load():
         sys.modules[name] = module
   if not hasattr(tf, "contrib"):
     tf.contrib = sys.modules["tensorflow.contrib"]
-  from disentanglement_lib.methods.unsupervised import vae
+  import gin
+  with gin.unlock_config():  # its configurables register at import; a test may have locked gin
+    from disentanglement_lib.methods.unsupervised import vae
   return vae

@@ -4,6 +4,7 @@ import json
 import math
 import os
 
+import gin
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -97,6 +98,7 @@ def test_dip_penalty_closed_form():
 
 
 def test_models_validate_their_weights():
+  gin.clear_config()  # defaults, not the bindings an earlier CLI test left
   assert Autoencoder(name="beta_tcvae").gamma == DEFAULT_GAMMA["beta_tcvae"] == 5.0
   assert Autoencoder(name="beta_tcvae").discriminator is None  # TC by MWS, not a discriminator
   assert Autoencoder(name="vae", gamma=2.0).discriminator is not None
