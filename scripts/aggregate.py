@@ -343,8 +343,9 @@ def dependence_figure(runs, path):
     ax.set_xlabel("total correlation of the training factors (nats)")
     ax.set_ylabel(name), ax.set_title(f"{name} against factor dependence")
     ax.legend(fontsize=7)
-  fig.suptitle(f"scores against factor dependence, mean ± sd over seeds ({_budget(runs)}); "
-               "circles: dsprites and ds_pairs, squares: ds_corr")
+  legend = ("; circles: dsprites and ds_pairs, squares: ds_corr"
+            if any(r["dataset"] == "ds_corr" for r in runs) else "")
+  fig.suptitle(f"scores against factor dependence, mean ± sd over seeds ({_budget(runs)}){legend}")
   fig.tight_layout(rect=(0, 0, 1, 0.94))
   return save(fig, path)
 
