@@ -319,7 +319,10 @@ def run_local(todo, args):
   from tqdm import tqdm
   os.environ.update(thread_env(args.threads))
   pool, failed, start = LocalPool(args.jobs), [], time.time()
-  previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM acts as Ctrl-C
+  # SIGTERM acts as Ctrl-C; SIGINT is set too, since a sweep started in the background by a
+  # non-interactive shell (`sweep.py ... &` in a script) inherits SIGINT ignored.
+  previous = {s: signal.signal(s, signal.default_int_handler)
+              for s in (signal.SIGINT, signal.SIGTERM)}
   executor = ThreadPoolExecutor(max_workers=args.jobs)
   try:
     with tqdm(total=len(todo), unit="run") as bar:
@@ -335,7 +338,8 @@ def run_local(todo, args):
           "Run the same command again to resume.")
     return 130
   finally:
-    signal.signal(signal.SIGTERM, previous)
+    for s, handler in previous.items():
+      signal.signal(s, handler)
     executor.shutdown(wait=True, cancel_futures=True)
   print(f"{len(todo) - len(failed)} runs finished in {time.time() - start:.0f} s")
   for d in failed:
