@@ -99,7 +99,12 @@ class EchoChannel:
   def sample(self, f_x, log_s_x, generator=None):
     """z = f(x) + S(x) eps for a batch; see `echo_sample`."""
     f_x = tf.convert_to_tensor(f_x)
-    log_s = self.log_scale(tf.cast(log_s_x, f_x.dtype))
+    return self.sample_scaled(f_x, self.log_scale(tf.cast(log_s_x, f_x.dtype)), generator)
+
+  def sample_scaled(self, f_x, log_s, generator=None):
+    """As `sample`, from the clipped log scales log s(x) = `log_scale(log_s_x)` (e.g. stored)."""
+    f_x = tf.convert_to_tensor(f_x)
+    log_s = tf.cast(log_s, f_x.dtype)
     if f_x.shape[0] is not None and f_x.shape[0] < self.d_max + 1:
       raise ValueError(f"Echo noise with d_max={self.d_max} needs a batch of at least "
                        f"d_max + 1 = {self.d_max + 1} examples, got {f_x.shape[0]}")

@@ -101,12 +101,29 @@ def stale_reason(results, steps=None, metrics=None, settings=None):
   if (scored.get("step"), scored.get("weights")) != (training.get("step"), training.get("weights")):
     return (f"scores are of step {scored.get('step')} (weights {scored.get('weights')}), the model "
             f"is at step {training.get('step')} (weights {training.get('weights')})")
-  missing = sorted(set(metrics or ()) - set(scored.get("metrics", {})))
+  by_kind = scored.get("metrics", {})
+  if not all(isinstance(v, dict) and all(isinstance(m, dict) for m in v.values())
+             for v in by_kind.values()) or not by_kind:
+    return "scores of an older format (not per representation)"
+  missing = sorted(set(metrics or ()) - set.intersection(*(set(v) for v in by_kind.values())))
   if missing:
     return f"metrics {missing} not scored"
   if settings is not None and scored.get("settings") != json.loads(json.dumps(settings)):
     return "scored with other evaluation settings"
   return None
+
+
+def gin_error_line(error):
+  """A gin error in one line: its type and message and the statement it is about ('In bindings
+  string line 2' / 'In file ..., line 3', followed by the text), without gin's 'In call to'
+  notes."""
+  lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+  message = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+  for i, line in enumerate(lines[1:], 1):
+    if line.startswith("In bindings string") or line.startswith("In file"):
+      text = lines[i + 1] if i + 1 < len(lines) else ""
+      return f"{message} ({line[3:]}: {text!r})"
+  return message
 
 
 def check_finite_number(name, value):

@@ -1,13 +1,17 @@
-"""Score a representation: encode the evaluation set once into a code table (valid only for the
-weights that made it), then run the chosen disentanglement_lib metrics on it, recording every
-setting used."""
+"""Score a representation: run the chosen disentanglement_lib metrics on a code table of the
+evaluation set (each image encoded once, when a metric first draws it; valid only for the weights
+that made it), recording every setting used."""
 import csv
+import inspect
+import io
 import os
 
 import gin
 import numpy as np
+from tqdm import tqdm
 
 import atomic_io
+from data import grid
 from data.ground_truth import DSprites, RemovedCombinationError
 import provenance
 from metrics import code_table, scores
@@ -17,9 +21,8 @@ SCORES_FILE = "scores.csv"
 EVAL_CONFIG_FILE = "eval_config.gin"
 EVAL_SETS = ("full", "kept")
 REPRESENTATIONS = ("mean", "sample")
-NOISE_POOL = 64  # evaluation images each 'sample' call is encoded with: the public code's batch
 # evaluate()'s arguments that do not change a score.
-_NOT_SETTINGS = ("output_dir", "weights", "progress", "sample_codes")
+_NOT_SETTINGS = ("output_dir", "weights", "progress", "sample_from_params")
 
 
 def evaluation_data(train_data, eval_on):
@@ -49,6 +52,17 @@ def settings():
                                                          skip=_NOT_SETTINGS))
 
 
+def representations(representation):
+  """'mean', 'sample' or a list of them -> the list, in order, without repeats; ValueError
+  naming the value otherwise."""
+  names = [representation] if isinstance(representation, str) else representation
+  if (not isinstance(names, (list, tuple)) or not names
+      or not all(isinstance(n, str) and n in REPRESENTATIONS for n in names)):
+    raise ValueError(f"representation={representation!r}: choose {list(REPRESENTATIONS)} or a "
+                     f"list of them")
+  return list(dict.fromkeys(names))
+
+
 def describe_settings(eval_on, metrics, seed, representation="mean"):
   """Validate an evaluation and list every setting its scores depend on: evaluation.* and the
   eval_<metric>.* arguments of each chosen metric (gin bindings over defaults).
@@ -61,11 +75,8 @@ def describe_settings(eval_on, metrics, seed, representation="mean"):
   check_eval_on(eval_on)
   if isinstance(seed, bool) or not isinstance(seed, int):
     raise ValueError(f"evaluation.seed={seed!r} must be an integer")
-  if representation not in REPRESENTATIONS:
-    raise ValueError(f"unknown representation {representation!r}; choose one of "
-                     f"{list(REPRESENTATIONS)}")
   out = {"evaluation": {"eval_on": eval_on, "metrics": metrics, "seed": seed,
-                        "representation": representation}}
+                        "representation": representations(representation)}}
   for name in metrics:
     configurable = scores.CONFIGURABLE[name]
     kwargs = provenance.effective_kwargs(scores.METRICS[name], configurable)
@@ -76,35 +87,63 @@ def describe_settings(eval_on, metrics, seed, representation="mean"):
   return out
 
 
-def load_or_encode(representation_function, data, weights, path=None, progress=True):
-  """The code table of `data` under the weights fingerprinted `weights`: read from `path` if it
-  holds exactly that (same weights, data set and images), else encoded and written there.
+def departures(chosen):
+  """The metric settings in `chosen` (see `describe_settings`) that differ from the paper's (the
+  defaults of metrics.scores, the public Echo code's settings): {'configurable.arg': {'value': v,
+  'paper': default}}."""
+  out = {}
+  for name in chosen["evaluation"]["metrics"]:
+    configurable = scores.CONFIGURABLE[name]
+    defaults = {k: p.default for k, p in inspect.signature(scores.METRICS[name]).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    for arg, value in chosen.get(configurable, {}).items():
+      if arg in defaults and value != defaults[arg]:
+        out[f"{configurable}.{arg}"] = {"value": value, "paper": defaults[arg]}
+  return out
 
-  A table of other weights, or an unreadable one, is re-encoded (and said so)."""
+
+def load_table(representation_function, data, weights, path=None, need_scales=False):
+  """The code table of `data` under the weights fingerprinted `weights`, filling itself with
+  `representation_function`: it starts from the table saved at `path` when that holds exactly
+  these weights and data set (and log scales when `need_scales`), else empty. A table of other
+  weights, or an unreadable one, is dropped (and said so). `save_table` writes what it grew to.
+
+  Returns:
+    metrics.code_table.CodeTableData.
+  """
   if path and os.path.exists(path) and weights is not None:
     try:
-      table = code_table.load(path)
+      saved = code_table.load(path)
     except code_table.UnreadableTableError as e:
       print(f"note: {e}; encoding again")
     else:
-      if (table["weights"] == weights and table["dataset"] == data.name
-          and np.array_equal(table["indices"], data.kept_indices)):
-        return table["codes"], table["indices"]
-  codes = code_table.encode(representation_function, data, progress=progress)
-  if path:
-    code_table.save(path, codes, data.kept_indices, data.name, weights)
-  return codes, data.kept_indices
+      kept = np.zeros(grid.NUM_IMAGES, bool)
+      kept[data.kept_indices] = True
+      if (saved["weights"] == weights and saved["dataset"] == data.name
+          and np.all(kept[saved["indices"]])
+          and (saved["log_scales"] is not None or not need_scales)):
+        return code_table.CodeTableData(data, saved["codes"], saved["indices"],
+                                        saved["log_scales"], encode=representation_function)
+  return code_table.CodeTableData(data, np.zeros((0, 0), np.float32), [],
+                                  encode=representation_function)
+
+
+def save_table(table, path, weights):
+  """Write `table` to `path` if it encoded anything since it was read."""
+  if path and table.encoded_now:
+    code_table.save(path, table.codes, table.indices, table.data.name, weights, table.log_scales)
 
 
 @gin.configurable("evaluation", denylist=["representation_function", "train_data", "output_dir",
-                                          "weights", "sample_codes"])
+                                          "weights", "sample_from_params"])
 def evaluate(representation_function, train_data, output_dir=None, weights=None, eval_on="full",
-             metrics=scores.DEFAULT_METRICS, seed=0, representation="mean", sample_codes=None,
-             progress=True):
+             metrics=scores.DEFAULT_METRICS, seed=0, representation="mean",
+             sample_from_params=None, progress=True):
   """Scores of `representation_function` with disentanglement_lib's metrics, via a code table.
 
   Args:
-    representation_function: images -> codes, numpy in and out.
+    representation_function: images -> codes, or -> (codes, log noise scales) (a model's
+      `channel_params_function`, needed for 'sample'); numpy in and out.
     train_data: the data set the model was trained on.
     output_dir: where codes.npz goes (None: nowhere).
     weights: fingerprint of the weights behind `representation_function`; the cached code table
@@ -112,66 +151,114 @@ def evaluate(representation_function, train_data, output_dir=None, weights=None,
     eval_on: 'full' dSprites (default, as the paper's code) or 'kept' (the training set).
     metrics: names from metrics.scores.METRICS.
     seed: each metric gets a fresh RandomState(seed).
-    representation: 'mean' scores the deterministic code (Gaussian mean, Echo's f(x)), as
-      disentanglement_lib's 'mean' post-processing, through the code table; 'sample' scores the
-      noisy code z, as the public Echo script did (its `get_layer('act')` is the sampled layer),
-      on images: every call's images are encoded with NOISE_POOL random evaluation images, from
-      which (with the call's own) Echo noise is drawn. Not cacheable; slower.
-    sample_codes: (images, extra images, tf generator) -> noisy codes; needed for 'sample'.
+    representation: 'mean', 'sample' or a list of both, each scored on the same code table.
+      'mean' scores the deterministic code (Gaussian mean, Echo's f(x)), as disentanglement_lib's
+      'mean' post-processing; 'sample' the noisy code z, as the public Echo script did (its
+      `get_layer('act')` is the sampled layer), drawn from the table's codes and log noise scales:
+      every call's examples are joined by code_table.NOISE_POOL random evaluation examples, from
+      which (with the call's own) Echo noise is drawn; seeded by `seed`.
+    sample_from_params: the model's `sample_from_params`; needed for 'sample'.
     progress: show a progress bar while encoding.
 
   Returns:
-    (scores block, CodeTableData): the block holds 'metrics' ({metric: {score: value}} or
-    {"error": message}), 'eval_on', 'num_images', 'seed' and 'settings' (see `settings`).
+    (scores block, CodeTableData): the block holds 'metrics' ({representation: {metric:
+    {score: value} or {"error": message}}}), 'eval_on', 'num_images', 'seed' and 'settings'
+    (see `settings`).
   """
   chosen = describe_settings(eval_on, metrics, seed, representation)
+  wanted = chosen["evaluation"]["representation"]
+  if departures(chosen):
+    print("note: scoring with settings that depart from the paper's: " + ", ".join(
+        f"{k} = {v['value']!r} (paper {v['paper']!r})" for k, v in departures(chosen).items()))
+  if "sample" in wanted and sample_from_params is None:
+    raise ValueError("representation 'sample' needs a model's channel (sample_from_params)")
   data = evaluation_data(train_data, eval_on)
-  codes, indices = load_or_encode(
-      representation_function, data, weights,
-      os.path.join(output_dir, CODES_FILE) if output_dir else None, progress)
-  table = code_table.CodeTableData(data, codes, indices)
-  scored_data, scored_function = table, table.representation_function
-  if representation == "sample":
-    if sample_codes is None:
-      raise ValueError("representation 'sample' needs the model's sample_codes")
-    scored_data, scored_function = data, _sampled(sample_codes, data, seed)
-  results = {}
-  for name in metrics:
-    try:
-      values = scores.METRICS[name](scored_data, scored_function, np.random.RandomState(seed))
-      results[name] = {k: float(v) for k, v in values.items()}
-    except RemovedCombinationError as e:
-      results[name] = {"error": f"{name} needs images of factor combinations that {data.name} "
-                                f"removed, so it cannot be scored on the kept set; evaluate on "
-                                f"the full dSprites (evaluation.eval_on = 'full'). "
-                                f"({str(e).splitlines()[0]})"}
-  block = {"metrics": results, "eval_on": data.name, "num_images": int(len(indices)),
-           "seed": int(seed), "settings": chosen}
+  path = os.path.join(output_dir, CODES_FILE) if output_dir else None
+  table = load_table(representation_function, data, weights, path,
+                     need_scales="sample" in wanted)
+  results = {kind: {} for kind in wanted}
+  with tqdm([(k, m) for k in wanted for m in metrics], disable=not progress, unit="metric",
+            desc="scoring") as bar:
+    for kind, name in bar:
+      bar.set_postfix_str(f"{name} ({kind} code), {len(table.indices):,} images encoded")
+      function = (table.representation_function if kind == "mean" else
+                  table.sampled_representation_function(sample_from_params, seed))
+      results[kind][name] = _score(name, table, function, seed, data)
+  save_table(table, path, weights)
+  block = {"metrics": results, "eval_on": data.name, "num_images": int(len(data.kept_indices)),
+           "seed": int(seed), "settings": chosen, "departures_from_paper": departures(chosen)}
   return block, table
 
 
-def _sampled(sample_codes, data, seed):
-  """images -> noisy codes, the Echo noise of each call drawn with NOISE_POOL random images of
-  `data`; seeded, so a re-score gives the same numbers."""
-  import tensorflow as tf  # only the 'sample' path needs it
-  generator = tf.random.Generator.from_seed(seed)
-  rng = np.random.RandomState(seed + 1)
-  return lambda images: sample_codes(images, data.sample_observations(NOISE_POOL, rng), generator)
+def _score(name, table, function, seed, data):
+  """{score: value} of one metric, or {"error": message} when it cannot be scored."""
+  try:
+    values = scores.METRICS[name](table, function, np.random.RandomState(seed))
+    return {k: float(v) for k, v in values.items()}
+  except RemovedCombinationError as e:
+    return {"error": f"{name} needs images of factor combinations that {data.name} removed, so "
+                     f"it cannot be scored on the kept set; evaluate on the full dSprites "
+                     f"(evaluation.eval_on = 'full'). ({str(e).splitlines()[0]})"}
+
+
+def scores_csv_text(block):
+  """scores.csv of a scores block: one row per score with what produced it: representation,
+  metric, score, value (an unscorable metric: score 'error', value its message), training step,
+  weights fingerprint, evaluation set, seed."""
+  f = io.StringIO()
+  writer = csv.writer(f)
+  writer.writerow(["representation", "metric", "score", "value", "step", "weights", "eval_on",
+                   "seed"])
+  for kind, by_metric in block["metrics"].items():
+    for metric, values in by_metric.items():
+      for key, value in values.items():
+        writer.writerow([kind, metric, key, value, block["step"], block["weights"],
+                         block["eval_on"], block["seed"]])
+  return f.getvalue()
+
+
+def eval_config_text(chosen):
+  """eval_config.gin of evaluation settings: gin bindings a later --eval_only replays."""
+  header = "# Evaluation settings of this run's scores (replayed by --eval_only).\n"
+  return header + "\n".join(provenance.as_gin_lines(chosen)) + "\n"
 
 
 def write_scores_csv(path, block):
-  """One row per score with what produced it: metric, score, value (an unscorable metric: score
-  'error', value its message), training step, weights fingerprint, evaluation set; atomic."""
-  with atomic_io.atomic_path(path, suffix=".csv") as tmp, open(tmp, "w", newline="") as f:
-    writer = csv.writer(f)
-    writer.writerow(["metric", "score", "value", "step", "weights", "eval_on", "seed"])
-    for metric, values in block["metrics"].items():
-      for key, value in values.items():
-        writer.writerow([metric, key, value, block["step"], block["weights"], block["eval_on"],
-                         block["seed"]])
+  """`scores_csv_text` of the block, written atomically."""
+  return atomic_io.write_text(path, scores_csv_text(block))
 
 
 def write_eval_config(path, chosen):
-  """The evaluation settings as gin bindings, replayed by a later --eval_only."""
-  header = "# Evaluation settings of this run's scores (replayed by --eval_only).\n"
-  return atomic_io.write_text(path, header + "\n".join(provenance.as_gin_lines(chosen)) + "\n")
+  """`eval_config_text` of the settings, written atomically."""
+  return atomic_io.write_text(path, eval_config_text(chosen))
+
+
+def reconcile(output_dir, results):
+  """Make scores.csv and eval_config.gin say what results.json's scores block says (results.json
+  is written last by a scoring, so a scoring killed before it left them ahead of it): rewrite
+  them from the block; without a block, remove scores.csv (eval_config.gin then keeps the
+  settings last asked for). Returns the names of files changed."""
+  block = (results or {}).get("scores")
+  if block and "older format" in (provenance.stale_reason(results) or ""):
+    return []  # a block of an older version: rescored before anything reads these files
+  changed = []
+  files = [(SCORES_FILE, scores_csv_text(block) if block else None)]
+  if block:
+    files.append((EVAL_CONFIG_FILE, eval_config_text(block["settings"])))
+  for name, text in files:
+    path = os.path.join(output_dir, name)
+    try:
+      with open(path, newline="") as f:
+        current = f.read()
+    except (FileNotFoundError, UnicodeDecodeError):
+      current = None
+    if current == text:
+      continue
+    if text is None:
+      if current is not None or os.path.exists(path):
+        os.unlink(path)
+        changed.append(name)
+    else:
+      atomic_io.write_text(path, text)
+      changed.append(name)
+  return changed

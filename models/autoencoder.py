@@ -54,6 +54,10 @@ class Autoencoder(tf.Module):
     super().__init__(name="autoencoder")
     self.head = make_head(name, d_max, clip, replace, f_param, f_scale)
     gamma = DEFAULT_GAMMA[name] if gamma is None else gamma
+    for arg, value in (("learning_rate", learning_rate), ("disc_learning_rate",
+                                                           disc_learning_rate)):
+      if not provenance.check_finite_number(arg, value) > 0:
+        raise ValueError(f"{arg}={value!r} must be > 0")
     provenance.check_finite_number("beta", beta)
     provenance.check_finite_number("gamma", gamma)
     if beta < 0:
@@ -85,6 +89,7 @@ class Autoencoder(tf.Module):
     self.generator = tf.random.Generator.from_seed(int(seed) + 1)
     self.train_step = tf.function(self._train_step, jit_compile=jit_compile, reduce_retracing=True)
     self._encode = tf.function(self._representation, reduce_retracing=True)
+    self._encode_params = tf.function(self._channel_params, reduce_retracing=True)
 
   def check_batch_size(self, batch_size):
     if self.model_name == "echo" and batch_size < self.d_max + 1:
@@ -162,21 +167,42 @@ class Autoencoder(tf.Module):
                            for i in range(0, len(images), batch_size)] or
                           [np.zeros((0, self.num_latents), np.float32)])
 
-  def sample_codes(self, images, extra, generator, batch_size=1024):
-    """Noisy codes z of `images` through the trained channel (Gaussian: mean + sigma eps; Echo:
-    f(x) + s(x) eps with eps built from the other examples of the batch), numpy in and out.
+  def _channel_params(self, images):
+    return self.head.channel_params(self.encoder(images))
 
-    Each chunk of `images` is encoded together with the `extra` images, so Echo noise always has
-    enough other examples (d_max) to draw from; the extra codes are not returned.
-    """
+  def channel_params_function(self, images, batch_size=1024):
+    """(loc, log scale) of images, each (N, num_latents): the deterministic code (Gaussian mean,
+    Echo's f(x)) and the log noise scale (log sigma; Echo's clipped log s(x)). With them the noisy
+    code can be drawn without the images (`sample_from_params`). Numpy in and out, batched."""
     images = np.asarray(images, dtype=np.float32).reshape(-1, 64, 64, 1)
-    extra = np.asarray(extra, dtype=np.float32).reshape(-1, 64, 64, 1)
+    parts = [[t.numpy() for t in self._encode_params(tf.constant(images[i:i + batch_size]))]
+             for i in range(0, len(images), batch_size)]
+    if not parts:
+      empty = np.zeros((0, self.num_latents), np.float32)
+      return empty, empty
+    return tuple(np.concatenate(p) for p in zip(*parts))
+
+  def sample_from_params(self, loc, log_scale, extra_loc, extra_log_scale, generator,
+                         batch_size=1024):
+    """Noisy codes z of the examples (loc, log_scale) (see `channel_params_function`), numpy in
+    and out: Gaussian mu + sigma eps; Echo f(x) + S(x) eps with eps built from the other examples
+    of the batch. Each chunk of `batch_size` examples is joined by the `extra` examples, so Echo
+    noise always has enough other examples (d_max) to draw from; their codes are not returned.
+    """
     out = []
-    for i in range(0, len(images), batch_size):
-      batch = np.concatenate([images[i:i + batch_size], extra])
-      z = self.head(self.encoder(tf.constant(batch)), generator)[0]  # eager: few, large calls
-      out.append(z.numpy()[:len(images[i:i + batch_size])])
+    for i in range(0, len(loc), batch_size):
+      n = len(loc[i:i + batch_size])
+      z = self.head.sample(tf.constant(np.concatenate([loc[i:i + batch_size], extra_loc])),
+                           tf.constant(np.concatenate([log_scale[i:i + batch_size],
+                                                       extra_log_scale])), generator)
+      out.append(z.numpy()[:n])  # eager: few, large calls
     return np.concatenate(out) if out else np.zeros((0, self.num_latents), np.float32)
+
+  def sample_codes(self, images, extra, generator, batch_size=1024):
+    """Noisy codes z of `images`, each chunk drawn with the `extra` images as the rest of its
+    batch (`sample_from_params` of both); numpy in and out."""
+    return self.sample_from_params(*self.channel_params_function(images),
+                                   *self.channel_params_function(extra), generator, batch_size)
 
   def decode(self, codes):
     """Bernoulli means (N, 64, 64, 1) of the decoder at `codes`; numpy in and out."""

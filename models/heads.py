@@ -14,9 +14,18 @@ class GaussianHead:
 
   def __call__(self, h, generator):
     mean, log_var = tf.split(h, 2, axis=-1)
-    z = mean + tf.exp(0.5 * log_var) * generator.normal(tf.shape(mean))
+    z = self.sample(mean, 0.5 * log_var, generator)
     kl = 0.5 * (tf.square(mean) + tf.exp(log_var) - log_var - 1.0)
     return z, kl, mean
+
+  def channel_params(self, h):
+    """(mu, log sigma): the representation and the log noise scale of each example."""
+    mean, log_var = tf.split(h, 2, axis=-1)
+    return mean, 0.5 * log_var
+
+  def sample(self, loc, log_scale, generator):
+    """z = mu + sigma eps, eps ~ N(0, I), from `channel_params`."""
+    return loc + tf.exp(log_scale) * generator.normal(tf.shape(loc))
 
   def representation(self, h):
     return tf.split(h, 2, axis=-1)[0]
@@ -71,6 +80,16 @@ class EchoHead:
     f_x, log_s_x = self._f(pre_f), tf.math.log_sigmoid(pre_s)
     z = self.channel.sample(f_x, log_s_x, generator)
     return z, self.channel.rate(log_s_x, per_dimension=True), f_x
+
+  def channel_params(self, h):
+    """(f(x), log s(x)): the representation and the clipped log noise scale of each example."""
+    pre_f, pre_s = tf.split(h, 2, axis=-1)
+    return self._f(pre_f), self.channel.log_scale(tf.math.log_sigmoid(pre_s))
+
+  def sample(self, loc, log_scale, generator):
+    """z = f(x) + S(x) eps from `channel_params` of a batch: Echo noise is built from the other
+    rows, so the rows must be examples of one batch (at least d_max + 1)."""
+    return self.channel.sample_scaled(loc, log_scale, generator)
 
   def representation(self, h):
     return self._f(tf.split(h, 2, axis=-1)[0])

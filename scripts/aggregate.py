@@ -5,8 +5,9 @@ total correlation of the training data's factors.
     python scripts/aggregate.py RUNS_DIR [--out DIR] [--steps N | --pool_steps]
 
 Models are told apart by what makes them differ: Echo with the stretched f is 'echo (stretched f)'
-(Table 2 takes only the paper's public f), and scores of the sampled code carry '[sample]'
-(Table 2 takes the mean code). The factor TC of each run is recomputed from its saved data
+(Table 2 takes only the paper's public f), scores of the sampled code carry '[sample]' (Table 2
+takes the mean code), and scores made otherwise than the paper's (another evaluation set, seed or
+metric setting) carry it in braces, e.g. '{scored on ds_corr}': no cell mixes score settings. The factor TC of each run is recomputed from its saved data
 settings (data.dependence): 0 for dsprites, 1.49 nats for ds_corr, ds_pairs by its sigma.
 
 Rows: beta increasing at gamma = 0, then gamma increasing at beta = 1 (the first of them repeats
@@ -57,12 +58,16 @@ PAPER_ROW_LABELS = ["beta=1, gamma=0", "beta>1 (value not stated), gamma=0",
 COLUMNS = [(d, metric, model) for d in DATASETS for metric in METRICS for model in MODELS]
 
 
+RUN_KEYS = ("dataset", "model", "beta", "gamma")  # besides the training and scores blocks
+
+
 def load_runs(runs_dir):
   """Every run below runs_dir whose scores belong to its final weights, and the skipped ones.
 
   Returns:
-    (runs, skipped): runs are results.json dicts with 'dir' and 'steps' added; skipped is a list
-    of (run directory, reason).
+    (runs, skipped): runs are results.json dicts with 'dir' and 'steps' added, one per scored
+    representation (its name in 'representation', its scores in 'scored'); skipped is a list of
+    (run directory, reason).
   """
   runs, skipped = [], []
   for path in sorted(glob.glob(os.path.join(runs_dir, "**", "results.json"), recursive=True)):
@@ -76,8 +81,13 @@ def load_runs(runs_dir):
     if reason:
       skipped.append((run_dir, reason))
       continue
+    missing = [k for k in RUN_KEYS if k not in r]
+    if missing:
+      skipped.append((run_dir, f"not a run's results (no {missing})"))
+      continue
     r["dir"], r["steps"] = run_dir, r["training"]["step"]
-    runs.append(r)
+    for kind, by_metric in r["scores"]["metrics"].items():
+      runs.append({**r, "representation": kind, "scored": by_metric})
   return runs, skipped
 
 
@@ -104,9 +114,22 @@ def model_label(run):
   label = run["model"]
   if label == "echo" and config_value(run, "model.f_param", "public") != "public":
     label += f" ({config_value(run, 'model.f_param')} f)"
-  evaluation = run["scores"].get("settings", {}).get("evaluation", {})
-  representation = evaluation.get("representation", "mean")
-  return label + ("" if representation == "mean" else f" [{representation}]")
+  label += "" if run["representation"] == "mean" else f" [{run['representation']}]"
+  setting = score_setting(run)
+  return label + (f" {{{setting}}}" if setting else "")
+
+
+def score_setting(run):
+  """How the run's scores were made, where that departs from the paper's (the full dSprites,
+  evaluation seed 0, the paper's metric settings): '' for the paper's, else e.g. 'scored on
+  ds_corr; eval_mig.num_bins=10'. Runs of different score settings never share a cell."""
+  block = run["scores"]
+  parts = [] if block.get("eval_on") == "dsprites" else [f"scored on {block.get('eval_on')}"]
+  seed = block.get("seed", 0)
+  parts += [] if seed == 0 else [f"evaluation seed {seed}"]
+  parts += [f"{k}={v['value']!r}" for k, v in sorted(block.get("departures_from_paper",
+                                                                {}).items())]
+  return "; ".join(parts)
 
 
 def data_label(run):
@@ -136,7 +159,7 @@ def factor_tc(run):
 
 
 def score(run, metric, key):
-  value = run["scores"]["metrics"].get(metric, {}).get(key)
+  value = run["scored"].get(metric, {}).get(key)
   return np.nan if value is None else float(value)
 
 
@@ -178,6 +201,11 @@ def build_table(runs):
   return table
 
 
+def _count(runs):
+  """Runs (directories), not scored representations."""
+  return len({r["dir"] for r in runs})
+
+
 def _budget(runs):
   budgets = sorted({r["steps"] for r in runs})
   text = " and ".join(f"{b:,}" for b in budgets)
@@ -186,7 +214,7 @@ def _budget(runs):
 
 def write_markdown(table, path, runs):
   head = [f"{d} {name} {model}" for d, (_, _, name), model in COLUMNS]
-  lines = [f"Step budget: {_budget(runs)}; {len(runs)} runs.", "",
+  lines = [f"Step budget: {_budget(runs)}; {_count(runs)} runs.", "",
            "| setting | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
   for label, cells in table:
     text = []
@@ -287,7 +315,7 @@ def write_dependence_table(runs, md_path, csv_path):
   groups = dependence_groups(runs)
   columns = sorted({c for g in groups.values() for c in g})
   head = [f"{name} on {d} (TC {tc:.2f})" for _, _, name in METRICS for tc, d in columns]
-  lines = [f"Step budget: {_budget(runs)}; {len(runs)} runs. TC: exact total correlation of the "
+  lines = [f"Step budget: {_budget(runs)}; {_count(runs)} runs. TC: exact total correlation of the "
            "training data's factors (nats). Scored on the full dSprites unless a run says "
            "otherwise.", "", "| model | " + " | ".join(head) + " |",
            "|---" * (len(head) + 1) + "|"]
@@ -369,6 +397,8 @@ def main(argv=None):
     p.error(f"no runs with current scores{'' if args.steps is None else f' at {args.steps} steps'}"
             f" below {args.runs_dir!r}")
   out = args.out or args.runs_dir
+  if os.path.exists(out) and not os.path.isdir(out):
+    p.error(f"--out {out!r} is a file; give a folder")
   os.makedirs(out, exist_ok=True)
   table = build_table(runs)
   paths = [write_markdown(table, os.path.join(out, "table2.md"), runs),
@@ -378,7 +408,7 @@ def main(argv=None):
            *write_dependence_table(runs, os.path.join(out, "models.md"),
                                    os.path.join(out, "models.csv")),
            dependence_figure(runs, os.path.join(out, "score_vs_tc.png"))]
-  print(f"{len(runs)} runs with current scores ({_budget(runs)})")
+  print(f"{_count(runs)} runs with current scores ({_budget(runs)})")
   for table in (paths[0], paths[4]):
     with open(table) as f:
       print(f.read())

@@ -7,9 +7,9 @@
 #
 # Resumable: every sweep skips finished runs and resumes the others from their checkpoint
 # (train.checkpoint_every = 1000). Stop it with SIGTERM to its process group (setsid ... ; kill --
-# -PGID): the trainers checkpoint at a step boundary. Rerun the same command to continue. Training
-# phases come first in the order below (seed-major inside each); 'score' scores every run with
-# mean and sampled codes on the full dSprites with the paper's metric settings. PYTHON selects the
+# -PGID): the trainers checkpoint at a step boundary. Rerun the same command to continue. Phases
+# run in the order below (seed-major inside each); 'train' only trains, 'score' only scores (mean
+# and sampled codes on the full dSprites, the paper's metric settings). PYTHON selects the
 # interpreter (default: the clone's .venv).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,10 +39,11 @@ sweep() {
   "$PY" "$root/scripts/sweep.py" "${common[@]}" $rest "$@"
 }
 
-if [ "$stage" != score ]; then
-  for phase in "${phases[@]}"; do sweep "$phase" --no_eval; done
-fi
-if [ "$stage" != train ]; then
-  echo "error: the score stage is not built yet (issue 16: sampled codes from the code table)" >&2
-  exit 2
-fi
+# Each phase trains, then scores its runs with mean and sampled codes in one pass over one code
+# table (the paper's metric settings), so a partial study has scores of its first cells.
+for phase in "${phases[@]}"; do
+  if [ "$stage" != score ]; then sweep "$phase" --no_eval; fi
+  if [ "$stage" != train ]; then
+    sweep "$phase" --gin_param "evaluation.representation = ['mean', 'sample']"
+  fi
+done

@@ -69,15 +69,17 @@ def _image_features(images):
 
 
 def test_table_path_equals_image_path(data):
-  codes = code_table.encode(_image_features, data, batch_size=65536, progress=False)
-  table = code_table.CodeTableData(data, codes, data.kept_indices)
+  table = code_table.CodeTableData(data, np.zeros((0, 5)), [], encode=_image_features)
   for metric, kwargs in (("factor_vae", dict(batch_size=16, num_train=60, num_eval=30,
                                              num_variance_estimate=500)),
                          ("mig", dict(num_train=800, batch_size=16))):
     on_table = scores.METRICS[metric](table, table.representation_function,
                                       np.random.RandomState(7), **kwargs)
     on_images = scores.METRICS[metric](data, _image_features, np.random.RandomState(7), **kwargs)
-    assert on_table == on_images  # exactly: same random draws, same codes
+    # Same random draws; codes equal up to round-off of encoding in other batch shapes.
+    assert on_table == pytest.approx(on_images, rel=1e-6)
+  assert table.log_scales is None  # a representation without a channel has no noise scales
+  assert 0 < len(table.indices) < 60 * 16 + 30 * 16 + 500 + 800  # each drawn image once
 
 
 def test_kept_set_evaluation_says_when_removed_combinations_are_needed(tmp_path):
@@ -85,44 +87,56 @@ def test_kept_set_evaluation_says_when_removed_combinations_are_needed(tmp_path)
   block, table = evaluate.evaluate(_image_features, corr, output_dir=str(tmp_path),
                                    weights="w1", eval_on="kept", metrics=["factor_vae", "mig"],
                                    progress=False)
-  results = block["metrics"]
+  results = block["metrics"]["mean"]
+  assert list(block["metrics"]) == ["mean"]
   assert (block["eval_on"], block["num_images"]) == ("ds_corr", corr.num_examples)
   assert block["settings"]["evaluation"] == {"eval_on": "kept", "metrics": ["factor_vae", "mig"],
-                                             "seed": 0, "representation": "mean"}
+                                             "seed": 0, "representation": ["mean"]}
   assert block["settings"]["eval_mig"]["num_bins"] == 20
   assert "removed" in results["factor_vae"]["error"]
   assert "eval_on = 'full'" in results["factor_vae"]["error"]
   assert 0.0 <= results["mig"]["discrete_mig"] <= 1.0
   saved = code_table.load(str(tmp_path / "codes.npz"))
   assert (saved["dataset"], saved["weights"]) == ("ds_corr", "w1")
-  assert saved["codes"].shape == (corr.num_examples, 5)
-  np.testing.assert_array_equal(saved["indices"], corr.kept_indices)
+  # Only the images the metrics drew were encoded, each once, all of the evaluation set.
+  n = len(saved["indices"])
+  assert 1000 < n < corr.num_examples and saved["codes"].shape == (n, 5)
+  assert np.all(np.isin(saved["indices"], corr.kept_indices))
+  assert np.all(np.diff(saved["indices"]) > 0)
+  np.testing.assert_allclose(saved["codes"], _image_features(corr.observations(saved["indices"])),
+                             rtol=1e-6)
   # Encode once: a second evaluation with the same weights reads the table.
   def must_not_encode(images):
     raise AssertionError("encoded again")
   again, _ = evaluate.evaluate(must_not_encode, corr, output_dir=str(tmp_path), weights="w1",
                                eval_on="kept", metrics=["mig"], progress=False)
-  assert again["metrics"]["mig"] == results["mig"]
+  assert again["metrics"]["mean"]["mig"] == results["mig"]
   # Other weights never read that table: they encode (here: codes doubled, a new MIG input).
   doubled = lambda images: 2.0 * _image_features(images)  # noqa: E731
   other, _ = evaluate.evaluate(doubled, corr, output_dir=str(tmp_path), weights="w2",
                                eval_on="kept", metrics=["mig"], progress=False)
-  np.testing.assert_allclose(code_table.load(str(tmp_path / "codes.npz"))["codes"],
-                             2.0 * saved["codes"])
-  assert code_table.load(str(tmp_path / "codes.npz"))["weights"] == "w2"
+  new = code_table.load(str(tmp_path / "codes.npz"))
+  assert new["weights"] == "w2" and 0 < len(new["indices"]) <= n  # MIG's images only
+  np.testing.assert_allclose(new["codes"], 2.0 * _image_features(corr.observations(
+      new["indices"])), rtol=1e-6)
 
 
 def test_truncated_code_table_is_named_and_encoded_again(tmp_path, capsys):
   data = ds.DSpritesCorrelated()
   path = tmp_path / "codes.npz"
-  evaluate.load_or_encode(_image_features, data, "w", str(path), progress=False)
+  table = evaluate.load_table(_image_features, data, "w", str(path))
+  table.lookup(data.kept_indices[:500])
+  evaluate.save_table(table, str(path), "w")
   full = path.read_bytes()
   path.write_bytes(full[:len(full) // 2])
   with pytest.raises(code_table.UnreadableTableError, match="codes.npz is unreadable"):
     code_table.load(str(path))
-  codes, _ = evaluate.load_or_encode(_image_features, data, "w", str(path), progress=False)
+  table = evaluate.load_table(_image_features, data, "w", str(path))
   assert "codes.npz is unreadable" in capsys.readouterr().out
-  assert codes.shape == (data.num_examples, 5) and path.read_bytes() != full[:len(full) // 2]
+  assert len(table.indices) == 0  # nothing trusted from the cut file: encoded again on demand
+  table.lookup(data.kept_indices[:500])
+  evaluate.save_table(table, str(path), "w")
+  assert code_table.load(str(path))["codes"].shape == (500, 5)
 
 
 def test_bad_metric_and_eval_set_names():
@@ -134,5 +148,9 @@ def test_bad_metric_and_eval_set_names():
     evaluate.describe_settings("test", ["mig"], 0)
   with pytest.raises(ValueError, match=r"metrics='mig' must be a list"):
     evaluate.describe_settings("full", "mig", 0)
-  with pytest.raises(ValueError, match="unknown representation 'noisy'"):
+  with pytest.raises(ValueError, match=r"representation='noisy': choose \['mean', 'sample'\]"):
     evaluate.describe_settings("full", ["mig"], 0, "noisy")
+  with pytest.raises(ValueError, match=r"representation=\[\]"):
+    evaluate.describe_settings("full", ["mig"], 0, [])
+  assert evaluate.describe_settings("full", ["mig"], 0, ["sample", "mean", "sample"])[
+      "evaluation"]["representation"] == ["sample", "mean"]
