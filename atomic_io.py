@@ -1,9 +1,12 @@
 """Atomic file writes: write beside the target, then rename over it, so a reader (or a killed
 run) never sees half a file. The one home of this pattern; imports only the standard library."""
 import contextlib
+import glob
 import json
 import os
 import tempfile
+
+TMP_PREFIX = ".tmp-"  # names of files being written; a kill -9 can leave one (remove_leftovers)
 
 
 @contextlib.contextmanager
@@ -11,7 +14,7 @@ def atomic_path(path, suffix=""):
   """Yield a temporary path in the target's folder; on success it replaces `path` (mode 0644)."""
   directory = os.path.dirname(os.path.abspath(path))
   os.makedirs(directory, exist_ok=True)
-  fd, tmp = tempfile.mkstemp(suffix=suffix, dir=directory)
+  fd, tmp = tempfile.mkstemp(suffix=suffix, prefix=TMP_PREFIX, dir=directory)
   os.close(fd)
   try:
     yield tmp
@@ -30,3 +33,12 @@ def write_text(path, text):
 
 def write_json(path, obj):
   return write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=float) + "\n")
+
+
+def remove_leftovers(directory):
+  """Delete temporary files that a killed writer left in `directory` (call with the directory's
+  lock held, so no writer is running); returns how many."""
+  paths = glob.glob(os.path.join(glob.escape(directory), TMP_PREFIX + "*"))
+  for path in paths:
+    os.unlink(path)
+  return len(paths)

@@ -19,6 +19,7 @@ import sys
 import gin_compat  # noqa: F401  (gin 0.4.0 on Python 3.11)
 import gin
 
+import provenance
 from data import dependence
 from data.grid import NUM_IMAGES
 from data.ground_truth import DSprites
@@ -78,7 +79,7 @@ def _format_info(info):
   lines = [f"{info['name']}  ({info['source']})",
            f"  images kept        {info['num_examples']:,} of {NUM_IMAGES:,} "
            f"({100 * info['fraction_of_full']:.2f}%)",
-           f"  total correlation  {info['total_correlation_nats']:.3f} nats",
+           f"  total correlation  {round(info['total_correlation_nats'], 3) + 0.0:.3f} nats",
            f"  removed bin pairs  {info['removed_bin_pairs']}"]
   if "sigma" in info:
     lines.append(f"  correlated pairs   {', '.join(' x '.join(p) for p in info['pairs'])}  "
@@ -87,6 +88,25 @@ def _format_info(info):
                            info["factor_entropies_nats"]):
     lines.append(f"  {name:<12} {size:>3} values  H = {h:.3f} nats (max {math.log(size):.3f})")
   return "\n".join(lines)
+
+
+def _check_destinations(export, preview, overwrite):
+  """Refuse, before rendering anything, an export onto an existing file (unless `overwrite`) or
+  into a folder that cannot be written, and a preview folder that is a file or not writable."""
+  if export:
+    if os.path.isdir(export):
+      raise ValueError(f"--export {export!r} is a directory; give a file path PATH.npz")
+    if os.path.exists(export) and not overwrite:
+      raise ValueError(f"--export {export!r} exists; pass --overwrite to replace it")
+    folder = os.path.dirname(os.path.abspath(export))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+      raise ValueError(f"--export {export!r}: folder {folder!r} does not exist or is not writable")
+  if preview:
+    existing = os.path.abspath(preview)
+    while not os.path.exists(existing):
+      existing = os.path.dirname(existing)
+    if not os.path.isdir(existing) or not os.access(existing, os.W_OK):
+      raise ValueError(f"--preview {preview!r}: {existing!r} is not a writable folder")
 
 
 def main(argv=None):
@@ -98,13 +118,18 @@ def main(argv=None):
   parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
   parser.add_argument("--preview", metavar="DIR", help="write preview PNGs into DIR")
   parser.add_argument("--export", metavar="PATH.npz", help="write dSprites in the official schema")
+  parser.add_argument("--overwrite", action="store_true", help="let --export replace a file")
   parser.add_argument("--seed", type=int, default=0, help="seed of the preview samples")
   parser.add_argument("--gin_param", action="append", default=[],
                       help="gin binding of the dataset, e.g. \"ds_pairs.sigma = 0.4\" (repeatable)")
   args = parser.parse_args(argv)
   try:
     gin.parse_config(args.gin_param)
+  except Exception as e:  # noqa: BLE001  (gin raises many kinds: name, syntax, import, value)
+    parser.error(f"bad gin binding: {provenance.gin_error_line(e)}")
+  try:
     data = make_dataset(args.dataset, args.dsprites_npz)
+    _check_destinations(args.export, args.preview, args.overwrite)  # before any work
   except (ValueError, FileNotFoundError, TypeError) as e:
     parser.error(str(e).split("\n")[0])
   if args.export:

@@ -27,6 +27,7 @@ import numpy as np  # noqa: E402
 
 import atomic_io  # noqa: E402
 import dataset  # noqa: E402
+import device  # noqa: E402
 import provenance  # noqa: E402
 import rundir  # noqa: E402
 from figures import model_figures  # noqa: E402
@@ -79,11 +80,15 @@ def parse_args(argv=None):
                  help=f"metrics to score (default factor_vae mig): {list(scores.METRICS)}")
   p.add_argument("--eval_on", choices=evaluate.EVAL_SETS,
                  help="score on the 'full' dSprites (default, as the paper) or the 'kept' set")
-  p.add_argument("--representation", choices=evaluate.REPRESENTATIONS,
-                 help="score the deterministic code ('mean', default) or the noisy code z "
-                      "('sample', as the public Echo script)")
+  p.add_argument("--representation", nargs="+", choices=evaluate.REPRESENTATIONS,
+                 help="score the deterministic code ('mean', default), the noisy code z "
+                      "('sample', as the public Echo script), or both ('mean sample'), from one "
+                      "code table")
   p.add_argument("--overwrite", action="store_true",
                  help="replace a run in --output_dir that has a different config")
+  p.add_argument("--threads", type=_positive_int,
+                 help="TensorFlow compute threads (default: one per core); recorded in "
+                      "results.json with the device")
   p.add_argument("--no_progress", action="store_true", help="no progress bar (for logs)")
   return p.parse_args(argv)
 
@@ -103,14 +108,34 @@ def configure(args, base_files=(DEFAULT_GIN,)):
   gin.clear_config()
   files = list(base_files) + args.gin_file
   for f in files:
-    if not os.path.exists(f):
+    if os.path.isdir(f):
+      raise ValueError(f"gin file {f!r} is a directory; give a .gin file")
+    if not os.path.isfile(f):
       raise ValueError(f"gin file not found: {f!r}")
   bindings = flag_bindings(args) + args.gin_param
   try:
     gin.parse_config_files_and_bindings(files, bindings)
-  except (ValueError, KeyError, SyntaxError, TypeError, NameError) as e:
-    raise ValueError(f"bad gin configuration: {e}") from None
+  except RecursionError:
+    raise ValueError(f"bad gin configuration: a gin file includes itself ({files})") from None
+  except Exception as e:  # noqa: BLE001  (gin raises many kinds: name, syntax, import, value)
+    message = provenance.gin_error_line(e)
+    if "(bindings string" not in message and "(file" not in message:
+      culprit = _first_bad_binding(bindings)
+      message += f" (in binding {culprit!r})" if culprit else ""
+    gin.clear_config()
+    raise ValueError(f"bad gin configuration: {message}") from None
   _bind_default_gamma()
+
+
+def _first_bad_binding(bindings):
+  """The first binding that gin refuses on its own (None if each parses alone)."""
+  for binding in bindings:
+    gin.clear_config()
+    try:
+      gin.parse_config([binding])
+    except Exception:  # noqa: BLE001
+      return binding
+  return None
 
 
 def _bind_default_gamma():
@@ -174,10 +199,11 @@ def score_and_draw(model, data, output_dir, results, progress=True):
   """Score the model into results.json (scores block with step, weights and settings),
   scores.csv and eval_config.gin; draw figures from the same codes into RUN/figures/."""
   training_block = results["training"]
-  block, table = evaluate.evaluate(model.representation_function, data, output_dir,
+  block, table = evaluate.evaluate(model.channel_params_function, data, output_dir,
                                    weights=training_block["weights"],
-                                   sample_codes=model.sample_codes, progress=progress)
-  block = {"step": training_block["step"], "weights": training_block["weights"], **block}
+                                   sample_from_params=model.sample_from_params, progress=progress)
+  block = {"step": training_block["step"], "weights": training_block["weights"], **block,
+           "device": device.describe()}
   idx = table.indices[np.random.RandomState(0).randint(len(table.indices), size=8)]
   images = table.data.observations(idx)
   history_path = os.path.join(output_dir, training.HISTORY_FILE)
@@ -206,10 +232,11 @@ def _scores_current(output_dir, results, chosen):
 
 def _print_scores(block):
   print(f"scores of step {block['step']:,} (weights {block['weights']}) on {block['eval_on']}:")
-  for metric, values in block["metrics"].items():
-    head = scores.HEADLINE.get(metric)
-    text = values.get("error") or f"{head} = {values.get(head, float('nan')):.3f}"
-    print(f"  {metric:<12} {text}")
+  for kind, by_metric in block["metrics"].items():
+    for metric, values in by_metric.items():
+      head = scores.HEADLINE.get(metric)
+      text = values.get("error") or f"{head} = {values.get(head, float('nan')):.3f}"
+      print(f"  {kind:<7}{metric:<12} {text}")
 
 
 # Flags that define the model or its data: --eval_only refuses them (it scores the run as trained).
@@ -218,13 +245,26 @@ _MODEL_FLAGS = ("dataset", "model", "beta", "gamma", "seed", "steps", "dsprites_
 _EVAL_PREFIXES = ("evaluation.", "eval_")
 
 
+def _reconcile_saved(output_dir):
+  try:
+    results = provenance.read_results(output_dir)
+  except provenance.UnreadableFileError:
+    return  # rebuilt from the checkpoint when the run is restored
+  with rundir.RunLock(output_dir):
+    for name in evaluate.reconcile(output_dir, results):
+      print(f"note: {name} disagreed with results.json (a scoring stopped before its end); "
+            "rewritten from results.json")
+
+
 def eval_only(args, progress):
   """Re-score a saved run with its own training config; evaluation settings from the run's
   eval_config.gin unless --metrics, --eval_on or evaluation/eval_* bindings override them."""
   if not args.output_dir:
     raise ValueError("--eval_only needs --output_dir RUN")
   refused = [f"--{name}" for name in _MODEL_FLAGS if getattr(args, name) not in (None, False, [])]
-  refused += [p for p in args.gin_param if not p.strip().startswith(_EVAL_PREFIXES)]
+  refused += [p for p in args.gin_param if not all(  # every line of a binding (gin reads many)
+      line.strip().startswith(_EVAL_PREFIXES) for line in p.splitlines()
+      if line.strip() and not line.strip().startswith("#")) or not p.strip()]
   if refused:
     raise ValueError(f"--eval_only scores the run as it was trained; {refused} would change its "
                      f"model or data (only --metrics, --eval_on, --representation and "
@@ -232,6 +272,7 @@ def eval_only(args, progress):
   saved = os.path.join(args.output_dir, training.CONFIG_FILE)
   if not os.path.exists(saved):
     raise ValueError(f"{args.output_dir!r} holds no finished run ({saved} missing)")
+  _reconcile_saved(args.output_dir)  # so that eval_config.gin replays what results.json holds
   eval_config = os.path.join(args.output_dir, evaluate.EVAL_CONFIG_FILE)
   configure(args, base_files=[saved] + ([eval_config] if os.path.exists(eval_config) else []))
   evaluate.settings()  # validate before loading anything
@@ -255,6 +296,9 @@ def train_and_score(args, data, model, output_dir, chosen, progress):
         f"distortion {losses.get('distortion', float('nan')):.2f}, "
         f"{tr['rate_kind']} {losses.get('rate', float('nan')):.3f}, "
         f"{tr['steps_per_s'] or 0:.1f} steps/s -> {output_dir}")
+  for name in evaluate.reconcile(output_dir, results):
+    print(f"note: {name} disagreed with results.json (a scoring stopped before its end); "
+          "rewritten from results.json")
   if args.no_eval:
     return
   if _scores_current(output_dir, results, chosen):
@@ -273,6 +317,8 @@ def main(argv=None):
   args = parse_args(argv)
   progress = not args.no_progress
   try:
+    device.set_threads(args.threads)
+    device.warn_if_gpu_unused()
     if args.eval_only:
       _print_scores(eval_only(args, progress))
       return 0

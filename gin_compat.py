@@ -7,10 +7,22 @@ importing any disentanglement_lib module.
 2. `import gin.tf` subclasses `tf.estimator.SessionRunHook`, and TensorFlow 2.16 removed
    `tf.estimator`; disentanglement_lib's metric modules only need `gin.tf` to import, so an inert
    stand-in for that one class is enough.
+3. disentanglement_lib registers its configurables with gin's deprecated `blacklist` argument,
+   and gin logs a warning for each (13 lines before every command's own output): dropped here,
+   so that an error is the only line on stderr.
 """
 import collections
 import collections.abc
+import logging
 import types
+
+
+class _DropBlacklistNotices(logging.Filter):
+  def filter(self, record):
+    return "Argument blacklist is deprecated" not in record.getMessage()
+
+
+logging.getLogger().addFilter(_DropBlacklistNotices())
 
 for _name in ("Mapping", "ValuesView", "Iterable"):  # the names gin/config.py uses
   if not hasattr(collections, _name):

@@ -88,6 +88,9 @@ def claim(output_dir, identity, overwrite=False):
   lock = RunLock(output_dir).acquire()
   try:
     check_usable(output_dir)  # again, now that no other process can be writing in it
+    for folder in (output_dir, os.path.join(output_dir, "figures")):
+      if os.path.isdir(folder):
+        atomic_io.remove_leftovers(folder)
     marker = os.path.join(output_dir, RUN_CONFIG)
     if is_run_dir(output_dir):
       with open(marker) as f:

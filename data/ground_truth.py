@@ -41,6 +41,8 @@ class DSprites:
     self.keep = keep
     self.kept_indices = (np.arange(NUM_IMAGES) if keep is None
                          else np.flatnonzero(keep.ravel()).astype(np.int64))
+    if len(self.kept_indices) == 0:
+      raise ValueError(f"{self.name}: these settings remove every image; nothing to train on")
     self.probs, self._cdf = probs, None
     if probs is not None:  # exact inverse-CDF sampling: one uniform draw per example, no rejection
       self._cdf = np.cumsum(probs.ravel()[self.kept_indices])

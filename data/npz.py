@@ -10,32 +10,49 @@ from data.renderer import render
 
 
 def load_npz(path):
-  """Images of an official-schema dSprites npz, checked; returns (N, 64, 64) uint8."""
+  """Images of an official-schema dSprites npz, checked; returns (N, 64, 64) uint8 in {0, 1}.
+
+  A data file never runs code: the npz is read without pickle (`allow_pickle=False`), so its
+  pickled `metadata` is not read; the factor sizes are checked from `latents_classes` instead.
+  """
   if not os.path.isfile(path):
     raise FileNotFoundError(
         f"dSprites npz not found: {path!r}; expected the official "
         "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz (or one written by "
         "`python dataset.py --export PATH.npz`)")
   try:
-    data = np.load(path, allow_pickle=True, encoding="latin1")
+    data = np.load(path, allow_pickle=False)
     keys = set(data.files)
-  except Exception as e:  # zip or pickle errors: not an npz at all
-    raise ValueError(f"{path!r} is not a readable npz file ({e})") from e
-  required = {"imgs", "latents_values", "latents_classes", "metadata"}
+  except Exception as e:  # noqa: BLE001  (zip errors, a pickle refused, anything else)
+    raise ValueError(f"{path!r} is not a readable npz file ({type(e).__name__}: {e})") from None
+  required = {"imgs", "latents_values", "latents_classes"}
   if not required <= keys:
     raise ValueError(f"{path!r} lacks fields {sorted(required - keys)}; "
-                     f"the dSprites schema has {sorted(required)}")
-  imgs = data["imgs"]
+                     f"the dSprites schema has {sorted(required | {'metadata'})}")
+  try:
+    fields = {k: data[k] for k in sorted(required)}
+  except Exception as e:  # noqa: BLE001  (an object array needs pickle; a cut member)
+    raise ValueError(f"{path!r}: unreadable field ({type(e).__name__}: {e}); fields must be "
+                     "plain numeric arrays") from None
+  imgs, classes = fields["imgs"], fields["latents_classes"]
+  if imgs.dtype != np.uint8:
+    raise ValueError(f"{path!r}: field 'imgs' has dtype {imgs.dtype}, expected uint8 pixels in "
+                     "{0, 1}")
+  if imgs.size and imgs.max() > 1:
+    raise ValueError(f"{path!r}: field 'imgs' holds pixel values up to {int(imgs.max())}, "
+                     "expected {0, 1} (dSprites is binary; divide 0/255 images by 255)")
   expected = {"imgs": (NUM_IMAGES, IMAGE_SIZE, IMAGE_SIZE), "latents_classes": (NUM_IMAGES, 6),
               "latents_values": (NUM_IMAGES, 6)}
   for key, shape in expected.items():
-    got = imgs.shape if key == "imgs" else data[key].shape
-    if tuple(got) != shape:
-      raise ValueError(f"{path!r}: field {key!r} has shape {tuple(got)}, expected {shape}")
-  sizes = tuple(int(s) for s in data["metadata"][()]["latents_sizes"])
-  if sizes != FACTOR_SIZES:
-    raise ValueError(f"{path!r}: metadata latents_sizes {sizes}, expected {FACTOR_SIZES}")
-  classes = data["latents_classes"]
+    if tuple(fields[key].shape) != shape:
+      raise ValueError(f"{path!r}: field {key!r} has shape {tuple(fields[key].shape)}, "
+                       f"expected {shape}")
+  if not np.issubdtype(classes.dtype, np.integer):
+    raise ValueError(f"{path!r}: field 'latents_classes' has dtype {classes.dtype}, expected "
+                     "integers")
+  sizes = tuple(int(s) for s in classes.max(axis=0) + 1)
+  if sizes != FACTOR_SIZES or classes.min() < 0:
+    raise ValueError(f"{path!r}: latents_classes span sizes {sizes}, expected {FACTOR_SIZES}")
   probe = np.arange(0, NUM_IMAGES, 7919)
   if not np.array_equal(index_of(classes[probe]), probe):
     raise ValueError(f"{path!r}: latents_classes are not in the official order (posY fastest)")

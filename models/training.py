@@ -18,6 +18,7 @@ import tensorflow as tf
 from tqdm import tqdm
 
 import atomic_io
+import device
 import provenance
 from models.autoencoder import Autoencoder
 
@@ -104,8 +105,17 @@ class RunState:
                                           rate_window=self._window_rate,
                                           train_seconds=self._seconds, **model.checkpoint_items())
     self.directory = os.path.join(output_dir, "checkpoints")
-    self.manager = tf.train.CheckpointManager(self.checkpoint, self.directory,
-                                              max_to_keep=max(2, int(keep)))
+    try:
+      self.manager = tf.train.CheckpointManager(self.checkpoint, self.directory,
+                                                max_to_keep=max(2, int(keep)))
+    except Exception as e:  # noqa: BLE001  (an empty or cut list file: parse errors of any kind)
+      # The list file is only an index of the ckpt-N files beside it (found without it).
+      listing = os.path.join(self.directory, "checkpoint")
+      print(f"warning: unreadable checkpoint list {listing} ({type(e).__name__}); rebuilt from "
+            "the checkpoints on disk")
+      os.unlink(listing)
+      self.manager = tf.train.CheckpointManager(self.checkpoint, self.directory,
+                                                max_to_keep=max(2, int(keep)))
 
   def record(self, step, logs):
     """Put the losses of (0-based) `step` into the window."""
@@ -133,7 +143,7 @@ class RunState:
     for path in self._candidates():
       try:
         self.checkpoint.restore(path).assert_existing_objects_matched()
-      except (tf.errors.OpError, ValueError, AssertionError) as e:
+      except Exception as e:  # noqa: BLE001  (a cut .data file raises IndexError, others OpError)
         failures.append(f"{path}: {str(e).splitlines()[0][:200]}")
         continue
       for path_failed in failures:
@@ -170,6 +180,7 @@ class RunState:
         "train_seconds": self.seconds,
         "steps_per_s": step / self.seconds if self.seconds > 0 else None,
         "steps_this_session": steps_this_session,
+        "device": device.describe(),  # where this block was written (the last session's machine)
     }
 
 

@@ -20,6 +20,7 @@ import argparse
 import ctypes
 import itertools
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -40,15 +41,25 @@ DEFAULT_JOBS, DEFAULT_THREADS = 2, 1
 
 
 def parse_seeds(items):
-  """'0-9' or '0 1 2' (or a mix) -> sorted list of ints."""
+  """'0-9' or '0 1 2' (or a mix, or '0,1') -> sorted list of ints >= 0; ValueError naming the
+  bad item otherwise (an empty range such as '3-1' included)."""
   seeds = set()
   for item in items:
     for part in str(item).split(","):
-      if "-" in part:
-        lo, hi = part.split("-")
-        seeds.update(range(int(lo), int(hi) + 1))
-      elif part:
-        seeds.add(int(part))
+      try:
+        if "-" in part[1:]:
+          lo, hi = (int(x) for x in part.split("-"))
+          if lo > hi:
+            raise ValueError
+          seeds.update(range(lo, hi + 1))
+        elif part:
+          seeds.add(int(part))
+      except ValueError:
+        raise ValueError(f"--seeds {item!r}: expected seeds >= 0 as N, N-M with N <= M, or a "
+                         "list of them") from None
+  if not seeds or min(seeds) < 0:
+    raise ValueError(f"--seeds {' '.join(map(str, items))!r}: expected seeds >= 0 as N, N-M "
+                     "with N <= M, or a list of them")
   return sorted(seeds)
 
 
@@ -78,16 +89,23 @@ def plan(args):
   from models import DEFAULT_GAMMA
   runs = []
   for (dataset, sigma), model, seed in itertools.product(
-      data_variants(args.datasets, args.sigmas), args.models, parse_seeds(args.seeds)):
+      data_variants(args.datasets, args.sigmas), args.models, args.seed_list):
     for beta, gamma in settings(args.betas, args.gammas, args.grid, DEFAULT_GAMMA[model]):
       runs.append(_run(args, dataset, sigma, model, beta, gamma, seed))
-  return sorted(runs, key=lambda r: r["order"])
+  by_dir = {}
+  for run in runs:  # two settings whose names round to one directory would share it
+    other = by_dir.setdefault(run["dir"], run)
+    if other["cmd"] != run["cmd"]:
+      raise ValueError(f"two runs map to one directory {run['dir']!r}: "
+                       f"{shlex.join(other['cmd'][2:12])} and {shlex.join(run['cmd'][2:12])}; "
+                       "make the values differ in their first 6 significant digits")
+  return sorted(by_dir.values(), key=lambda r: r["order"])
 
 
 def _run(args, dataset, sigma, model, beta, gamma, seed):
   out = os.path.join(args.runs_dir, run_name(dataset, model, beta, gamma, seed, sigma))
   cmd = [sys.executable, os.path.join(ROOT, "disentanglement.py"), "--dataset", dataset,
-         "--model", model, "--beta", f"{beta:g}", "--gamma", f"{gamma:g}", "--seed", str(seed),
+         "--model", model, "--beta", repr(beta), "--gamma", repr(gamma), "--seed", str(seed),
          "--output_dir", out, "--no_progress", "--steps", str(args.steps)]
   if sigma is not None:
     cmd += ["--gin_param", f"ds_pairs.sigma = {sigma!r}"]
@@ -109,7 +127,7 @@ def requested(args):
   flags = disentanglement.parse_args(
       [a for f in args.gin_file for a in ("--gin_file", f)]
       + [a for b in args.gin_param for a in ("--gin_param", b)]
-      + (["--steps", str(args.steps)] if args.steps else []))
+      + (["--steps", str(args.steps)] if args.steps is not None else []))
   disentanglement.configure(flags)
   steps = disentanglement.train_settings()["steps"]
   training.check_steps(steps)
@@ -221,7 +239,10 @@ def write_slurm(runs, runs_dir, args):
   --max_parallel; requeue on preemption and before the time limit."""
   runs_dir = os.path.abspath(runs_dir)
   commands = os.path.join(runs_dir, "sweep_commands.txt")
-  atomic_io.write_text(commands, "".join(shlex.join(run["cmd"]) + "\n" for run in runs))
+  lines = [shlex.join(run["cmd"]) for run in runs]
+  if any("\n" in line or "\r" in line for line in lines):  # one task, one line: sed reads by line
+    raise ValueError("a run's command holds a line break; check --runs_dir and the bindings")
+  atomic_io.write_text(commands, "".join(line + "\n" for line in lines))
   extra = [f"#SBATCH --partition={args.partition}" if args.partition else "",
            f"#SBATCH --account={args.account}" if args.account else "",
            f"#SBATCH --gres=gpu:{args.gpus}" if args.gpus else ""]
@@ -282,6 +303,32 @@ def parse_args(argv=None):
                      help="seconds before the time limit to checkpoint and requeue (default 300)")
   slurm.add_argument("--job_name", default="echo-sweep")
   args = p.parse_args(argv)
+  for name in ("models", "datasets", "betas", "gammas", "sigmas", "gin_file", "gin_param"):
+    if getattr(args, name) is not None:  # a value named twice is one run, not two
+      setattr(args, name, list(dict.fromkeys(getattr(args, name))))
+  for name, values in (("betas", args.betas), ("gammas", args.gammas or [])):
+    bad = [v for v in values if not 0 <= v < float("inf")]
+    if bad:
+      p.error(f"--{name} {bad}: each must be a finite number >= 0")
+  if args.steps is not None and args.steps < 1:
+    p.error(f"--steps {args.steps}: must be >= 1")
+  try:
+    args.seed_list = parse_seeds(args.seeds)
+  except ValueError as e:
+    p.error(str(e))
+  for name, low in (("gpus", 0), ("signal_lead", 1)):
+    if getattr(args, name) < low:
+      p.error(f"--{name} {getattr(args, name)}: must be >= {low}")
+  if not re.fullmatch(r"(\d+-)?\d+(:\d\d){0,2}", args.time):
+    p.error(f"--time {args.time!r}: expected Slurm's [D-]HH:MM:SS, HH:MM or minutes")
+  if not re.fullmatch(r"\d+[KMGT]?", args.mem):
+    p.error(f"--mem {args.mem!r}: expected a size such as 16G or 4000M")
+  unsafe = [f"--{n} {v!r}" for n in ("job_name", "partition", "account", "time", "mem")
+            for v in [getattr(args, n)] if v is not None and not _safe_slurm_value(v)]
+  unsafe += [f"--gin_param {v!r}" for v in args.gin_param if any(c in v for c in "\n\r\0")]
+  if unsafe:
+    p.error(f"{unsafe}: control characters, spaces or shell quoting are not accepted in Slurm "
+            "values and bindings (one line each)")
   from dataset import DATASET_NAMES
   from models import MODEL_NAMES
   for name, allowed, given in (("model", MODEL_NAMES, args.models),
@@ -305,6 +352,11 @@ def parse_args(argv=None):
   args.runs_dir = os.path.abspath(args.runs_dir)  # commands must work from any directory
   args.gin_file = [os.path.abspath(f) for f in args.gin_file]
   return args, p
+
+
+def _safe_slurm_value(value):
+  """A Slurm directive value: printable, no whitespace, no shell or directive syntax."""
+  return bool(value) and re.fullmatch(r"[A-Za-z0-9_.:@%+=,/-]+", value) is not None
 
 
 def thread_env(threads):
@@ -354,7 +406,10 @@ def main(argv=None):
   except ValueError as e:
     p.error(str(e))
   args.steps = steps  # every command names its step budget explicitly
-  runs = plan(args)
+  try:
+    runs = plan(args)
+  except ValueError as e:
+    p.error(str(e))
   todo = [r for r in runs if not is_done(r["dir"], steps, chosen)]
   print(f"{len(runs)} runs, {len(runs) - len(todo)} done, {len(todo)} to run")
   if args.dry_run:
@@ -364,7 +419,10 @@ def main(argv=None):
   if not todo:
     return 0
   if args.slurm:
-    script = write_slurm(todo, args.runs_dir, args)
+    try:
+      script = write_slurm(todo, args.runs_dir, args)
+    except ValueError as e:
+      p.error(str(e))
     print(f"wrote {script}")
     if not args.no_submit:
       try:

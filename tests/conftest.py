@@ -7,6 +7,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
   sys.path.insert(0, ROOT)
 REFERENCE_DIR = os.path.join(ROOT, os.pardir, "shared", "reference")
+# The flags of every tiny test run (quick.gin, then tests/tiny.gin); a file adds its own.
+TINY = ["--gin_file", os.path.join(ROOT, "gin_configs", "quick.gin"),
+        "--gin_file", os.path.join(ROOT, "tests", "tiny.gin"), "--no_progress"]
 
 
 def assert_same_weights(dir_a, dir_b):

@@ -284,6 +284,47 @@ def test_bad_npz_errors(tmp_path):
                      latents_values=np.zeros((10, 6)), metadata=meta)
   with pytest.raises(ValueError, match=r"'imgs' has shape \(10, 64, 64\), expected \(737280"):
     npz.load_npz(small)
+  # Pixels must be 0/1 uint8: 0/255 images trained to a negative distortion before.
+  for name, imgs, message in (
+      ("255.npz", np.full((10, 64, 64), 255, np.uint8), "pixel values up to 255"),
+      ("float.npz", np.zeros((10, 64, 64), np.float32), "dtype float32, expected uint8")):
+    bad = _write_npz(tmp_path / name, imgs=imgs, latents_classes=np.zeros((10, 6), np.int64),
+                     latents_values=np.zeros((10, 6)))
+    with pytest.raises(ValueError, match=message):
+      npz.load_npz(bad)
+
+
+class _RunsCode:
+  """Unpickling this object would create the file `marker`."""
+
+  def __init__(self, marker):
+    self.marker = marker
+
+  def __reduce__(self):
+    return (open, (self.marker, "w"))
+
+
+def test_a_data_file_never_runs_code(tmp_path, capsys):
+  import pickle
+  marker = tmp_path / "ran"
+  as_pickle = tmp_path / "evil.npz"
+  as_pickle.write_bytes(pickle.dumps(_RunsCode(str(marker))))
+  with pytest.raises(ValueError, match="not a readable npz"):
+    npz.load_npz(str(as_pickle))
+  # An npz whose fields are pickled objects: refused without unpickling them.
+  objects = _write_npz(tmp_path / "objects.npz",
+                       imgs=np.array([_RunsCode(str(marker))], dtype=object),
+                       latents_classes=np.zeros((1, 6), np.int64), latents_values=np.zeros((1, 6)))
+  with pytest.raises(ValueError, match="plain numeric arrays"):
+    npz.load_npz(objects)
+  assert not marker.exists()
+  # Through the CLI: one error line, exit 2, nothing run, nothing written.
+  out = tmp_path / "run"
+  import disentanglement
+  assert disentanglement.main(["--dsprites_npz", str(as_pickle), "--steps", "2",
+                               "--output_dir", str(out)]) == 2
+  assert "not a readable npz" in capsys.readouterr().err
+  assert not marker.exists() and not out.exists()
 
 
 def test_bad_parameters():

@@ -10,13 +10,12 @@ import time
 
 import pytest
 
+import conftest
 from conftest import ROOT, assert_same_weights
 
 STEPS = 600
-TINY = ["--gin_file", os.path.join(ROOT, "gin_configs", "quick.gin"),
-        "--gin_param", "model.d_max = 15", "--gin_param", "train.batch_size = 16",
-        "--gin_param", "train.checkpoint_every = 50", "--gin_param", "train.summary_every = 10",
-        "--no_progress", "--no_eval", "--steps", str(STEPS)]
+TINY = [*conftest.TINY, "--gin_param", "train.checkpoint_every = 50",
+        "--gin_param", "train.summary_every = 10", "--no_eval", "--steps", str(STEPS)]
 CLI = [sys.executable, os.path.join(ROOT, "disentanglement.py")]
 
 
@@ -87,7 +86,8 @@ def test_every_stop_signal_resumes_exactly(tmp_path):
 def _sweep(runs_dir, *extra):
   return [sys.executable, os.path.join(ROOT, "scripts", "sweep.py"), "--models", "echo",
           "--datasets", "dsprites", "--seeds", "0-2", "--steps", "3000", "--no_eval",
-          "--runs_dir", str(runs_dir), "--jobs", "1", *extra, *TINY[:10]]
+          "--runs_dir", str(runs_dir), "--jobs", "1", *extra, *conftest.TINY[:4],
+          "--gin_param", "train.checkpoint_every = 50", "--gin_param", "train.summary_every = 10"]
 
 
 @pytest.mark.parametrize("how", ["ctrl-c", "kill -9"])

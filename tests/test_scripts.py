@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 import disentanglement
+import conftest
 from conftest import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
@@ -20,9 +21,7 @@ FAST_EVAL = ["--gin_param", "eval_factor_vae.num_train = 200",
              "--gin_param", "eval_factor_vae.num_eval = 100",
              "--gin_param", "eval_factor_vae.num_variance_estimate = 2000",
              "--gin_param", "eval_mig.num_train = 2000"]
-TINY = ["--gin_file", os.path.join(ROOT, "gin_configs", "quick.gin"),
-        "--gin_param", "model.d_max = 15", "--gin_param", "train.batch_size = 16",
-        "--no_progress"]
+TINY = conftest.TINY
 
 
 def _png_ok(path):
@@ -37,7 +36,7 @@ def test_run_ends_with_scores_and_figures_and_rescoring_reuses_codes(tmp_path, c
   with open(out / "results.json") as f:
     results = json.load(f)
   block = results["scores"]
-  s = block["metrics"]
+  s = block["metrics"]["mean"]
   assert (block["eval_on"], block["num_images"]) == ("dsprites", 737280)  # full dSprites
   assert (block["step"], block["weights"]) == (30, results["training"]["weights"])
   assert block["settings"]["eval_factor_vae"]["num_train"] == 200
@@ -45,8 +44,9 @@ def test_run_ends_with_scores_and_figures_and_rescoring_reuses_codes(tmp_path, c
   assert 0.0 <= s["mig"]["discrete_mig"] <= 1.0
   with open(out / "scores.csv") as f:
     rows = list(csv.reader(f))
-  assert rows[0] == ["metric", "score", "value", "step", "weights", "eval_on", "seed"]
-  assert ["mig", "discrete_mig", str(s["mig"]["discrete_mig"]), "30", block["weights"],
+  assert rows[0] == ["representation", "metric", "score", "value", "step", "weights", "eval_on",
+                     "seed"]
+  assert ["mean", "mig", "discrete_mig", str(s["mig"]["discrete_mig"]), "30", block["weights"],
           "dsprites", "0"] in rows
   figures = sorted(os.listdir(out / "figures"))
   assert figures == ["factor_response.png", "rate_per_dim.png", "reconstructions.png",
@@ -54,19 +54,23 @@ def test_run_ends_with_scores_and_figures_and_rescoring_reuses_codes(tmp_path, c
   assert all(_png_ok(out / "figures" / f) for f in figures)
   with Image.open(out / "figures" / "traversals.gif") as gif:
     assert gif.n_frames == 16  # 9 columns forth, 7 back
-  # Re-score with another metric: reads codes.npz, keeps the training results.
-  codes_mtime = os.path.getmtime(out / "codes.npz")
+  # Re-score with another metric: reads codes.npz (its codes are kept, not encoded again), adds
+  # the images the new metric draws, keeps the training results.
+  before = np.load(out / "codes.npz")
   capsys.readouterr()
   assert disentanglement.main(["--eval_only", "--output_dir", str(out), "--metrics", "mig", "sap",
                                "--no_progress", *FAST_EVAL[-2:],
                                "--gin_param", "eval_sap.num_train = 1000",
                                "--gin_param", "eval_sap.num_test = 500"]) == 0
   assert "SAP_score" in capsys.readouterr().out
-  assert os.path.getmtime(out / "codes.npz") == codes_mtime
+  after = np.load(out / "codes.npz")
+  held = np.isin(after["indices"], before["indices"])
+  assert held.sum() == len(before["indices"]) <= len(after["indices"])
+  np.testing.assert_array_equal(after["codes"][held], before["codes"])  # read, not re-encoded
   with open(out / "results.json") as f:
     again = json.load(f)
-  assert set(again["scores"]["metrics"]) == {"mig", "sap"}
-  assert again["scores"]["metrics"]["mig"] == s["mig"]
+  assert set(again["scores"]["metrics"]["mean"]) == {"mig", "sap"}
+  assert again["scores"]["metrics"]["mean"]["mig"] == s["mig"]
   assert again["training"] == results["training"]
 
 
@@ -155,7 +159,7 @@ def test_sweep_rejects_unknown_model():
 
 
 def _fake_run(root, dataset, model, beta, gamma, seed, fvae, mig, steps=5, scored_step=None,
-              sigma=None, config="", representation="mean"):
+              sigma=None, config="", representation="mean", eval_on="dsprites", departures=None):
   d = root / sweep.run_name(dataset, model, beta, gamma, seed, sigma)
   d.mkdir(parents=True)
   if sigma is not None:
@@ -164,9 +168,10 @@ def _fake_run(root, dataset, model, beta, gamma, seed, fvae, mig, steps=5, score
       "dataset": dataset, "model": model, "beta": beta, "gamma": gamma, "config": config,
       "training": {"step": steps, "weights": "w", "final_losses_last_100_steps": {
           "rate": 10 / beta, "distortion": 50 + 10 * beta}},
-      "scores": {"step": scored_step or steps, "weights": "w", "metrics": {
-          "factor_vae": {"eval_accuracy": fvae}, "mig": {"discrete_mig": mig}},
-          "settings": {"evaluation": {"representation": representation}}}}))
+      "scores": {"step": scored_step or steps, "weights": "w", "metrics": {representation: {
+          "factor_vae": {"eval_accuracy": fvae}, "mig": {"discrete_mig": mig}}},
+          "eval_on": eval_on, "seed": 0, "departures_from_paper": departures or {},
+          "settings": {"evaluation": {"representation": [representation]}}}}))
 
 
 def test_aggregate_scores_against_factor_dependence(tmp_path):
@@ -281,3 +286,18 @@ def test_traversal_gif_keeps_every_frame_of_a_flat_traversal(tmp_path):
     frame = np.array(gif.convert("L"))
   bar = frame[-2] > 127  # the bar under the images: 4 of 8 steps along
   assert bar[:len(bar) // 2 - 2].all() and not bar[len(bar) // 2 + 2:].any()
+
+
+def test_aggregate_never_averages_different_score_settings(tmp_path):
+  runs = tmp_path / "runs"
+  _fake_run(runs / "full", "ds_corr", "echo", 1.0, 0.0, 0, fvae=0.7, mig=0.10)
+  _fake_run(runs / "kept", "ds_corr", "echo", 1.0, 0.0, 1, fvae=0.5, mig=0.02, eval_on="ds_corr")
+  _fake_run(runs / "bins", "ds_corr", "echo", 1.0, 0.0, 2, fvae=0.7, mig=0.30,
+            departures={"eval_mig.num_bins": {"value": 10, "paper": 20}})
+  assert aggregate.main([str(runs), "--out", str(tmp_path / "agg")]) == 0
+  md = (tmp_path / "agg" / "models.md").read_text()
+  assert "| echo (beta 1, gamma 0) | 0.70 ± 0.00 (n=1) [0.70]" in md
+  assert "| echo {scored on ds_corr} (beta 1, gamma 0) | 0.50 ± 0.00 (n=1) |" in md
+  assert "| echo {eval_mig.num_bins=10} (beta 1, gamma 0) | 0.70 ± 0.00 (n=1) |" in md
+  table2 = (tmp_path / "agg" / "table2.md").read_text()
+  assert "0.70 ± 0.00 (n=1) [0.70]" in table2 and "n=2" not in table2 and "n=3" not in table2

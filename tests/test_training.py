@@ -11,13 +11,11 @@ import tensorflow as tf
 
 import dataset
 import disentanglement
+import conftest
 from conftest import ROOT, assert_same_weights
 from models import training
 
-TINY = ["--gin_file", os.path.join(ROOT, "gin_configs", "quick.gin"),
-        "--gin_param", "model.d_max = 15", "--gin_param", "train.batch_size = 16",
-        "--gin_param", "train.checkpoint_every = 10", "--gin_param", "train.summary_every = 5",
-        "--no_progress", "--no_eval"]
+TINY = [*conftest.TINY, "--no_eval"]
 
 
 def run(tmp, *args):
@@ -154,6 +152,17 @@ def test_corrupt_newest_checkpoint_falls_back_to_the_previous_one(tmp_path, caps
   # The checkpoint list file lost: the checkpoints on disk are still found (newest: 30).
   os.unlink(tmp_path / "checkpoints" / "checkpoint")
   assert run(tmp_path, "--steps", "40") == 0
+  assert results(tmp_path)["training"]["steps_this_session"] == 10
+  # A cut .data file (a disk filled mid-write): skipped, the run resumes from the one before.
+  os.truncate(tmp_path / "checkpoints" / "ckpt-40.data-00000-of-00001", 0)
+  capsys.readouterr()
+  assert run(tmp_path, "--steps", "50") == 0
+  assert "skipped unusable checkpoint" in capsys.readouterr().out
+  assert results(tmp_path)["training"]["steps_this_session"] == 20  # from 30
+  # An empty checkpoint list file: rebuilt from the files on disk, the run resumes at 50.
+  (tmp_path / "checkpoints" / "checkpoint").write_bytes(b"")
+  assert run(tmp_path, "--steps", "60") == 0
+  assert "unreadable checkpoint list" in capsys.readouterr().out
   assert results(tmp_path)["training"]["steps_this_session"] == 10
 
 

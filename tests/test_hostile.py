@@ -1,0 +1,208 @@
+"""Hostile inputs and hard stops: no wrong number, no lost run, no code run from a data file.
+
+Each run these tests need is a copy of one tiny trained and scored run (`scored_run`), made once.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import disentanglement
+import conftest
+from conftest import ROOT
+
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+
+TINY = conftest.TINY
+MIG_ONLY = ["--metrics", "mig", "--gin_param", "eval_mig.num_train = 1000"]
+
+
+def _results(run):
+  with open(os.path.join(run, "results.json")) as f:
+    return json.load(f)
+
+
+@pytest.fixture(scope="module")
+def scored_run(tmp_path_factory):
+  run = str(tmp_path_factory.mktemp("hostile") / "run")
+  assert disentanglement.main(["--output_dir", run, "--steps", "10", *TINY, *MIG_ONLY]) == 0
+  return run
+
+
+@pytest.fixture
+def run(scored_run, tmp_path):
+  copy = str(tmp_path / "run")
+  shutil.copytree(scored_run, copy, ignore=shutil.ignore_patterns(".lock"))
+  return copy
+
+
+def test_a_multi_line_binding_cannot_slip_a_data_change_past_eval_only(run, capsys):
+  before = _results(run)
+  sneaky = "evaluation.seed = 0\nds_corr.remove_prob = 0.5"
+  assert disentanglement.main(["--eval_only", "--output_dir", run, "--no_progress",
+                               "--gin_param", sneaky]) == 2
+  err = capsys.readouterr().err
+  assert err.startswith("error: ") and "ds_corr.remove_prob = 0.5" in err
+  assert _results(run) == before
+
+
+def test_files_of_one_scoring_agree_after_a_kill_at_any_instant(run, capsys):
+  """kill -9 after scores.csv and eval_config.gin, before results.json (the last write)."""
+  before = _results(run)["scores"]
+  killer = textwrap.dedent(f"""
+      import os, signal, sys
+      sys.path.insert(0, {ROOT!r})
+      import atomic_io, disentanglement
+      write_json = atomic_io.write_json
+      def die_at_results(path, obj):
+        if path.endswith("results.json") and "scores" in obj:
+          os.kill(os.getpid(), signal.SIGKILL)
+        return write_json(path, obj)
+      atomic_io.write_json = die_at_results
+      disentanglement.main(["--eval_only", "--output_dir", {run!r}, "--no_progress",
+                            "--gin_param", "eval_mig.num_bins = 10"])
+      """)
+  proc = subprocess.run([sys.executable, "-c", killer], capture_output=True, text=True)
+  assert proc.returncode == -signal.SIGKILL, proc.stderr
+  with open(os.path.join(run, "eval_config.gin")) as f:
+    assert "eval_mig.num_bins = 10" in f.read()  # the killed scoring got this far
+  assert _results(run)["scores"] == before
+  # The next call (any) makes the files say what results.json says, then finds the scores current.
+  capsys.readouterr()
+  assert disentanglement.main(["--output_dir", run, "--steps", "10", *TINY, *MIG_ONLY]) == 0
+  out = capsys.readouterr().out
+  assert "disagreed with results.json" in out and "scores are current" in out
+  with open(os.path.join(run, "scores.csv")) as f:
+    assert f",discrete_mig,{before['metrics']['mean']['mig']['discrete_mig']!r}," in f.read()
+  with open(os.path.join(run, "eval_config.gin")) as f:
+    assert "eval_mig.num_bins = 20" in f.read()
+  # --eval_only replays what results.json holds (bins 20): the same number.
+  assert disentanglement.main(["--eval_only", "--output_dir", run, "--no_progress"]) == 0
+  assert _results(run)["scores"]["metrics"] == before["metrics"]
+
+
+def test_leftover_temporary_files_are_removed_on_the_next_run(run):
+  left = os.path.join(run, ".tmp-abc123.json")
+  open(left, "w").close()
+  assert disentanglement.main(["--output_dir", run, "--steps", "10", *TINY, *MIG_ONLY]) == 0
+  assert not os.path.exists(left)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--gin_file", ROOT], "is a directory"),
+    (["--gin_param", "import nonexistent_mod"], "No module named 'nonexistent_mod'"),
+    (["--gin_param", "model.beta = ("], "(in binding 'model.beta = (')"),
+    (["--gin_param", "model.learning_rate = -1.0"], "learning_rate=-1.0 must be > 0"),
+    (["--dataset", "ds_corr", "--gin_param", "ds_corr.n_bins = 1",
+      "--gin_param", "ds_corr.remove_prob = 0.99"], "remove every image"),
+])
+def test_bad_configuration_is_one_error_line_before_any_write(tmp_path, capsys, args, message):
+  out = tmp_path / "run"
+  assert disentanglement.main(["--output_dir", str(out), "--steps", "2", *args]) == 2
+  err = capsys.readouterr().err
+  assert err.startswith("error: ") and err.count("\n") == 1 and message in err, err
+  assert not out.exists()
+
+
+def test_a_self_including_gin_file_is_refused(tmp_path, capsys):
+  loop = tmp_path / "loop.gin"
+  loop.write_text(f"include '{loop}'\n")
+  assert disentanglement.main(["--output_dir", str(tmp_path / "run"), "--gin_file", str(loop),
+                               "--steps", "2"]) == 2
+  err = capsys.readouterr().err
+  assert err.startswith("error: ") and err.count("\n") == 1 and "includes itself" in err
+
+
+def test_no_noise_before_an_error():
+  out = subprocess.run([sys.executable, os.path.join(ROOT, "disentanglement.py"), "--model",
+                        "gan"], capture_output=True, text=True)
+  assert out.returncode == 2 and out.stderr.startswith("error: unknown model 'gan'"), out.stderr
+  assert "blacklist" not in out.stderr
+
+
+def test_dataset_cli_checks_destinations_before_rendering(tmp_path):
+  cli = [sys.executable, os.path.join(ROOT, "dataset.py")]
+  existing = tmp_path / "notes.txt"
+  existing.write_text("keep me")
+  for args, message in (
+      (["--export", str(existing)], "exists; pass --overwrite"),
+      (["--export", str(tmp_path / "missing" / "d.npz")], "does not exist or is not writable"),
+      (["--export", str(tmp_path)], "is a directory"),
+      (["--preview", str(existing)], "is not a writable folder"),
+      (["--dataset", "ds_pairs", "--gin_param", "ds_pairs.sigma = ("], "error"),
+  ):
+    proc = subprocess.run(cli + args, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and message in proc.stderr.splitlines()[-1], proc.stderr
+  assert existing.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--steps", "0"], "--steps 0: must be >= 1"),
+    (["--betas", "nan"], "--betas [nan]: each must be a finite number >= 0"),
+    (["--betas", "1", "inf"], "--betas [inf]"),
+    (["--gammas", "nan"], "--gammas [nan]"),
+    (["--seeds", "3-1"], "--seeds '3-1'"),
+    (["--seeds", "0-x"], "--seeds '0-x'"),
+    (["--seeds", "-1"], "--seeds '-1'"),
+    (["--betas", "1.0000001", "1.0000002"], "two runs map to one directory"),
+    (["--datasets", "ds_pairs", "--sigmas", "0.2", "0.20000001"], "two runs map to one directory"),
+    (["--slurm", "--job_name", "a\n#SBATCH --time=1"], "--job_name"),
+    (["--slurm", "--partition", "gpu\nrm -rf /"], "--partition"),
+    (["--slurm", "--gin_param", "evaluation.seed = 0\nmodel.beta = 2"], "--gin_param"),
+    (["--slurm", "--time", "abc"], "--time 'abc'"),
+    (["--slurm", "--gpus", "-1"], "--gpus -1: must be >= 0"),
+    (["--slurm", "--mem", ""], "--mem ''"),
+])
+def test_sweep_refuses_bad_grids_and_slurm_values_before_writing(tmp_path, capsys, args,
+                                                                  message):
+  import sweep
+  runs_dir = tmp_path / "sweep"
+  with pytest.raises(SystemExit) as stop:
+    sweep.main(["--runs_dir", str(runs_dir), "--no_submit", "--dry_run", *args])
+  assert stop.value.code == 2
+  assert message in capsys.readouterr().err.splitlines()[-1]
+  assert not runs_dir.exists()
+
+
+def test_sweep_runs_a_value_named_twice_once_and_keeps_full_precision(capsys):
+  import sweep
+  assert sweep.main(["--models", "echo", "echo", "--datasets", "dsprites", "--betas", "1.5",
+                     "1.5", "2.0000001", "--dry_run", "--steps", "5"]) == 0
+  lines = [l for l in capsys.readouterr().out.splitlines() if "disentanglement.py" in l]
+  # beta 1.5 once, 2.0000001 unrounded, and the paper design's beta 1 row (gamma varies at it).
+  assert len(lines) == 3 and sum("--beta 2.0000001 " in line for line in lines) == 1
+  assert sum("--beta 1.5 " in line for line in lines) == 1
+
+
+def test_aggregate_skips_an_odd_results_file_and_refuses_a_file_as_out(tmp_path, capsys):
+  import aggregate
+  runs = tmp_path / "runs"
+  odd = runs / "odd"
+  odd.mkdir(parents=True)
+  (odd / "results.json").write_text(json.dumps({"training": {"step": 5, "weights": "w"},
+                                                "scores": {"step": 5, "weights": "w",
+                                                           "metrics": {"mean": {"mig": {
+                                                               "discrete_mig": 0.1}}}}}))
+  good = runs / "good"
+  good.mkdir()
+  (good / "results.json").write_text(json.dumps({
+      "dataset": "dsprites", "model": "echo", "beta": 1.0, "gamma": 0.0, "config": "",
+      "training": {"step": 5, "weights": "w", "final_losses_last_100_steps": {
+          "rate": 1.0, "distortion": 2.0}},
+      "scores": {"step": 5, "weights": "w", "eval_on": "dsprites", "seed": 0,
+                 "metrics": {"mean": {"factor_vae": {"eval_accuracy": 0.8},
+                                      "mig": {"discrete_mig": 0.2}}}}}))
+  assert aggregate.main([str(runs), "--out", str(tmp_path / "agg")]) == 0
+  out = capsys.readouterr().out
+  assert f"skipped {odd}" in out and "1 runs with current scores" in out
+  a_file = tmp_path / "file.txt"
+  a_file.write_text("x")
+  with pytest.raises(SystemExit) as stop:
+    aggregate.main([str(runs), "--out", str(a_file)])
+  assert stop.value.code == 2 and "--out" in capsys.readouterr().err
+  assert a_file.read_text() == "x"
