@@ -13,9 +13,9 @@ import pytest
 import conftest
 from conftest import ROOT, assert_same_weights
 
-STEPS = 600
-TINY = [*conftest.TINY, "--gin_param", "train.checkpoint_every = 50",
-        "--gin_param", "train.summary_every = 10", "--no_eval", "--steps", str(STEPS)]
+STEPS, CHECKPOINT_EVERY, SUMMARY_EVERY = 300, 25, 5
+TINY = [*conftest.TINY, "--gin_param", f"train.checkpoint_every = {CHECKPOINT_EVERY}",
+        "--gin_param", f"train.summary_every = {SUMMARY_EVERY}", "--no_eval", "--steps", str(STEPS)]
 CLI = [sys.executable, os.path.join(ROOT, "disentanglement.py")]
 
 
@@ -47,8 +47,8 @@ def checkpoint_step(run_dir):
 
 def test_every_stop_signal_resumes_exactly(tmp_path):
   run_dir = str(tmp_path / "run")
-  for sig, code, at in ((signal.SIGINT, 130, 60), (signal.SIGTERM, 143, 200),
-                        (signal.SIGUSR1, 138, 340), (signal.SIGKILL, -9, 480)):
+  for sig, code, at in ((signal.SIGINT, 130, 30), (signal.SIGTERM, 143, 100),
+                        (signal.SIGUSR1, 138, 170), (signal.SIGKILL, -9, 240)):
     proc = subprocess.Popen([*CLI, "--output_dir", run_dir, *TINY], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     wait_for_step(run_dir, at, proc)
@@ -57,14 +57,14 @@ def test_every_stop_signal_resumes_exactly(tmp_path):
     assert proc.returncode == code, (sig, out)
     step = checkpoint_step(run_dir)
     if sig == signal.SIGKILL:  # no chance to checkpoint: the last periodic one stays
-      assert at - 50 < step <= at and step % 50 == 0, step
+      assert at - CHECKPOINT_EVERY < step <= at and step % CHECKPOINT_EVERY == 0, step
     else:  # a checkpoint of its own, at the step boundary after the signal
       assert at <= step < STEPS, (sig, step)
       assert f"{signal.Signals(sig).name} received: checkpoint at step {step}" in out
-  # kill -9 left history lines past its last checkpoint (at 450): the resume cuts them back.
+  # kill -9 left history lines past its last checkpoint (at 225): the resume cuts them back.
   assert max(history_steps(run_dir)) > checkpoint_step(run_dir)
   assert subprocess.run([*CLI, "--output_dir", run_dir, *TINY]).returncode == 0
-  assert history_steps(run_dir) == list(range(10, STEPS + 1, 10))
+  assert history_steps(run_dir) == list(range(SUMMARY_EVERY, STEPS + 1, SUMMARY_EVERY))
   ref = str(tmp_path / "ref")
   assert subprocess.run([*CLI, "--output_dir", ref, *TINY]).returncode == 0
   assert_same_weights(os.path.join(ref, "checkpoints"), os.path.join(run_dir, "checkpoints"))
@@ -80,7 +80,8 @@ def test_every_stop_signal_resumes_exactly(tmp_path):
     for raw in tf.data.TFRecordDataset(os.path.join(run_dir, "tensorboard", name)):
       event = tf.compat.v1.Event.FromString(raw.numpy())
       events += [event.step for v in event.summary.value if v.tag == "distortion"]
-  assert sorted(events) == list(range(10, STEPS + 1, 10))  # TensorBoard: each step once
+  # TensorBoard: each step once
+  assert sorted(events) == list(range(SUMMARY_EVERY, STEPS + 1, SUMMARY_EVERY))
 
 
 def _sweep(runs_dir, *extra):
