@@ -206,9 +206,9 @@ def score_and_draw(model, data, output_dir, results, progress=True):
            "device": device.describe()}
   idx = table.indices[np.random.RandomState(0).randint(len(table.indices), size=8)]
   images = table.data.observations(idx)
-  history_path = os.path.join(output_dir, training.HISTORY_FILE)
+  history_path = os.path.join(output_dir, rundir.HISTORY_FILE)
   model_figures.write_all(
-      os.path.join(output_dir, "figures"), decode=model.decode, codes=table.codes,
+      os.path.join(output_dir, rundir.FIGURES_DIR), decode=model.decode, codes=table.codes,
       factors=table.data.factors_of(table.indices), sizes=table.data.factors_num_values,
       rates=training_block["rate_per_dim_nats"], min_rate=training_block["min_rate_per_dim_nats"],
       rate_kind="exact rate" if results["model"] == "echo" else "KL",
@@ -216,18 +216,18 @@ def score_and_draw(model, data, output_dir, results, progress=True):
       history=model_figures.read_history(history_path) if os.path.exists(history_path) else None,
       name=f"{results['model']} on {results['dataset']} (beta {results['beta']:g}, "
            f"gamma {results['gamma']:g}), step {block['step']:,}, weights {block['weights']}")
-  evaluate.write_scores_csv(os.path.join(output_dir, evaluate.SCORES_FILE), block)
-  evaluate.write_eval_config(os.path.join(output_dir, evaluate.EVAL_CONFIG_FILE),
+  evaluate.write_scores_csv(os.path.join(output_dir, rundir.SCORES_FILE), block)
+  evaluate.write_eval_config(os.path.join(output_dir, rundir.EVAL_CONFIG_FILE),
                              block["settings"])
   results["scores"] = block
-  atomic_io.write_json(os.path.join(output_dir, training.RESULTS_FILE), results)  # last: done
+  atomic_io.write_json(os.path.join(output_dir, rundir.RESULTS_FILE), results)  # last: done
   return block
 
 
 def _scores_current(output_dir, results, chosen):
   return (provenance.stale_reason(results, settings=chosen) is None
-          and os.path.exists(os.path.join(output_dir, evaluate.SCORES_FILE))
-          and os.path.isdir(os.path.join(output_dir, "figures")))
+          and os.path.exists(os.path.join(output_dir, rundir.SCORES_FILE))
+          and os.path.isdir(os.path.join(output_dir, rundir.FIGURES_DIR)))
 
 
 def _print_scores(block):
@@ -269,11 +269,11 @@ def eval_only(args, progress):
     raise ValueError(f"--eval_only scores the run as it was trained; {refused} would change its "
                      f"model or data (only --metrics, --eval_on, --representation and "
                      f"evaluation.*/eval_*.* bindings are accepted)")
-  saved = os.path.join(args.output_dir, training.CONFIG_FILE)
+  saved = os.path.join(args.output_dir, rundir.CONFIG_FILE)
   if not os.path.exists(saved):
     raise ValueError(f"{args.output_dir!r} holds no finished run ({saved} missing)")
   _reconcile_saved(args.output_dir)  # so that eval_config.gin replays what results.json holds
-  eval_config = os.path.join(args.output_dir, evaluate.EVAL_CONFIG_FILE)
+  eval_config = os.path.join(args.output_dir, rundir.EVAL_CONFIG_FILE)
   configure(args, base_files=[saved] + ([eval_config] if os.path.exists(eval_config) else []))
   evaluate.settings()  # validate before loading anything
   train_kw = train_settings()
@@ -288,7 +288,7 @@ def eval_only(args, progress):
 def train_and_score(args, data, model, output_dir, chosen, progress):
   """Train (or resume) the run in `output_dir`, then score it unless its scores are current."""
   model, results = training.train(output_dir, data, progress=progress, model=model)
-  atomic_io.write_text(os.path.join(output_dir, training.CONFIG_FILE),
+  atomic_io.write_text(os.path.join(output_dir, rundir.CONFIG_FILE),
                        gin.operative_config_str())
   tr = results["training"]
   losses = tr["final_losses_last_100_steps"]
@@ -343,6 +343,14 @@ def main(argv=None):
     return 2
   except KeyboardInterrupt:
     return 130
+  except Exception as e:  # noqa: BLE001  (TensorFlow's I/O errors, e.g. a full disk at a save)
+    import tensorflow as tf
+    if not isinstance(e, tf.errors.OpError):
+      raise
+    first = (e.message or str(e)).strip().splitlines()[0]
+    print(f"error: {type(e).__name__}: {first}; the run keeps its last checkpoint: free space "
+          "and run the same command to resume", file=sys.stderr)
+    return 2
   return 0
 
 

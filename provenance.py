@@ -13,7 +13,8 @@ import gin_compat  # noqa: F401  (gin 0.4.0 on Python 3.11)
 import gin
 import numpy as np
 
-RESULTS_FILE = "results.json"
+import rundir
+
 
 
 def effective_kwargs(fn, configurable, skip=()):
@@ -68,7 +69,7 @@ class UnreadableFileError(ValueError):
 def read_results(run_dir):
   """results.json of `run_dir` as a dict; None when absent; UnreadableFileError naming the file when
   it is truncated or not a results file."""
-  path = os.path.join(run_dir, RESULTS_FILE)
+  path = os.path.join(run_dir, rundir.RESULTS_FILE)
   if not os.path.exists(path):
     return None
   try:

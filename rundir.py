@@ -12,8 +12,20 @@ import shutil
 
 import atomic_io
 
-RUN_CONFIG = "run_config.gin"
-LOCK_FILE = ".lock"
+# The files of a run directory: their one home.
+RUN_CONFIG = "run_config.gin"  # the run's identity (effective model and data settings): the mark
+LOCK_FILE = ".lock"  # flock of the one process working in the directory
+CONFIG_FILE = "config.gin"  # gin's operative config of the training
+RESULTS_FILE = "results.json"  # training and scores blocks; written last by each
+HISTORY_FILE = "history.jsonl"  # one line of losses per summary step
+CODES_FILE = "codes.npz"  # the code table (metrics.code_table)
+SCORES_FILE = "scores.csv"  # the scores, one row per score
+EVAL_CONFIG_FILE = "eval_config.gin"  # the evaluation settings of the scores
+FIGURES_DIR = "figures"
+CHECKPOINTS_DIR = "checkpoints"
+TENSORBOARD_DIR = "tensorboard"
+WEIGHTS_FILES = {"encoder": "encoder.weights.h5", "decoder": "decoder.weights.h5"}
+SCORED_OUTPUTS = (SCORES_FILE, FIGURES_DIR)  # describe one set of weights: removed when it moves
 
 
 class RunDirError(ValueError):
@@ -88,7 +100,7 @@ def claim(output_dir, identity, overwrite=False):
   lock = RunLock(output_dir).acquire()
   try:
     check_usable(output_dir)  # again, now that no other process can be writing in it
-    for folder in (output_dir, os.path.join(output_dir, "figures")):
+    for folder in (output_dir, os.path.join(output_dir, FIGURES_DIR)):
       if os.path.isdir(folder):
         atomic_io.remove_leftovers(folder)
     marker = os.path.join(output_dir, RUN_CONFIG)

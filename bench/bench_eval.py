@@ -7,7 +7,6 @@ sampled code through images (the path the table replaces).
     (a trained run; default: an untrained Echo model)
 """
 import argparse
-import json
 import os
 import sys
 import time
@@ -21,6 +20,7 @@ import atomic_io  # noqa: E402
 import dataset  # noqa: E402
 import device  # noqa: E402
 import disentanglement  # noqa: E402
+import rundir  # noqa: E402
 from metrics import code_table, evaluate, scores  # noqa: E402
 from models import training  # noqa: E402
 from models.autoencoder import Autoencoder  # noqa: E402
@@ -39,7 +39,7 @@ def main():
   args = parser.parse_args()
   if args.run:
     disentanglement.configure(disentanglement.parse_args([]),
-                              base_files=[os.path.join(args.run, training.CONFIG_FILE)])
+                              base_files=[os.path.join(args.run, rundir.CONFIG_FILE)])
     model, _ = training.restore_run(args.run, dataset.make_dataset(),
                                     **{k: disentanglement.train_settings()[k]
                                        for k in ("seed", "batch_size")})

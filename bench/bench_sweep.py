@@ -15,7 +15,9 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.path.insert(0, ROOT)
 
+import rundir  # noqa: E402  (sweep.py puts the repository root on the path)
 import sweep  # noqa: E402  (the sweep's thread settings, so the bench measures what it runs)
 
 
@@ -35,7 +37,7 @@ def layout_throughput(jobs, threads, steps):
         raise RuntimeError(f"a benchmark run failed: {p.args}")
     rates = []
     for i in range(jobs):
-      with open(os.path.join(tmp, f"run{i}", "results.json")) as f:
+      with open(os.path.join(tmp, f"run{i}", rundir.RESULTS_FILE)) as f:
         rates.append(json.load(f)["training"]["steps_per_s"])
   return sum(rates), rates
 

@@ -14,11 +14,9 @@ import atomic_io
 from data import grid
 from data.ground_truth import DSprites, RemovedCombinationError
 import provenance
+import rundir
 from metrics import code_table, scores
 
-CODES_FILE = "codes.npz"
-SCORES_FILE = "scores.csv"
-EVAL_CONFIG_FILE = "eval_config.gin"
 EVAL_SETS = ("full", "kept")
 REPRESENTATIONS = ("mean", "sample")
 # evaluate()'s arguments that do not change a score.
@@ -173,7 +171,7 @@ def evaluate(representation_function, train_data, output_dir=None, weights=None,
   if "sample" in wanted and sample_from_params is None:
     raise ValueError("representation 'sample' needs a model's channel (sample_from_params)")
   data = evaluation_data(train_data, eval_on)
-  path = os.path.join(output_dir, CODES_FILE) if output_dir else None
+  path = os.path.join(output_dir, rundir.CODES_FILE) if output_dir else None
   table = load_table(representation_function, data, weights, path,
                      need_scales="sample" in wanted)
   results = {kind: {} for kind in wanted}
@@ -242,9 +240,9 @@ def reconcile(output_dir, results):
   if block and "older format" in (provenance.stale_reason(results) or ""):
     return []  # a block of an older version: rescored before anything reads these files
   changed = []
-  files = [(SCORES_FILE, scores_csv_text(block) if block else None)]
+  files = [(rundir.SCORES_FILE, scores_csv_text(block) if block else None)]
   if block:
-    files.append((EVAL_CONFIG_FILE, eval_config_text(block["settings"])))
+    files.append((rundir.EVAL_CONFIG_FILE, eval_config_text(block["settings"])))
   for name, text in files:
     path = os.path.join(output_dir, name)
     try:

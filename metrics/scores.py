@@ -14,23 +14,40 @@ from disentanglement_lib.evaluation.metrics import beta_vae, dci, factor_vae, mi
     modularity_explicitness, sap_score, unsupervised_metrics, utils
 
 
+_UNBOUND = object()
+
+
 @contextlib.contextmanager
 def _gin_bindings(bindings):
-  """Bind gin parameters of disentanglement_lib for the duration of one call, then restore."""
+  """Bind gin parameters of disentanglement_lib for the duration of one call, then put the config
+  back exactly: a parameter that was unbound is unbound again (not bound to None)."""
   previous = {}
   with gin.unlock_config():  # the CLI finalises (locks) the config after parsing
     for key, value in bindings.items():
       try:
         previous[key] = gin.query_parameter(key)
       except ValueError:
-        previous[key] = None
+        previous[key] = _UNBOUND
       gin.bind_parameter(key, value)
   try:
     yield
   finally:
     with gin.unlock_config():
       for key, value in previous.items():
-        gin.bind_parameter(key, value)
+        if value is _UNBOUND:
+          _unbind(key)
+        else:
+          gin.bind_parameter(key, value)
+
+
+def _unbind(key):
+  """Remove the binding `key` ('configurable.arg'); gin 0.4.0 has no public call for it."""
+  from gin import config as gin_config  # gin-config==0.4.0 is pinned: its _CONFIG is stable
+  parsed = gin_config.ParsedBindingKey(key)
+  bound = gin_config._CONFIG.get(parsed.config_key, {})  # noqa: SLF001
+  bound.pop(parsed.arg_name, None)
+  if not bound:
+    gin_config._CONFIG.pop(parsed.config_key, None)  # noqa: SLF001
 
 
 def _histogram(num_bins):

@@ -1,5 +1,7 @@
 """An autoencoder with an Echo or a Gaussian encoder head, the zoo's penalties (models.regularisers),
 an optional FactorVAE discriminator, and one compiled training step for all of them."""
+import os
+
 import gin
 import keras
 import numpy as np
@@ -7,6 +9,7 @@ import tensorflow as tf
 
 import atomic_io
 import provenance
+import rundir
 from models import heads, networks, objective, regularisers
 from models import DEFAULT_GAMMA, DISCRIMINATOR_MODELS, MODEL_NAMES
 
@@ -216,9 +219,10 @@ class Autoencoder(tf.Module):
     """Encoder and decoder weights as Keras .weights.h5 files (loadable with `load_weights`),
     each written atomically."""
     for name, net in (("encoder", self.encoder), ("decoder", self.decoder)):
-      with atomic_io.atomic_path(f"{directory}/{name}.weights.h5", suffix=".weights.h5") as tmp:
+      path = os.path.join(directory, rundir.WEIGHTS_FILES[name])
+      with atomic_io.atomic_path(path, suffix=".weights.h5") as tmp:
         net.save_weights(tmp)
 
   def load_weights(self, directory):
-    self.encoder.load_weights(f"{directory}/encoder.weights.h5")
-    self.decoder.load_weights(f"{directory}/decoder.weights.h5")
+    self.encoder.load_weights(os.path.join(directory, rundir.WEIGHTS_FILES["encoder"]))
+    self.decoder.load_weights(os.path.join(directory, rundir.WEIGHTS_FILES["decoder"]))

@@ -20,14 +20,11 @@ from tqdm import tqdm
 import atomic_io
 import device
 import provenance
+import rundir
 from models.autoencoder import Autoencoder
 
-CONFIG_FILE = "config.gin"
-RESULTS_FILE = provenance.RESULTS_FILE
-HISTORY_FILE = "history.jsonl"
 WINDOW = 100  # final losses are means over the run's last WINDOW steps
 # Scoring outputs that describe particular weights; removed when training moves the weights on.
-SCORED_OUTPUTS = ("scores.csv", "figures")
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -104,7 +101,7 @@ class RunState:
     self.checkpoint = tf.train.Checkpoint(step=self.step, loss_window=self._window,
                                           rate_window=self._window_rate,
                                           train_seconds=self._seconds, **model.checkpoint_items())
-    self.directory = os.path.join(output_dir, "checkpoints")
+    self.directory = os.path.join(output_dir, rundir.CHECKPOINTS_DIR)
     try:
       self.manager = tf.train.CheckpointManager(self.checkpoint, self.directory,
                                                 max_to_keep=max(2, int(keep)))
@@ -210,7 +207,7 @@ def _saved_or_rebuilt_results(state, dataset, seed, step, batch_size, output_dir
   if results is None:
     results = run_results(state.model, dataset, seed, state.training_block(step, batch_size, 0),
                           gin.operative_config_str())
-    atomic_io.write_json(os.path.join(output_dir, RESULTS_FILE), results)
+    atomic_io.write_json(os.path.join(output_dir, rundir.RESULTS_FILE), results)
   return results
 
 
@@ -260,11 +257,11 @@ def train(output_dir, dataset, steps=300000, batch_size=64, seed=0, checkpoint_e
   if start > steps:
     raise ValueError(f"{output_dir!r} already holds a run trained for {start} steps, more than "
                      f"steps={steps}; ask for >= {start} steps, or use another --output_dir")
-  results_path = os.path.join(output_dir, RESULTS_FILE)
+  results_path = os.path.join(output_dir, rundir.RESULTS_FILE)
   if start == steps:  # nothing to train: keep what was measured, or rebuild it
     return model, _saved_or_rebuilt_results(state, dataset, seed, start, batch_size, output_dir)
   writer = _resume_logs(output_dir, start)
-  history_path = os.path.join(output_dir, HISTORY_FILE)
+  history_path = os.path.join(output_dir, rundir.HISTORY_FILE)
   batches = dataset.batches(batch_size, seed=seed, start_step=start)
   bar = tqdm(total=steps, initial=start, disable=not progress, unit="step", dynamic_ncols=True,
              desc=f"{model.model_name} on {dataset.name}")
@@ -308,7 +305,7 @@ def train(output_dir, dataset, steps=300000, batch_size=64, seed=0, checkpoint_e
 
 def remove_scored_outputs(output_dir):
   """Delete scores.csv and figures/, which describe weights the run no longer has."""
-  for name in SCORED_OUTPUTS:
+  for name in rundir.SCORED_OUTPUTS:
     path = os.path.join(output_dir, name)
     if os.path.isdir(path):
       shutil.rmtree(path)
@@ -319,7 +316,7 @@ def remove_scored_outputs(output_dir):
 def _resume_logs(output_dir, start):
   """Cut history.jsonl and TensorBoard back to `start` (what a resumed run will log again), then
   open the summary writer."""
-  history_path = os.path.join(output_dir, HISTORY_FILE)
+  history_path = os.path.join(output_dir, rundir.HISTORY_FILE)
   if os.path.exists(history_path):
     with open(history_path) as f:
       lines = [line for line in f if line.strip()]
@@ -332,7 +329,7 @@ def _resume_logs(output_dir, start):
         pass
     if kept != lines:
       atomic_io.write_text(history_path, "".join(kept))
-  logdir = os.path.join(output_dir, "tensorboard")
+  logdir = os.path.join(output_dir, rundir.TENSORBOARD_DIR)
   for path in glob.glob(os.path.join(logdir, "events.out.tfevents.*")):
     _trim_events(path, start)
   return tf.summary.create_file_writer(logdir)

@@ -34,6 +34,7 @@ sys.path.insert(0, ROOT)
 
 import atomic_io  # noqa: E402
 import provenance  # noqa: E402
+import rundir  # noqa: E402
 from figures.style import plt, save  # noqa: E402
 
 DATASETS = ("dsprites", "ds_corr")
@@ -70,7 +71,8 @@ def load_runs(runs_dir):
     (run directory, reason).
   """
   runs, skipped = [], []
-  for path in sorted(glob.glob(os.path.join(runs_dir, "**", "results.json"), recursive=True)):
+  for path in sorted(glob.glob(os.path.join(runs_dir, "**", rundir.RESULTS_FILE),
+                               recursive=True)):
     run_dir = os.path.dirname(path)
     try:
       r = provenance.read_results(run_dir)

@@ -206,3 +206,27 @@ def test_aggregate_skips_an_odd_results_file_and_refuses_a_file_as_out(tmp_path,
     aggregate.main([str(runs), "--out", str(a_file)])
   assert stop.value.code == 2 and "--out" in capsys.readouterr().err
   assert a_file.read_text() == "x"
+
+
+def test_a_full_disk_at_a_checkpoint_is_one_error_line_and_the_run_resumes(tmp_path, capsys,
+                                                                            monkeypatch):
+  import tensorflow as tf
+  from models import training
+  out = str(tmp_path / "run")
+  args = ["--output_dir", out, *TINY, "--no_eval"]
+  assert disentanglement.main([*args, "--steps", "10"]) == 0
+  save = training.RunState.save
+
+  def full_disk(self, step):
+    if step == 20:
+      raise tf.errors.ResourceExhaustedError(None, None, "ckpt-20.data: No space left on device")
+    return save(self, step)
+  monkeypatch.setattr(training.RunState, "save", full_disk)
+  capsys.readouterr()
+  assert disentanglement.main([*args, "--steps", "30"]) == 2
+  err = capsys.readouterr().err
+  assert err.startswith("error: ResourceExhaustedError") and err.count("\n") == 1, err
+  assert "No space left on device" in err and "resume" in err
+  monkeypatch.setattr(training.RunState, "save", save)
+  assert disentanglement.main([*args, "--steps", "30"]) == 0
+  assert _results(out)["training"]["steps_this_session"] == 20  # from the checkpoint at 10

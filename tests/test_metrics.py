@@ -154,3 +154,23 @@ def test_bad_metric_and_eval_set_names():
     evaluate.describe_settings("full", ["mig"], 0, [])
   assert evaluate.describe_settings("full", ["mig"], 0, ["sample", "mean", "sample"])[
       "evaluation"]["representation"] == ["sample", "mean"]
+
+
+def test_scoring_leaves_the_gin_config_as_it_found_it(data, factors):
+  import gin
+  gin.clear_config()  # other tests' bindings stay out of this one
+  with pytest.raises(ValueError):
+    gin.query_parameter("discretizer.num_bins")  # unbound before
+  _scores(data, factors)
+  for key in ("discretizer.num_bins", "discretizer.discretizer_fn", "prune_dims.threshold"):
+    with pytest.raises(ValueError):
+      gin.query_parameter(key)  # unbound after, not bound to None
+  with gin.unlock_config():
+    gin.bind_parameter("discretizer.num_bins", 7)
+  try:
+    _scores(data, factors)
+    assert gin.query_parameter("discretizer.num_bins") == 7  # a binding is put back
+  finally:
+    with gin.unlock_config():
+      from metrics.scores import _unbind
+      _unbind("discretizer.num_bins")

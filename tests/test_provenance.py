@@ -10,7 +10,7 @@ import pytest
 import disentanglement
 import provenance
 import conftest
-from conftest import ROOT
+
 
 # ds_corr scored on its own kept set with MIG: 104,960 images to encode, seconds per scoring.
 TINY = [*conftest.TINY, "--gin_param", "eval_mig.num_train = 2000", "--dataset", "ds_corr"]

@@ -12,7 +12,7 @@ import tensorflow as tf
 import dlib_vae
 import disentanglement
 import conftest
-from conftest import ROOT
+
 from models import DEFAULT_GAMMA, regularisers
 from models.autoencoder import Autoencoder
 
