@@ -230,3 +230,44 @@ def test_a_full_disk_at_a_checkpoint_is_one_error_line_and_the_run_resumes(tmp_p
   monkeypatch.setattr(training.RunState, "save", save)
   assert disentanglement.main([*args, "--steps", "30"]) == 0
   assert _results(out)["training"]["steps_this_session"] == 20  # from the checkpoint at 10
+
+
+def test_metadata_is_never_read_so_its_keys_cannot_break_loading(tmp_path):
+  from data import npz
+  import numpy as np
+  # Before: metadata without latents_sizes was a KeyError traceback. Now metadata is not read:
+  # an npz whose other fields are wrong is refused for those, by name.
+  path = str(tmp_path / "meta.npz")
+  np.savez(path, imgs=np.zeros((10, 64, 64), np.uint8), latents_classes=np.zeros((10, 6), int),
+           latents_values=np.zeros((10, 6)), metadata=np.array({"title": "x"}, dtype=object))
+  with pytest.raises(ValueError, match=r"'imgs' has shape \(10, 64, 64\)"):
+    npz.load_npz(path)
+
+
+def test_a_code_table_whose_rows_do_not_match_its_indices_is_encoded_again(tmp_path, capsys):
+  import numpy as np
+  from data import ground_truth
+  from metrics import code_table, evaluate
+  path = str(tmp_path / "codes.npz")
+  np.savez(path, codes=np.zeros((5, 3), np.float32), indices=np.arange(7),
+           dataset=np.array("dsprites"), weights=np.array("w"))
+  with pytest.raises(code_table.UnreadableTableError, match=r"codes of shape \(5, 3\) does not "
+                                                            r"match its 7 indices"):
+    code_table.load(path)
+  table = evaluate.load_table(lambda x: np.ones((len(x), 3), np.float32),
+                              ground_truth.DSprites(), "w", path)
+  assert "encoding again" in capsys.readouterr().out and len(table.indices) == 0
+  np.testing.assert_array_equal(table.representation_function(np.arange(7)), 1.0)
+
+
+def test_d_max_beyond_the_batch_is_refused_before_the_run_directory_is_marked(tmp_path, capsys):
+  out = tmp_path / "run"
+  assert disentanglement.main(["--output_dir", str(out), "--steps", "2",
+                               "--gin_param", "model.d_max = 100000"]) == 2
+  assert "d_max=100000" in capsys.readouterr().err and not out.exists()
+
+
+def test_no_negative_zero_total_correlation():
+  out = subprocess.run([sys.executable, os.path.join(ROOT, "dataset.py"), "--dataset",
+                        "dsprites", "--info"], capture_output=True, text=True, timeout=120)
+  assert "total correlation  0.000 nats" in out.stdout and "-0.000" not in out.stdout
