@@ -6,7 +6,7 @@ disentanglement_lib runs on the table with the scores it gives on images with th
 same random state (tests/test_metrics.py checks this: equal up to the float round-off of encoding
 in other batch shapes). A model's table also holds each image's log noise scale, so the noisy
 (sampled) code is drawn from the table without the images: `sampled_representation_function`,
-the same noise construction and seeding as drawing it from images (tests/test_metrics.py). A
+the same noise construction and seeding as drawing it from images (tests/test_models.py). A
 table is valid only for the weights that encoded it: it stores their fingerprint, and
 metrics.evaluate re-encodes when the model's differs.
 """
