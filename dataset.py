@@ -1,12 +1,8 @@
-"""The datasets of the suite, by name, and their command line (`python dataset.py --help`).
+"""The command line of the data sets (`python dataset.py --help`): summaries, previews, export.
 
-- dsprites: dSprites, procedurally rendered (data.renderer) or the official npz (data.npz);
-- ds_corr: dSprites with pairs of factor bins removed (Brekelmans et al. 2019, Sec. 5.3);
-- ds_pairs: dSprites with chosen pairs of factors correlated with strength sigma (Trauble et al. 2021).
-
-The factor grid, renderer, npz, dependence structures (with their exact total correlation) and the
-dataset class live in `data/`; this module is the registry. Only the command line wires in
-`figures/` for the previews, so figures may import `data` without a circle.
+The data sets themselves (factor grid, renderer, npz, dependence structures with their exact total
+correlation, the classes and their registry) live in `data/`; data.registry names them. Only this
+command line wires in `figures/` for the previews, so figures may import `data` without a circle.
 """
 from __future__ import annotations
 
@@ -16,60 +12,13 @@ import math
 import os
 import sys
 
-import gin_compat  # noqa: F401  (gin 0.4.0 on Python 3.11)
 import gin
 
+import gin_compat
 import provenance
-from data import dependence
 from data.grid import NUM_IMAGES
-from data.ground_truth import DSprites
 from data.npz import export_npz
-
-DATASET_NAMES = ("dsprites", "ds_corr", "ds_pairs")
-NPZ_ENV_VAR = "DSPRITES_NPZ"
-
-
-@gin.configurable("ds_corr", denylist=["npz_path"])
-class DSpritesCorrelated(DSprites):
-  """ds_corr: dSprites with pairs of factor bins removed (see `correlated_keep_mask`)."""
-
-  name = "ds_corr"
-
-  def __init__(self, npz_path=None, remove_prob=0.15, n_bins=8, seed=42):
-    keep, removed = dependence.correlated_keep_mask(remove_prob, n_bins, seed, return_pairs=True)
-    super().__init__(npz_path, keep)
-    self.remove_prob, self.n_bins, self.seed = remove_prob, n_bins, seed
-    self.removed_bin_pairs = removed
-
-  def info(self):
-    return {**super().info(), "remove_prob": self.remove_prob, "n_bins": self.n_bins,
-            "seed": self.seed}
-
-
-@gin.configurable("ds_pairs", denylist=["npz_path"])
-class DSpritesPairs(DSprites):
-  """ds_pairs: dSprites with `pairs` of factors correlated with strength `sigma` (see
-  `data.dependence.paired_weights`); every combination stays, sampled by its probability."""
-
-  name = "ds_pairs"
-
-  def __init__(self, npz_path=None, pairs=(("posX", "posY"),), sigma=0.2, slope=1.0):
-    pairs = tuple(tuple(p) for p in pairs)
-    super().__init__(npz_path, probs=dependence.paired_weights(pairs, sigma, slope))
-    self.pairs, self.sigma, self.slope = pairs, float(sigma), float(slope)
-
-  def info(self):
-    return {**super().info(), "pairs": [list(p) for p in self.pairs], "sigma": self.sigma,
-            "slope": self.slope}
-
-
-@gin.configurable("dataset")
-def make_dataset(name="dsprites", dsprites_npz=None):
-  """The dataset called `name` (one of DATASET_NAMES); the npz path falls back to $DSPRITES_NPZ."""
-  if name not in DATASET_NAMES:
-    raise ValueError(f"unknown dataset {name!r}; choose one of {list(DATASET_NAMES)}")
-  path = dsprites_npz or os.environ.get(NPZ_ENV_VAR) or None
-  return {"dsprites": DSprites, "ds_corr": DSpritesCorrelated, "ds_pairs": DSpritesPairs}[name](path)
+from data.registry import DATASET_NAMES, NPZ_ENV_VAR, make_dataset
 
 
 # ----------------------------------------------------------------------------------------------
@@ -110,6 +59,7 @@ def _check_destinations(export, preview, overwrite):
 
 
 def main(argv=None):
+  gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--dataset", default="dsprites", help=f"one of {list(DATASET_NAMES)}")
   parser.add_argument("--dsprites_npz", default=None,

@@ -26,13 +26,14 @@ import gin  # noqa: E402
 import numpy as np  # noqa: E402
 
 import atomic_io  # noqa: E402
-import dataset  # noqa: E402
+from data import registry as data_registry  # noqa: E402
 import device  # noqa: E402
+import gin_compat  # noqa: E402
 import provenance  # noqa: E402
 import rundir  # noqa: E402
 from figures import model_figures  # noqa: E402
 from metrics import evaluate, scores  # noqa: E402  (registers the gin configurables)
-from models import DEFAULT_GAMMA, autoencoder, regularisers, training  # noqa: E402
+from models import autoencoder, registry, training  # noqa: E402
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_GIN = os.path.join(ROOT, "gin_configs", "paper.gin")
@@ -60,13 +61,15 @@ def _positive_int(text):
 
 def parse_args(argv=None):
   p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-  p.add_argument("--dataset", help=f"one of {list(dataset.DATASET_NAMES)} (default dsprites)")
-  p.add_argument("--model", help=f"one of {list(autoencoder.MODEL_NAMES)} (default echo)")
+  p.add_argument("--dataset", help=f"one of {list(data_registry.DATASET_NAMES)} (default dsprites)")
+  p.add_argument("--model", help=f"one of {list(registry.MODEL_NAMES)} (default echo)")
   p.add_argument("--beta", type=_finite_float, help="weight of the rate (default 1)")
   p.add_argument("--gamma", "--tc_weight", dest="gamma", type=_finite_float,
-                 help="weight of the model's TC term (echo, vae: FactorVAE discriminator; "
-                      "beta_tcvae: minibatch estimate) or annealed_vae's |KL - C| (default "
-                      "per model: 0; beta_tcvae 5, annealed_vae 1000)")
+                 help="weight of the model's penalty (echo, vae: TC by a FactorVAE "
+                      "discriminator; beta_tcvae: minibatch TC; annealed_vae: |KL - C|; "
+                      "info_vae: MMD); default per model: " + ", ".join(
+                          f"{m.name} {m.default_gamma:g}" for m in registry.MODELS.values()
+                          if m.takes_gamma))
   p.add_argument("--seed", type=int, help="seed of weights, noise and data stream (default 0)")
   p.add_argument("--steps", type=_positive_int, help="gradient steps (paper: 300,000)")
   p.add_argument("--output_dir", help="run directory (default runs/DATASET_MODEL_bB_gG_sS)")
@@ -139,7 +142,7 @@ def _first_bad_binding(bindings):
 
 
 def _bind_default_gamma():
-  """model.gamma's default depends on the model (models.DEFAULT_GAMMA): bind it, so that the run's
+  """model.gamma's default depends on the model (models.registry): bind it, so that the run's
   config names the number and naming the default changes nothing."""
   try:
     gin.query_parameter("model.gamma")
@@ -148,9 +151,9 @@ def _bind_default_gamma():
       name = gin.query_parameter("model.name")
     except ValueError:
       name = "echo"
-    if name in DEFAULT_GAMMA:  # an unknown name is reported when the model is built
+    if name in registry.MODELS:  # an unknown name is reported when the model is built
       with gin.unlock_config():
-        gin.bind_parameter("model.gamma", DEFAULT_GAMMA[name])
+        gin.bind_parameter("model.gamma", registry.default_gamma(name))
 
 
 def train_settings():
@@ -158,25 +161,24 @@ def train_settings():
   return provenance.effective_kwargs(training.train, "train", skip=("progress", "model"))
 
 
+# Arguments that set how long a run trains, how often it saves or how fast it computes, not what
+# it trains: the only ones left out of its identity (model.seed is passed from train.seed).
+NOT_IDENTITY = {"train": ("steps", "checkpoint_every", "summary_every", "keep_checkpoints",
+                          "progress", "model"),
+                "model": ("jit_compile",)}
+
+
 def run_identity(data):
-  """The effective settings that define a run's model and data, defaults included, as gin lines:
-  two runs with equal lines train the same model on the same data (the step budget may differ)."""
-  groups = {
-      "model": provenance.effective_kwargs(autoencoder.Autoencoder, "model",
-                                           skip=("seed", "jit_compile")),
-      "train": provenance.effective_kwargs(
-          training.train, "train", skip=("steps", "checkpoint_every", "summary_every",
-                                         "keep_checkpoints", "progress", "model")),
-      "dataset": {"name": data.name, "source": data.npz_path or "procedural"},
-  }
-  if data.name in ("ds_corr", "ds_pairs"):  # their dependence settings are part of the data
-    groups[data.name] = provenance.effective_kwargs(type(data), data.name)
-  model_name = groups["model"]["name"]
-  if model_name.startswith("dip_vae"):  # the zoo's own weights are part of the model
-    groups["dip"] = provenance.effective_kwargs(regularisers.DIPPenalty, "dip", skip=("kind",))
-  if model_name == "annealed_vae":
-    groups["annealing"] = provenance.effective_kwargs(regularisers.CapacityPenalty, "annealing",
-                                                      skip=("gamma",))
+  """A run's identity as sorted gin lines: every argument of every configurable called while
+  building the model and the data (gin's operative config, defaults included), the data stream's
+  (train.*) and the data set's own identity (name, source), less NOT_IDENTITY. Two runs with equal
+  lines train the same model on the same data; the step budget may differ."""
+  groups = {name: {k: v for k, v in kwargs.items() if k not in NOT_IDENTITY.get(name, ())}
+            for name, kwargs in provenance.operative_bindings().items()
+            if name != "dataset"}  # the data set's resolved identity (npz from $DSPRITES_NPZ too)
+  groups["train"] = provenance.effective_kwargs(training.train, "train",
+                                                skip=NOT_IDENTITY["train"])
+  groups["dataset"] = data.identity()
   return provenance.as_gin_lines(groups)
 
 
@@ -211,7 +213,7 @@ def score_and_draw(model, data, output_dir, results, progress=True):
       os.path.join(output_dir, rundir.FIGURES_DIR), decode=model.decode, codes=table.codes,
       factors=table.data.factors_of(table.indices), sizes=table.data.factors_num_values,
       rates=training_block["rate_per_dim_nats"], min_rate=training_block["min_rate_per_dim_nats"],
-      rate_kind="exact rate" if results["model"] == "echo" else "KL",
+      rate_kind=registry.get(results["model"]).rate_kind,
       images=images, recon=model.reconstruct(images),
       history=model_figures.read_history(history_path) if os.path.exists(history_path) else None,
       name=f"{results['model']} on {results['dataset']} (beta {results['beta']:g}, "
@@ -277,7 +279,7 @@ def eval_only(args, progress):
   configure(args, base_files=[saved] + ([eval_config] if os.path.exists(eval_config) else []))
   evaluate.settings()  # validate before loading anything
   train_kw = train_settings()
-  data = dataset.make_dataset()
+  data = data_registry.make_dataset()
   with rundir.RunLock(args.output_dir):
     model, results = training.restore_run(args.output_dir, data, seed=train_kw["seed"],
                                           batch_size=train_kw["batch_size"])
@@ -314,6 +316,7 @@ def _message(error):
 
 
 def main(argv=None):
+  gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   args = parse_args(argv)
   progress = not args.no_progress
   try:
@@ -326,7 +329,7 @@ def main(argv=None):
     chosen = None if args.no_eval else evaluate.settings()  # a metric typo fails here, not later
     train_kw = train_settings()
     training.check_steps(train_kw["steps"])
-    data = dataset.make_dataset()
+    data = data_registry.make_dataset()
     model = autoencoder.Autoencoder(seed=train_kw["seed"])
     model.check_batch_size(train_kw["batch_size"])
     output_dir = args.output_dir or default_output_dir()

@@ -1,6 +1,7 @@
 """Compatibility of gin-config 0.4.0 (pinned: disentanglement_lib needs its `blacklist` argument)
-with Python 3.11 and TensorFlow >= 2.16. Import before using gin; call `import_gin_tf()` before
-importing any disentanglement_lib module.
+with Python 3.11 and TensorFlow >= 2.16: `install()`, called once by every entry point (the
+command lines, the scripts, tests/conftest.py) and by metrics/__init__.py before it imports
+disentanglement_lib. Idempotent; importing this module changes nothing.
 
 1. gin 0.4.0 uses `collections.Mapping` and friends, which Python 3.10 moved to `collections.abc`
    only; `gin.config_str()` and `operative_config_str()` fail without the aliases.
@@ -22,14 +23,22 @@ class _DropBlacklistNotices(logging.Filter):
     return "Argument blacklist is deprecated" not in record.getMessage()
 
 
-logging.getLogger().addFilter(_DropBlacklistNotices())
-
-for _name in ("Mapping", "ValuesView", "Iterable"):  # the names gin/config.py uses
-  if not hasattr(collections, _name):
-    setattr(collections, _name, getattr(collections.abc, _name))
+_FILTER = _DropBlacklistNotices()
 
 
-def import_gin_tf():
+def install(gin_tf=False):
+  """Apply items 1 and 3; with `gin_tf` (before importing disentanglement_lib) also item 2, which
+  imports TensorFlow."""
+  if _FILTER not in logging.getLogger().filters:
+    logging.getLogger().addFilter(_FILTER)
+  for name in ("Mapping", "ValuesView", "Iterable"):  # the names gin/config.py uses
+    if not hasattr(collections, name):
+      setattr(collections, name, getattr(collections.abc, name))
+  if gin_tf:
+    _import_gin_tf()
+
+
+def _import_gin_tf():
   """Make `import gin.tf` succeed on TensorFlow without tf.estimator, then import it."""
   import tensorflow as tf
   if not hasattr(tf, "estimator"):

@@ -9,8 +9,8 @@ import json
 import math
 import os
 
-import gin_compat  # noqa: F401  (gin 0.4.0 on Python 3.11)
 import gin
+import gin.config_parser
 import numpy as np
 
 import rundir
@@ -37,6 +37,43 @@ def effective_kwargs(fn, configurable, skip=()):
       out[name] = gin.query_parameter(f"{configurable}.{name}")
     except ValueError:  # not bound: the default applies
       out[name] = param.default
+  return out
+
+
+def operative_bindings():
+  """{configurable name: {arg: value}} of every configurable gin has called since the config was
+  last cleared, defaults included (gin's operative config, as data; 'scope/name' when scoped).
+  gin 0.4.0 keeps it in a private dict and offers it only as text."""
+  with gin.config._OPERATIVE_CONFIG_LOCK:
+    items = list(gin.config._OPERATIVE_CONFIG.items())
+  out = {}
+  for (scope, selector), kwargs in items:
+    name = selector.rsplit(".", 1)[-1] if "." in selector else selector
+    out[f"{scope}/{name}" if scope else name] = dict(kwargs)
+  return out
+
+
+class _TextDelegate(gin.config_parser.ParserDelegate):
+  """Parse references and macros of a saved config as their text (nothing to resolve)."""
+
+  def configurable_reference(self, scoped_configurable_name, evaluate):
+    return f"@{scoped_configurable_name}{'()' if evaluate else ''}"
+
+  def macro(self, macro_name):
+    return f"%{macro_name}"
+
+
+def saved_bindings(config_text):
+  """{'configurable.arg': value} of a saved gin config (config.gin, results.json's 'config'),
+  parsed by gin's own parser without registering anything (no TensorFlow needed); later bindings
+  win, as in gin. The saved counterpart of `effective_kwargs`, which reads the live config."""
+  out = {}
+  parser = gin.config_parser.ConfigParser(config_text, _TextDelegate())
+  for statement in parser:
+    if isinstance(statement, gin.config_parser.BindingStatement):
+      name = statement.selector.rsplit(".", 1)[-1]
+      scope = f"{statement.scope}/" if statement.scope else ""
+      out[f"{scope}{name}.{statement.arg_name}"] = statement.value
   return out
 
 

@@ -26,6 +26,9 @@ CHECKPOINTS_DIR = "checkpoints"
 TENSORBOARD_DIR = "tensorboard"
 WEIGHTS_FILES = {"encoder": "encoder.weights.h5", "decoder": "decoder.weights.h5"}
 SCORED_OUTPUTS = (SCORES_FILE, FIGURES_DIR)  # describe one set of weights: removed when it moves
+# Identity lines older versions wrote that say nothing new (dataset.source says it): a run that
+# differs from today's identity by these alone is the same run.
+RETIRED_IDENTITY_LINES = frozenset({"ds_corr.npz_path = None", "ds_pairs.npz_path = None"})
 
 
 class RunDirError(ValueError):
@@ -107,7 +110,8 @@ def claim(output_dir, identity, overwrite=False):
     if is_run_dir(output_dir):
       with open(marker) as f:
         old = [line for line in f.read().splitlines() if line.strip()]
-      if old != identity and not overwrite:
+      if [line for line in old if line not in RETIRED_IDENTITY_LINES] != identity and \
+          not overwrite:
         diff = sorted(set(old) ^ set(identity))
         raise RunDirError(f"{output_dir!r} holds a run with a different config (differing lines: "
                           f"{diff}); choose another --output_dir or pass --overwrite")

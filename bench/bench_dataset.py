@@ -5,7 +5,7 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import dataset  # noqa: E402
+from data import registry as data_registry  # noqa: E402
 from data import renderer  # noqa: E402
 
 
@@ -24,6 +24,6 @@ if __name__ == "__main__":
   renderer.base_sprites.cache_clear()
   renderer.base_sprites()
   print(f"base sprite cache (720 sprites): {time.perf_counter() - start:.2f} s")
-  for name in dataset.DATASET_NAMES:
-    rate = images_per_second(dataset.make_dataset(name))
+  for name in data_registry.DATASET_NAMES:
+    rate = images_per_second(data_registry.make_dataset(name))
     print(f"{name:<9} float32 NHWC batches of 64: {rate:,.0f} images/s")

@@ -14,10 +14,12 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import gin_compat  # noqa: E402
+
 import numpy as np  # noqa: E402
 
 import atomic_io  # noqa: E402
-import dataset  # noqa: E402
+from data import registry as data_registry  # noqa: E402
 import device  # noqa: E402
 import disentanglement  # noqa: E402
 import rundir  # noqa: E402
@@ -33,6 +35,7 @@ def score_both(data, representation_function):
 
 
 def main():
+  gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--run", help="trained run directory (default: an untrained model)")
   parser.add_argument("--out", help="also write the timings as JSON here")
@@ -40,12 +43,12 @@ def main():
   if args.run:
     disentanglement.configure(disentanglement.parse_args([]),
                               base_files=[os.path.join(args.run, rundir.CONFIG_FILE)])
-    model, _ = training.restore_run(args.run, dataset.make_dataset(),
+    model, _ = training.restore_run(args.run, data_registry.make_dataset(),
                                     **{k: disentanglement.train_settings()[k]
                                        for k in ("seed", "batch_size")})
   else:
     model = Autoencoder(name="echo")
-  data = dataset.make_dataset("dsprites")
+  data = data_registry.make_dataset("dsprites")
   out = {"device": device.describe(), "model": model.model_name}
 
   start = time.perf_counter()

@@ -17,6 +17,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.path.insert(0, ROOT)
 
+import gin_compat  # noqa: E402
+
 import rundir  # noqa: E402  (sweep.py puts the repository root on the path)
 import sweep  # noqa: E402  (the sweep's thread settings, so the bench measures what it runs)
 
@@ -43,6 +45,7 @@ def layout_throughput(jobs, threads, steps):
 
 
 def main():
+  gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   p.add_argument("--steps", type=int, default=1500)
   p.add_argument("--layouts", nargs="+", default=["1x2", "2x1"],

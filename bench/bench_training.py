@@ -1,5 +1,6 @@
-"""Training throughput at batch 64 of every model on this CPU, in one process: vae, echo, the zoo
-(beta_tcvae, dip_vae_i, dip_vae_ii, annealed_vae), and vae+TC, echo+TC (FactorVAE discriminator).
+"""Training throughput at batch 64 of every model on this CPU, in one process: every model of
+models/registry.py at its default weights, and each that has one with FactorVAE's discriminator
+(gamma 10: vae+TC, echo+TC).
 
 Reports steps/s, achieved GFLOP/s from the analytic FLOP count of the networks
 (models.networks.analytic_flops), and the same-process fp32 matmul peak for comparison.
@@ -15,10 +16,12 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import gin_compat  # noqa: E402
+
 import tensorflow as tf  # noqa: E402
 
-import dataset  # noqa: E402
-from models import networks  # noqa: E402
+from data import registry as data_registry  # noqa: E402
+from models import networks, registry  # noqa: E402
 from models.autoencoder import Autoencoder  # noqa: E402
 
 
@@ -40,7 +43,7 @@ def matmul_peak_gflops(n=1024, repeats=30, trials=5):
 
 def steps_per_second(name, gamma, steps, batch_size=64):
   model = Autoencoder(name=name, gamma=gamma, d_max=batch_size - 1)
-  data = dataset.make_dataset("dsprites")
+  data = data_registry.make_dataset("dsprites")
   batches = [tf.constant(b) for b, _ in zip(data.batches(batch_size, seed=0), range(50))]
   for b in batches[:5]:  # trace and warm up
     model.train_step(b)["loss"].numpy()
@@ -55,6 +58,7 @@ def steps_per_second(name, gamma, steps, batch_size=64):
 
 
 def main():
+  gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--steps", type=int, default=100, help="steps per timing window")
   parser.add_argument("--json", help="also write the figures as JSON here")
@@ -62,11 +66,10 @@ def main():
   peak = matmul_peak_gflops()
   print(f"fp32 matmul peak (1024^3, TF, {os.cpu_count()} cores): {peak:.1f} GFLOP/s")
   rows = {}
-  for label, name, gamma in [("vae", "vae", 0.0), ("echo", "echo", 0.0),
-                             ("beta_tcvae", "beta_tcvae", None), ("dip_vae_i", "dip_vae_i", None),
-                             ("dip_vae_ii", "dip_vae_ii", None),
-                             ("annealed_vae", "annealed_vae", None),
-                             ("vae+TC", "vae", 10.0), ("echo+TC", "echo", 10.0)]:
+  cases = [(spec.name, spec.name, None) for spec in registry.MODELS.values()]
+  cases += [(f"{spec.name}+TC", spec.name, 10.0) for spec in registry.MODELS.values()
+            if spec.discriminator]
+  for label, name, gamma in cases:
     sps = steps_per_second(name, gamma, args.steps)
     discriminator = label.endswith("+TC")
     gflops = networks.analytic_flops(64, with_discriminator=discriminator) * sps / 1e9

@@ -1,6 +1,8 @@
-"""dSprites as disentanglement_lib ground-truth data, uniform or weighted over the factor grid."""
+"""dSprites as disentanglement_lib ground-truth data, uniform or weighted over the factor grid, and
+its dependent-factor variants ds_corr and ds_pairs."""
 import itertools
 
+import gin
 import numpy as np
 
 from data import dependence
@@ -149,6 +151,11 @@ class DSprites:
       yield self.observations(self.batch_indices(batch_size, seed, step))
 
   # -- summary -----------------------------------------------------------------------------------
+  def identity(self):
+    """What names this data set in a run's identity beside its configurable's settings: its name
+    and where its images come from."""
+    return {"name": self.name, "source": self.npz_path or "procedural"}
+
   def info(self):
     weights = (self.probs if self.probs is not None
                else np.ones(FACTOR_SIZES, dtype=bool) if self.keep is None else self.keep)
@@ -163,3 +170,37 @@ class DSprites:
         "total_correlation_nats": dependence.total_correlation(weights),
         "removed_bin_pairs": len(self.removed_bin_pairs),
     }
+
+
+@gin.configurable("ds_corr", denylist=["npz_path"])
+class DSpritesCorrelated(DSprites):
+  """ds_corr: dSprites with pairs of factor bins removed (see `correlated_keep_mask`)."""
+
+  name = "ds_corr"
+
+  def __init__(self, npz_path=None, remove_prob=0.15, n_bins=8, seed=42):
+    keep, removed = dependence.correlated_keep_mask(remove_prob, n_bins, seed, return_pairs=True)
+    super().__init__(npz_path, keep)
+    self.remove_prob, self.n_bins, self.seed = remove_prob, n_bins, seed
+    self.removed_bin_pairs = removed
+
+  def info(self):
+    return {**super().info(), "remove_prob": self.remove_prob, "n_bins": self.n_bins,
+            "seed": self.seed}
+
+
+@gin.configurable("ds_pairs", denylist=["npz_path"])
+class DSpritesPairs(DSprites):
+  """ds_pairs: dSprites with `pairs` of factors correlated with strength `sigma` (see
+  `data.dependence.paired_weights`); every combination stays, sampled by its probability."""
+
+  name = "ds_pairs"
+
+  def __init__(self, npz_path=None, pairs=(("posX", "posY"),), sigma=0.2, slope=1.0):
+    pairs = tuple(tuple(p) for p in pairs)
+    super().__init__(npz_path, probs=dependence.paired_weights(pairs, sigma, slope))
+    self.pairs, self.sigma, self.slope = pairs, float(sigma), float(slope)
+
+  def info(self):
+    return {**super().info(), "pairs": [list(p) for p in self.pairs], "sigma": self.sigma,
+            "slope": self.slope}

@@ -1,4 +1,4 @@
 """Disentanglement metrics: thin, gin-configurable wrappers around disentanglement_lib's functions."""
 import gin_compat
 
-gin_compat.import_gin_tf()  # must precede any disentanglement_lib import
+gin_compat.install(gin_tf=True)  # must precede any disentanglement_lib import

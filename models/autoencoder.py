@@ -10,15 +10,12 @@ import tensorflow as tf
 import atomic_io
 import provenance
 import rundir
-from models import heads, networks, objective, regularisers
-from models import DEFAULT_GAMMA, DISCRIMINATOR_MODELS, MODEL_NAMES
+from models import heads, networks, objective, regularisers, registry
 
 
-def make_head(name, d_max, clip, replace, f_param, f_scale):
-  """Echo's head for 'echo'; the Gaussian head for every other model of MODEL_NAMES."""
-  if name not in MODEL_NAMES:
-    raise ValueError(f"unknown model {name!r}; choose one of {list(MODEL_NAMES)}")
-  if name == "echo":
+def make_head(spec, d_max, clip, replace, f_param, f_scale):
+  """The encoder head the model `spec` declares: Echo's or the Gaussian."""
+  if spec.head == "echo":
     return heads.EchoHead(d_max=d_max, clip=clip, replace=replace, f_param=f_param,
                           f_scale=f_scale)
   return heads.GaussianHead()
@@ -30,13 +27,13 @@ class Autoencoder(tf.Module):
   discriminator, with their optimisers.
 
   Args:
-    name: one of MODEL_NAMES: 'echo', 'vae', 'beta_tcvae', 'dip_vae_i', 'dip_vae_ii',
-      'annealed_vae' (models.regularisers has their losses).
+    name: a model of models.registry ('echo', 'vae', 'beta_tcvae', 'dip_vae_i', 'dip_vae_ii',
+      'annealed_vae', 'info_vae'); models.regularisers has their penalties.
     num_latents: code dimension (10 in the paper).
-    beta: weight of the rate, >= 0 (annealed_vae has none: leave it at 1).
-    gamma: weight of the model's TC (echo, vae: by a FactorVAE discriminator, built when > 0;
-      beta_tcvae: the minibatch-weighted estimate) or of annealed_vae's |KL - C|; >= 0; DIP-VAE
-      takes none (its weights are dip.lambda_od and dip.lambda_d_factor). None: DEFAULT_GAMMA.
+    beta: weight of the rate, >= 0 (a model that takes none keeps 1).
+    gamma: weight of the model's penalty (echo, vae: TC by a FactorVAE discriminator, built when
+      > 0; beta_tcvae: the minibatch-weighted TC; annealed_vae: |KL - C|; info_vae: MMD); >= 0;
+      DIP-VAE takes none (its weights are dip.*). None: the model's registry default.
     d_max: Echo noise terms; the training batch must be larger.
     clip: Echo's r; None solves App. B for d_max.
     replace: Echo noise drawn with replacement.
@@ -55,36 +52,26 @@ class Autoencoder(tf.Module):
                disc_learning_rate=1e-4,
                disc_beta_1=0.5, disc_beta_2=0.9, rate_warmup_steps=0, seed=0, jit_compile=False):
     super().__init__(name="autoencoder")
-    self.head = make_head(name, d_max, clip, replace, f_param, f_scale)
-    gamma = DEFAULT_GAMMA[name] if gamma is None else gamma
+    self.spec = spec = registry.get(name)
+    self.head = make_head(spec, d_max, clip, replace, f_param, f_scale)
+    gamma = spec.default_gamma if gamma is None else gamma
     for arg, value in (("learning_rate", learning_rate), ("disc_learning_rate",
                                                            disc_learning_rate)):
       if not provenance.check_finite_number(arg, value) > 0:
         raise ValueError(f"{arg}={value!r} must be > 0")
-    provenance.check_finite_number("beta", beta)
-    provenance.check_finite_number("gamma", gamma)
-    if beta < 0:
-      raise ValueError(f"beta={beta!r} must be >= 0")
-    if gamma < 0:
-      raise ValueError(f"gamma={gamma!r} (TC weight) must be >= 0")
-    if name.startswith("dip_vae") and gamma != 0:
-      raise ValueError(f"gamma={gamma!r}: {name} has no gamma; set its weights with "
-                       "dip.lambda_od and dip.lambda_d_factor")
-    if name == "annealed_vae" and beta != 1:
-      raise ValueError(f"beta={beta!r}: annealed_vae has no beta (its rate term is "
-                       "gamma |KL - C|); leave beta at 1")
+    spec.check_weights(beta, gamma)
     self.model_name, self.num_latents = name, int(num_latents)
     self.beta, self.gamma = float(beta), float(gamma)
     self.rate_warmup_steps = int(rate_warmup_steps)
-    self.penalty = regularisers.make_penalty(name, self.gamma)
-    self.d_max = int(d_max) if name == "echo" else 0
+    self.penalty = regularisers.make_penalty(spec, self.gamma)
+    self.d_max = int(d_max) if spec.head == "echo" else 0
     keras.utils.set_random_seed(int(seed))
     self.encoder = networks.conv_encoder(self.head.num_outputs(self.num_latents))
     self.decoder = networks.deconv_decoder(self.num_latents)
     self.optimizer = keras.optimizers.Adam(learning_rate)
     self.optimizer.build(self.encoder.trainable_variables + self.decoder.trainable_variables)
     self.discriminator = None
-    if self.gamma > 0 and name in DISCRIMINATOR_MODELS:
+    if spec.uses_discriminator(self.gamma):
       self.discriminator = networks.discriminator(self.num_latents)
       self.disc_optimizer = keras.optimizers.Adam(disc_learning_rate, beta_1=disc_beta_1,
                                                   beta_2=disc_beta_2)
@@ -95,7 +82,7 @@ class Autoencoder(tf.Module):
     self._encode_params = tf.function(self._channel_params, reduce_retracing=True)
 
   def check_batch_size(self, batch_size):
-    if self.model_name == "echo" and batch_size < self.d_max + 1:
+    if self.spec.head == "echo" and batch_size < self.d_max + 1:
       raise ValueError(f"batch_size={batch_size} is too small for Echo noise with d_max="
                        f"{self.d_max}: need batch_size >= d_max + 1 = {self.d_max + 1}")
 
@@ -109,8 +96,7 @@ class Autoencoder(tf.Module):
 
   def scalar_log_names(self):
     """Names of the scalar terms `train_step` returns (it also returns 'rate_per_dim')."""
-    names = ["loss", "distortion", "rate"] + list(self.penalty.log_names if self.penalty else [])
-    return names + (["tc", "disc_loss", "disc_accuracy"] if self.discriminator is not None else [])
+    return self.spec.log_names(self.gamma)
 
   def weights_fingerprint(self):
     """Fingerprint of the encoder and decoder weights: what every score and figure refers to."""
@@ -128,7 +114,8 @@ class Autoencoder(tf.Module):
       loss = recon + self.rate_weight() * rate
       if self.penalty is not None:
         mean, log_var = self.head.moments(h)
-        term, penalty_logs = self.penalty(z, mean, log_var, rate, self.optimizer.iterations)
+        term, penalty_logs = self.penalty(z, mean, log_var, rate, self.optimizer.iterations,
+                                          self.generator)
         loss += term
       if self.discriminator is not None:
         tc = objective.total_correlation(self.discriminator(z))
@@ -148,9 +135,9 @@ class Autoencoder(tf.Module):
     return logs
 
   def rate_weight(self):
-    """beta, ramped up from 0 over the first `rate_warmup_steps` steps (annealed_vae: 0, its
-    rate enters through the capacity penalty)."""
-    if self.model_name == "annealed_vae":
+    """beta, ramped up from 0 over the first `rate_warmup_steps` steps (0 for a model whose rate
+    enters through its penalty: annealed_vae)."""
+    if not self.spec.rate_in_loss:
       return 0.0
     if self.rate_warmup_steps <= 0:
       return self.beta

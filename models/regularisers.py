@@ -7,6 +7,7 @@
 | dip_vae_i    | D + beta KL + l_od sum_{i!=j} C_ij^2 + l_d sum_i (C_ii-1)^2, C = Cov[mu(x)] | Kumar 2018, Eq. 6 |
 | dip_vae_ii   | same with C = Cov[mu(x)] + E[diag sigma^2(x)]            | Kumar et al. 2018, Eq. 7 |
 | annealed_vae | D + gamma |KL - C(t)|, C(t) = c_max min(1, t / T)        | Burgess et al. 2018, Eq. 8 |
+| info_vae     | D + beta KL + gamma MMD_k(q(z), N(0, I))                 | Zhao et al. 2017, Eq. 6  |
 
 beta-TCVAE's weight: Chen et al.'s beta multiplies TC inside KL = MI + TC + dim-wise KL, so their
 loss is D + KL + (beta_Chen - 1) TC; here gamma is the weight *added* on TC, gamma = beta_Chen - 1
@@ -14,6 +15,11 @@ at beta = 1 (disentanglement_lib's beta_tc_vae.beta = gamma + 1).
 
 Defaults follow Locatello et al. (2019)'s study and disentanglement_lib's model gin files: DIP
 lambda_d = 10 lambda_od (I) or 1 lambda_od (II); annealing gamma 1000, c_max 25, T = 100,000 steps.
+InfoVAE follows the echo repo's experiments/configs/info_vae.json: KL weight 1, MMD weight 999
+(Zhao et al.'s alpha = 0, lambda = 1000), Gaussian kernel of bandwidth d / sqrt(2).
+
+Every penalty is called as penalty(z, mean, log_var, rate, step, generator) and returns (its term
+of the loss, {logged name: value}); models.registry says which model uses which.
 """
 import math
 
@@ -84,15 +90,27 @@ def capacity(step, c_max, iteration_threshold):
   return c_max * tf.minimum(1.0, tf.cast(step, tf.float32) / float(iteration_threshold))
 
 
+def gaussian_kernel(x, y, bandwidth):
+  """k(x_i, y_j) = exp(-||x_i - y_j||^2 / (2 bandwidth^2)), (N, M)."""
+  sq = tf.reduce_sum(tf.square(x[:, None, :] - y[None, :, :]), axis=-1)
+  return tf.exp(-sq / (2.0 * bandwidth ** 2))
+
+
+def mmd(x, y, bandwidth):
+  """The biased (V-statistic) estimate of MMD^2 between the samples x (N, d) and y (M, d) under a
+  Gaussian kernel (Gretton et al. 2012, Eq. 5), as InfoVAE's code computes it."""
+  return (tf.reduce_mean(gaussian_kernel(x, x, bandwidth))
+          + tf.reduce_mean(gaussian_kernel(y, y, bandwidth))
+          - 2.0 * tf.reduce_mean(gaussian_kernel(x, y, bandwidth)))
+
+
 class TCPenalty:
   """beta-TCVAE: gamma * TC_mws(z), logged with the batch as the population (>= 0 up to noise)."""
-
-  log_names = ("tc",)
 
   def __init__(self, gamma):
     self.gamma = gamma
 
-  def __call__(self, z, mean, log_var, rate, step):
+  def __call__(self, z, mean, log_var, rate, step, generator):
     tc = total_correlation_mws(z, mean, log_var, population=tf.shape(z)[0])
     return self.gamma * tc, {"tc": tc}
 
@@ -107,15 +125,13 @@ class DIPPenalty:
     lambda_d_factor: lambda_d = lambda_d_factor * lambda_od; None takes 10 for 'i', 1 for 'ii'.
   """
 
-  log_names = ("dip_penalty",)
-
   def __init__(self, kind, lambda_od=10.0, lambda_d_factor=None):
     if not (math.isfinite(lambda_od) and lambda_od >= 0):
       raise ValueError(f"dip.lambda_od={lambda_od!r} must be a finite number >= 0")
     factor = DIP_LAMBDA_D_FACTOR[f"dip_vae_{kind}"] if lambda_d_factor is None else lambda_d_factor
     self.kind, self.lambda_od, self.lambda_d = kind, float(lambda_od), float(factor * lambda_od)
 
-  def __call__(self, z, mean, log_var, rate, step):
+  def __call__(self, z, mean, log_var, rate, step, generator):
     penalty = dip_penalty(dip_covariance(mean, log_var, self.kind), self.lambda_od, self.lambda_d)
     return penalty, {"dip_penalty": penalty}
 
@@ -130,8 +146,6 @@ class CapacityPenalty:
     iteration_threshold: steps T over which C grows linearly from 0 (100,000).
   """
 
-  log_names = ("capacity",)
-
   def __init__(self, gamma, c_max=25.0, iteration_threshold=100000):
     if not (math.isfinite(c_max) and c_max >= 0):
       raise ValueError(f"annealing.c_max={c_max!r} must be a finite number >= 0")
@@ -140,18 +154,37 @@ class CapacityPenalty:
                        "integer >= 1")
     self.gamma, self.c_max, self.iteration_threshold = gamma, float(c_max), int(iteration_threshold)
 
-  def __call__(self, z, mean, log_var, rate, step):
+  def __call__(self, z, mean, log_var, rate, step, generator):
     c = capacity(step, self.c_max, self.iteration_threshold)
     return self.gamma * tf.abs(rate - c), {"capacity": c}
 
 
-def make_penalty(name, gamma):
-  """The penalty of model `name` with weight `gamma`, or None (echo, vae: their TC, if any, comes
-  from the FactorVAE discriminator)."""
-  if name == "beta_tcvae":
-    return TCPenalty(gamma)
-  if name in ("dip_vae_i", "dip_vae_ii"):
-    return DIPPenalty(name[len("dip_vae_"):])
-  if name == "annealed_vae":
-    return CapacityPenalty(gamma)
-  return None
+@gin.configurable("mmd")
+class MMDPenalty:
+  """InfoVAE: gamma * MMD^2(z, z'), z' ~ N(0, I) drawn afresh each step, one per example.
+
+  Args:
+    gamma: weight (model.gamma; 999 in the echo repo's info_vae.json).
+    bandwidth: the Gaussian kernel's bandwidth; None takes sqrt(d^2 / 2), InfoVAE's default.
+  """
+
+  def __init__(self, gamma, bandwidth=None):
+    if bandwidth is not None and not (math.isfinite(bandwidth) and bandwidth > 0):
+      raise ValueError(f"mmd.bandwidth={bandwidth!r} must be a finite number > 0 (or None)")
+    self.gamma, self.bandwidth = gamma, bandwidth
+
+  def __call__(self, z, mean, log_var, rate, step, generator):
+    d = tf.cast(tf.shape(z)[1], z.dtype)
+    bandwidth = tf.sqrt(d * d / 2.0) if self.bandwidth is None else self.bandwidth
+    prior = generator.normal(tf.shape(z))
+    value = mmd(z, prior, bandwidth)
+    return self.gamma * value, {"mmd": value}
+
+
+def make_penalty(spec, gamma):
+  """The penalty of the model `spec` (a models.registry.ModelSpec) with weight `gamma`, or None
+  (echo, vae: their TC, if any, comes from the FactorVAE discriminator)."""
+  if spec.penalty is None:
+    return None
+  kwargs = {"gamma": gamma} if spec.takes_gamma else {}
+  return globals()[spec.penalty](**kwargs, **spec.penalty_args)

@@ -81,7 +81,11 @@ class _StopSignals:
 
 class RunState:
   """A run's checkpoint: the model with its optimisers and noise generator, the step, the last
-  WINDOW steps' losses (a ring buffer indexed by step) and the training seconds so far.
+  WINDOW steps' losses (one ring buffer per logged term, indexed by step) and the training seconds.
+
+  The loss windows are saved by term name and restored leniently: a checkpoint written before a
+  model logged a new term restores (that term's window is unknown until it refills), so the log
+  schema never locks a run out of its weights.
 
   Args:
     model: the Autoencoder.
@@ -92,15 +96,17 @@ class RunState:
   def __init__(self, model, output_dir, keep=3):
     self.model, self.names = model, model.scalar_log_names()
     self.step = tf.Variable(0, dtype=tf.int64, name="step")
-    self._window = tf.Variable(tf.zeros([WINDOW, len(self.names)]), name="loss_window")
+    self._windows = {k: tf.Variable(tf.zeros([WINDOW]), name=f"loss_window_{k}")
+                     for k in self.names}
     self._window_rate = tf.Variable(tf.zeros([WINDOW, model.num_latents]), name="rate_window")
     self._seconds = tf.Variable(0.0, dtype=tf.float64, name="train_seconds")
     self.window = np.zeros([WINDOW, len(self.names)], np.float32)
     self.window_rate = np.zeros([WINDOW, model.num_latents], np.float32)
     self.seconds, self._clock = 0.0, None
-    self.checkpoint = tf.train.Checkpoint(step=self.step, loss_window=self._window,
-                                          rate_window=self._window_rate,
-                                          train_seconds=self._seconds, **model.checkpoint_items())
+    core = dict(step=self.step, rate_window=self._window_rate, train_seconds=self._seconds,
+                **model.checkpoint_items())
+    self._strict = tf.train.Checkpoint(**core)  # what a restore must match exactly
+    self.checkpoint = tf.train.Checkpoint(**core, loss_windows=self._windows)  # what is saved
     self.directory = os.path.join(output_dir, rundir.CHECKPOINTS_DIR)
     try:
       self.manager = tf.train.CheckpointManager(self.checkpoint, self.directory,
@@ -128,7 +134,8 @@ class RunState:
       now = time.time()
       self.seconds, self._clock = self.seconds + now - self._clock, now
     self.step.assign(step)
-    self._window.assign(self.window)
+    for i, k in enumerate(self.names):
+      self._windows[k].assign(self.window[:, i])
     self._window_rate.assign(self.window_rate)
     self._seconds.assign(self.seconds)
     self.manager.save(checkpoint_number=step)
@@ -139,19 +146,38 @@ class RunState:
     failures = []
     for path in self._candidates():
       try:
-        self.checkpoint.restore(path).assert_existing_objects_matched()
+        status = self._strict.restore(path)
+        status.assert_existing_objects_matched()
+        status.expect_partial()  # the loss windows are read by name, leniently, below
+        self.window = self._read_loss_windows(path)
       except Exception as e:  # noqa: BLE001  (a cut .data file raises IndexError, others OpError)
         failures.append(f"{path}: {str(e).splitlines()[0][:200]}")
         continue
       for path_failed in failures:
         print(f"warning: skipped unusable checkpoint {path_failed}")
-      self.window, self.window_rate = self._window.numpy(), self._window_rate.numpy()
+      self.window_rate = self._window_rate.numpy()
       self.seconds = float(self._seconds.numpy())
       return int(self.step.numpy())
     if failures:
       raise RuntimeError(f"no usable checkpoint in {self.directory!r}: {'; '.join(failures)}; "
                          "rerun with --overwrite to start afresh")
     return 0
+
+  def _read_loss_windows(self, path):
+    """(WINDOW, len(names)) losses saved in checkpoint `path`, by term name; NaN for a term it did
+    not log. Checkpoints of earlier versions kept one (WINDOW, terms) array: read by position when
+    its width is today's."""
+    reader = tf.train.load_checkpoint(path)
+    saved = reader.get_variable_to_shape_map()
+    window = np.full([WINDOW, len(self.names)], np.nan, np.float32)
+    legacy = "loss_window/.ATTRIBUTES/VARIABLE_VALUE"
+    if legacy in saved and saved[legacy] == [WINDOW, len(self.names)]:
+      return reader.get_tensor(legacy)
+    for i, k in enumerate(self.names):
+      key = f"loss_windows/{k}/.ATTRIBUTES/VARIABLE_VALUE"
+      if key in saved:
+        window[:, i] = reader.get_tensor(key)
+    return window
 
   def _candidates(self):
     """Checkpoint prefixes, newest first: the manager's list and any ckpt-N on disk (the list
@@ -164,13 +190,14 @@ class RunState:
     """results.json's training block at `step`, from the state alone."""
     n = min(step, WINDOW)
     rows = [i % WINDOW for i in range(step - n, step)]
-    mean = ({k: float(v) for k, v in zip(self.names, self.window[rows].mean(axis=0))}
-            if n else {})
+    # a term unknown over part of the window (logged since a resume) has no mean yet: None
+    mean = ({k: float(v) if np.isfinite(v) else None
+             for k, v in zip(self.names, self.window[rows].mean(axis=0))} if n else {})
     model = self.model
     return {
         "step": step, "weights": model.weights_fingerprint(), "batch_size": batch_size,
         "final_losses_last_100_steps": mean, "losses_window_steps": n,
-        "rate_kind": "exact_rate_nats" if model.model_name == "echo" else "kl_upper_bound_nats",
+        "rate_kind": model.spec.rate_record,
         "rate_nats": mean.get("rate"),
         "rate_per_dim_nats": self.window_rate[rows].mean(axis=0).tolist() if n else None,
         "min_rate_per_dim_nats": model.head.min_rate_per_dim(),
@@ -182,9 +209,11 @@ class RunState:
 
 
 def run_results(model, dataset, seed, training_block, config):
-  """A results.json dict: the run's identity, its training block, no scores yet."""
+  """A results.json dict: the run's identity, its training data's summary (size, exact factor
+  TC: `info()`), its training block, no scores yet."""
   return {"model": model.model_name, "dataset": dataset.name, "beta": model.beta,
-          "gamma": model.gamma, "seed": int(seed), "training": training_block, "config": config}
+          "gamma": model.gamma, "seed": int(seed), "data": dataset.info(),
+          "training": training_block, "config": config}
 
 
 def _current_results(output_dir, step, weights):
@@ -257,9 +286,27 @@ def train(output_dir, dataset, steps=300000, batch_size=64, seed=0, checkpoint_e
   if start > steps:
     raise ValueError(f"{output_dir!r} already holds a run trained for {start} steps, more than "
                      f"steps={steps}; ask for >= {start} steps, or use another --output_dir")
-  results_path = os.path.join(output_dir, rundir.RESULTS_FILE)
   if start == steps:  # nothing to train: keep what was measured, or rebuild it
     return model, _saved_or_rebuilt_results(state, dataset, seed, start, batch_size, output_dir)
+  reached, signum = _train_steps(model, state, dataset, output_dir, start, steps, batch_size, seed,
+                                 checkpoint_every, summary_every, progress)
+  if reached < steps:  # a stop signal: checkpointed at the step reached
+    raise Interrupted(signum, reached)
+  results = _finish(model, state, dataset, seed, steps, batch_size, steps - start, output_dir)
+  if signum:  # a signal during the last step: training is done, but stop before scoring
+    raise Interrupted(signum, steps)
+  return model, results
+
+
+def _train_steps(model, state, dataset, output_dir, start, steps, batch_size, seed,
+                 checkpoint_every, summary_every, progress):
+  """Train from step `start` towards `steps`, logging and checkpointing as it goes.
+
+  Returns:
+    (the step reached, the stop signal received or None). The step reached is `steps` unless a
+    signal stopped the loop earlier; then the state is saved at that step. A KeyboardInterrupt
+    raised between steps (a handler not ours, or the data stream) is saved and re-raised.
+  """
   writer = _resume_logs(output_dir, start)
   history_path = os.path.join(output_dir, rundir.HISTORY_FILE)
   batches = dataset.batches(batch_size, seed=seed, start_step=start)
@@ -280,10 +327,10 @@ def train(output_dir, dataset, steps=300000, batch_size=64, seed=0, checkpoint_e
         bar.update(1)
         if stop.received and step + 1 < steps:
           state.save(step + 1)
-          raise Interrupted(stop.received, step + 1)
+          return step + 1, stop.received
         if (step + 1) % checkpoint_every == 0 and step + 1 < steps:
           state.save(step + 1)
-  except KeyboardInterrupt:  # raised between steps (a signal handler not ours, or a data stream)
+  except KeyboardInterrupt:
     state.save(step)
     print(f"\ninterrupted: checkpoint at step {step} in {state.directory}; "
           "run the same command again to resume")
@@ -291,16 +338,20 @@ def train(output_dir, dataset, steps=300000, batch_size=64, seed=0, checkpoint_e
   finally:
     bar.close()
     writer.close()
+  return steps, stop.received
+
+
+def _finish(model, state, dataset, seed, steps, batch_size, steps_this_session, output_dir):
+  """Save the final checkpoint and weights, write results.json without scores (the weights are
+  new) and remove the scored outputs of the old weights. Returns the results dict."""
   state.save(steps)
   model.save_weights(output_dir)
-  results = run_results(model, dataset, seed, state.training_block(steps, batch_size,
-                                                                   steps - start),
+  results = run_results(model, dataset, seed,
+                        state.training_block(steps, batch_size, steps_this_session),
                         gin.operative_config_str())
-  atomic_io.write_json(results_path, results)  # no scores block: the weights are new
+  atomic_io.write_json(os.path.join(output_dir, rundir.RESULTS_FILE), results)
   remove_scored_outputs(output_dir)
-  if stop.received:  # a signal during the last step: training is done, but stop before scoring
-    raise Interrupted(stop.received, steps)
-  return model, results
+  return results
 
 
 def remove_scored_outputs(output_dir):

@@ -19,12 +19,10 @@ averaged together unless --pool_steps asks for it: with several budgets present,
 whose setting the paper states; its other rows are printed below the table as the paper's.
 """
 import argparse
-import ast
 import csv
 import functools
 import glob
 import os
-import re
 import sys
 
 import numpy as np
@@ -33,6 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import atomic_io  # noqa: E402
+import gin_compat  # noqa: E402
 import provenance  # noqa: E402
 import rundir  # noqa: E402
 from figures.style import plt, save  # noqa: E402
@@ -107,8 +106,12 @@ def select_steps(runs, steps=None, pool=False):
 
 def config_value(run, name, default=None):
   """The value of binding `name` (e.g. 'model.f_param') in the run's saved config."""
-  found = re.search(rf"^{re.escape(name)} = (.+)$", run.get("config", ""), flags=re.M)
-  return default if found is None else ast.literal_eval(found.group(1).strip())
+  return _saved_bindings(run.get("config", "")).get(name, default)
+
+
+@functools.lru_cache(maxsize=None)
+def _saved_bindings(config):
+  return provenance.saved_bindings(config)
 
 
 def model_label(run):
@@ -137,27 +140,29 @@ def score_setting(run):
 def data_label(run):
   """The training data: its name, with sigma for ds_pairs."""
   if run["dataset"] == "ds_pairs":
-    return f"ds_pairs σ={config_value(run, 'ds_pairs.sigma', 0.2):g}"
+    return f"ds_pairs σ={data_info(run)['sigma']:g}"
   return run["dataset"]
 
 
+def data_info(run):
+  """The training data's `info()` (size, exact factor TC, its settings) as results.json recorded
+  it at training time; for results written before it did, the data set is rebuilt from the run's
+  saved config through data.registry (cheap: no image is rendered)."""
+  return run.get("data") or _rebuilt_info(run["dataset"], run.get("config", ""))
+
+
 @functools.lru_cache(maxsize=None)
-def _factor_tc(dataset, settings):
-  from data import dependence
-  kw = dict(settings)
-  if dataset == "ds_corr":
-    return dependence.total_correlation(dependence.correlated_keep_mask(**kw))
-  if dataset == "ds_pairs":
-    return dependence.total_correlation(dependence.paired_weights(**kw))
-  return 0.0
+def _rebuilt_info(name, config):
+  from data import registry
+  prefix = f"{name}."
+  kwargs = {k[len(prefix):]: v for k, v in _saved_bindings(config).items()
+            if k.startswith(prefix)}
+  return registry.DATASETS[name](**kwargs).info()
 
 
 def factor_tc(run):
-  """Exact total correlation (nats) of the run's training factors, from its saved settings."""
-  keys = {"ds_corr": ("remove_prob", "n_bins", "seed"), "ds_pairs": ("pairs", "sigma", "slope")}
-  settings = tuple((k, config_value(run, f"{run['dataset']}.{k}"))
-                   for k in keys.get(run["dataset"], ()))
-  return _factor_tc(run["dataset"], tuple((k, v) for k, v in settings if v is not None))
+  """Exact total correlation (nats) of the run's training factors."""
+  return data_info(run)["total_correlation_nats"]
 
 
 def score(run, metric, key):
@@ -381,6 +386,7 @@ def dependence_figure(runs, path):
 
 
 def main(argv=None):
+  gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
   p.add_argument("runs_dir")
   p.add_argument("--out", help="output folder (default RUNS_DIR)")

@@ -15,6 +15,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+import gin_compat  # noqa: E402
+
 from figures.style import plt, save  # noqa: E402
 from metrics import mi_estimators as mie  # noqa: E402
 
@@ -52,6 +54,7 @@ def figure(rows, batch_size, path, dim):
 
 
 def main(argv=None):
+  gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   p.add_argument("--dim", type=int, default=5)
   p.add_argument("--mis", type=float, nargs="+", default=[0.5, 1, 2, 4, 6, 8])

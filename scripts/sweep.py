@@ -9,7 +9,7 @@
         --datasets dsprites ds_pairs ds_corr --sigmas 0.2 0.05 --seeds 0-1 --steps 1500
 
 The grid follows the paper's Table 2: beta varies at gamma = 0 (each model's default gamma; see
-models.DEFAULT_GAMMA), gamma varies at beta = 1 (--grid product takes every beta with every
+models/registry.py), gamma varies at beta = 1 (--grid product takes every beta with every
 gamma). ds_pairs is run once per --sigmas value (its dependence strength). A run is done when its results.json records
 the requested number of steps and scores of exactly those weights, with the requested metrics
 and evaluation settings (with --no_eval: the steps alone). Every other run is launched: training
@@ -31,6 +31,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+import gin_compat  # noqa: E402
 
 import atomic_io  # noqa: E402
 
@@ -86,11 +88,12 @@ def run_name(dataset, model, beta, gamma, seed, sigma=None):
 
 def plan(args):
   """One dict per run: its directory and command line."""
-  from models import DEFAULT_GAMMA
+  from models import registry
   runs = []
   for (dataset, sigma), model, seed in itertools.product(
       data_variants(args.datasets, args.sigmas), args.models, args.seed_list):
-    for beta, gamma in settings(args.betas, args.gammas, args.grid, DEFAULT_GAMMA[model]):
+    for beta, gamma in settings(args.betas, args.gammas, args.grid,
+                                 registry.default_gamma(model)):
       runs.append(_run(args, dataset, sigma, model, beta, gamma, seed))
   by_dir = {}
   for run in runs:  # two settings whose names round to one directory would share it
@@ -273,7 +276,7 @@ def parse_args(argv=None):
   p.add_argument("--datasets", nargs="+", default=["dsprites", "ds_corr"])
   p.add_argument("--betas", nargs="+", type=float, default=[1.0])
   p.add_argument("--gammas", nargs="+", type=float,
-                 help="TC weights (default: each model's own, models.DEFAULT_GAMMA)")
+                 help="penalty weights (default: each model's own, models/registry.py)")
   p.add_argument("--sigmas", nargs="+", type=float, default=[0.2],
                  help="ds_pairs dependence strengths, one run set each (default 0.2)")
   p.add_argument("--seeds", nargs="+", default=["0"], help="e.g. 0-9 or 0 1 2")
@@ -329,9 +332,9 @@ def parse_args(argv=None):
   if unsafe:
     p.error(f"{unsafe}: control characters, spaces or shell quoting are not accepted in Slurm "
             "values and bindings (one line each)")
-  from dataset import DATASET_NAMES
-  from models import MODEL_NAMES
-  for name, allowed, given in (("model", MODEL_NAMES, args.models),
+  from data.registry import DATASET_NAMES
+  from models import registry
+  for name, allowed, given in (("model", registry.MODEL_NAMES, args.models),
                                ("dataset", DATASET_NAMES, args.datasets)):
     bad = [g for g in given if g not in allowed]
     if bad:
@@ -340,11 +343,13 @@ def parse_args(argv=None):
   if bad:
     p.error(f"--sigmas {bad}: each must be a finite number > 0 (independent factors: "
             "--datasets dsprites)")
-  dip = [m for m in args.models if m.startswith("dip_vae")]
-  if dip and args.gammas and any(g != 0 for g in args.gammas):
-    p.error(f"--gammas {args.gammas}: {dip} take no gamma (set dip.lambda_od with --gin_param)")
-  if "annealed_vae" in args.models and any(b != 1 for b in args.betas):
-    p.error(f"--betas {args.betas}: annealed_vae takes no beta (leave it at 1)")
+  for model in args.models:  # each model's own rules (models.registry), before any run
+    spec = registry.get(model)
+    for beta, gamma in settings(args.betas, args.gammas, args.grid, spec.default_gamma):
+      try:
+        spec.check_weights(beta, gamma)
+      except ValueError as e:
+        p.error(f"--betas {args.betas} --gammas {args.gammas}: {e}")
   for name in ("jobs", "threads", "cpus", "max_parallel"):
     value = getattr(args, name)
     if value is not None and value < 1:
@@ -400,6 +405,7 @@ def run_local(todo, args):
 
 
 def main(argv=None):
+  gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   args, p = parse_args(argv)
   try:
     steps, chosen = requested(args)

@@ -14,10 +14,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+import gin_compat  # noqa: E402
+
 import numpy as np  # noqa: E402
 
 import atomic_io  # noqa: E402
-import dataset  # noqa: E402
+from data import registry as data_registry  # noqa: E402
 import disentanglement  # noqa: E402
 import rundir  # noqa: E402
 from metrics import evaluate  # noqa: E402
@@ -42,9 +44,9 @@ def check(run, images):
   disentanglement.configure(disentanglement.parse_args([]),
                             base_files=[os.path.join(run, rundir.CONFIG_FILE)])
   settings = disentanglement.train_settings()
-  model, results = training.restore_run(run, dataset.make_dataset(), seed=settings["seed"],
+  model, results = training.restore_run(run, data_registry.make_dataset(), seed=settings["seed"],
                                         batch_size=settings["batch_size"])
-  data = dataset.make_dataset("dsprites")
+  data = data_registry.make_dataset("dsprites")
   table = evaluate.load_table(model.channel_params_function, data, None)
   idx = data.sample_indices(images, np.random.RandomState(0))
   sampled = table.sampled_representation_function(model.sample_from_params, 0)(idx)
@@ -56,6 +58,7 @@ def check(run, images):
 
 
 def main(argv=None):
+  gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
   p.add_argument("runs", nargs="+")
   p.add_argument("--images", type=int, default=10000)

@@ -6,6 +6,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
   sys.path.insert(0, ROOT)
+import gin_compat  # noqa: E402
+
+gin_compat.install()  # the tests' entry point, as each command line's main()
 REFERENCE_DIR = os.path.join(ROOT, os.pardir, "shared", "reference")
 # The flags of every tiny test run (quick.gin, then tests/tiny.gin); a file adds its own.
 TINY = ["--gin_file", os.path.join(ROOT, "gin_configs", "quick.gin"),

@@ -7,7 +7,7 @@ import types
 
 import gin_compat
 
-gin_compat.import_gin_tf()
+gin_compat.install(gin_tf=True)
 
 
 def load():

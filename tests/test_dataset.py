@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-import dataset as ds
+from data import registry
 from data import dependence, grid, ground_truth, npz, renderer
 from conftest import REFERENCE_DIR, ROOT
 
@@ -158,7 +158,7 @@ def test_batches_deterministic_float32_nhwc():
 # -- ds_corr -------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def corr():
-  return ds.DSpritesCorrelated()
+  return registry.DSpritesCorrelated()
 
 
 def test_ds_corr_statistics_at_defaults(corr):
@@ -254,14 +254,14 @@ def test_export_schema_and_round_trip(exported):
   loaded = ground_truth.DSprites(npz_path=exported)
   idx = np.random.RandomState(4).randint(grid.NUM_IMAGES, size=500)
   np.testing.assert_array_equal(loaded.images(idx), renderer.render(idx))
-  corr = ds.DSpritesCorrelated(npz_path=exported)
+  corr = registry.DSpritesCorrelated(npz_path=exported)
   kept = corr.kept_indices[:100]
   np.testing.assert_array_equal(corr.images(kept), renderer.render(kept))
 
 
 def test_npz_from_environment_variable(exported, monkeypatch):
   monkeypatch.setenv("DSPRITES_NPZ", exported)
-  assert ds.make_dataset("dsprites").npz_path == exported
+  assert registry.make_dataset("dsprites").npz_path == exported
 
 
 def _write_npz(path, **fields):
@@ -329,7 +329,7 @@ def test_a_data_file_never_runs_code(tmp_path, capsys):
 
 def test_bad_parameters():
   with pytest.raises(ValueError, match=r"unknown dataset 'mnist'.*dsprites.*ds_corr"):
-    ds.make_dataset("mnist")
+    registry.make_dataset("mnist")
   for p in (-0.1, 1.0, 1.5):
     with pytest.raises(ValueError, match=r"remove_prob=.* \[0, 1\)"):
       dependence.correlated_keep_mask(remove_prob=p)
@@ -351,13 +351,13 @@ def _pair_mi(sigma, slope=1.0, n1=32, n2=32):
 def test_ds_pairs_total_correlation_is_the_pairs_mutual_information():
   tcs = []
   for sigma in (0.05, 0.2, 0.7):
-    info = ds.DSpritesPairs(sigma=sigma).info()
+    info = registry.DSpritesPairs(sigma=sigma).info()
     assert info["total_correlation_nats"] == pytest.approx(_pair_mi(sigma), rel=1e-9)
     assert info["num_examples"] == grid.NUM_IMAGES and info["sigma"] == sigma
     tcs.append(info["total_correlation_nats"])
   assert tcs[0] > tcs[1] > tcs[2] > 0  # smaller sigma, stronger dependence
   assert tcs[1] == pytest.approx(0.450, abs=0.001)
-  assert ds.DSpritesPairs(sigma=float("inf")).info()["total_correlation_nats"] == pytest.approx(
+  assert registry.DSpritesPairs(sigma=float("inf")).info()["total_correlation_nats"] == pytest.approx(
       0.0, abs=1e-12)
   # Two disjoint pairs: independent blocks, so their informations add.
   two = dependence.paired_weights((("posX", "posY"), ("scale", "orientation")), sigma=0.2)
@@ -370,7 +370,7 @@ def test_ds_pairs_total_correlation_is_the_pairs_mutual_information():
 
 
 def test_ds_pairs_samples_follow_the_exact_distribution():
-  data = ds.DSpritesPairs(sigma=0.1)
+  data = registry.DSpritesPairs(sigma=0.1)
   idx = np.concatenate([data.batch_indices(1000, seed=3, step=s) for s in range(100)])
   f = data.factors_of(idx)  # (N, 5): shape, scale, orientation, posX, posY
   exact = dependence.pair_joint(data.probs, ("posX", "posY"))
@@ -391,10 +391,10 @@ def test_ds_pairs_samples_follow_the_exact_distribution():
 def test_ds_pairs_bad_parameters():
   for sigma in (0, -1):
     with pytest.raises(ValueError, match=r"sigma=.* must be > 0"):
-      ds.DSpritesPairs(sigma=sigma)
+      registry.DSpritesPairs(sigma=sigma)
   for pair in (("posX", "posX"), ("posX", "color"), ("posX", "size"), ("posX",)):
     with pytest.raises(ValueError, match="bad factor pair"):
-      ds.DSpritesPairs(pairs=(pair,))
+      registry.DSpritesPairs(pairs=(pair,))
 
 
 # -- command line --------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import dataset as ds
+from data import registry as ds
 from data import grid, ground_truth
 from metrics import code_table, evaluate, scores
 

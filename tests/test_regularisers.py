@@ -13,10 +13,10 @@ import dlib_vae
 import disentanglement
 import conftest
 
-from models import DEFAULT_GAMMA, regularisers
+from models import registry, regularisers
 from models.autoencoder import Autoencoder
 
-ZOO = ("beta_tcvae", "dip_vae_i", "dip_vae_ii", "annealed_vae")
+ZOO = ("beta_tcvae", "dip_vae_i", "dip_vae_ii", "annealed_vae", "info_vae")
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def test_dip_penalty_equals_disentanglement_lib(dlib, kind, factor):
   z, mean, log_var = _inputs(1)
   theirs = dlib.DIPVAE(lambda_od=2.0, lambda_d_factor=factor, dip_type=kind).regularizer(
       0.0, mean, log_var, z)
-  ours = regularisers.DIPPenalty(kind, lambda_od=2.0)(z, mean, log_var, 0.0, 0)[0]
+  ours = regularisers.DIPPenalty(kind, lambda_od=2.0)(z, mean, log_var, 0.0, 0, None)[0]
   assert float(ours) == pytest.approx(float(theirs), rel=1e-5)
   assert float(theirs) > 1.0  # a non-trivial value was compared
 
@@ -56,7 +56,7 @@ def test_capacity_equals_disentanglement_lib(dlib):
     theirs = dlib.anneal(25.0, tf.constant(step, tf.int64), 1000)
     assert float(regularisers.capacity(step, 25.0, 1000)) == pytest.approx(float(theirs))
   penalty = regularisers.CapacityPenalty(1000.0, c_max=25.0, iteration_threshold=1000)
-  assert float(penalty(None, None, None, tf.constant(3.0), 500)[0]) == pytest.approx(
+  assert float(penalty(None, None, None, tf.constant(3.0), 500, None)[0]) == pytest.approx(
       1000 * abs(3.0 - 12.5))
 
 
@@ -100,14 +100,15 @@ def test_dip_penalty_closed_form():
 
 def test_models_validate_their_weights():
   gin.clear_config()  # defaults, not the bindings an earlier CLI test left
-  assert Autoencoder(name="beta_tcvae").gamma == DEFAULT_GAMMA["beta_tcvae"] == 5.0
+  assert Autoencoder(name="beta_tcvae").gamma == registry.default_gamma("beta_tcvae") == 5.0
+  assert Autoencoder(name="info_vae").gamma == 999.0  # the echo repo's info_vae.json
   assert Autoencoder(name="beta_tcvae").discriminator is None  # TC by MWS, not a discriminator
   assert Autoencoder(name="vae", gamma=2.0).discriminator is not None
   with pytest.raises(ValueError, match="dip_vae_ii has no gamma"):
     Autoencoder(name="dip_vae_ii", gamma=1.0)
   with pytest.raises(ValueError, match="annealed_vae has no beta"):
     Autoencoder(name="annealed_vae", beta=4.0)
-  with pytest.raises(ValueError, match="unknown model 'beta_vae'"):
+  with pytest.raises(ValueError, match="unknown model 'beta_vae' .*'vae' here"):
     Autoencoder(name="beta_vae")
 
 
@@ -121,11 +122,11 @@ def test_zoo_model_trains_resumes_and_logs_its_term(tmp_path, name):
   assert disentanglement.main(["--output_dir", out, "--model", name, "--steps", "20", *TINY]) == 0
   with open(os.path.join(out, "results.json")) as f:
     res = json.load(f)
-  assert res["model"] == name and res["gamma"] == DEFAULT_GAMMA[name]
+  assert res["model"] == name and res["gamma"] == registry.default_gamma(name)
   assert res["training"]["step"] == 20 and res["training"]["steps_this_session"] == 10
   assert res["training"]["rate_kind"] == "kl_upper_bound_nats"
   term = {"beta_tcvae": "tc", "dip_vae_i": "dip_penalty", "dip_vae_ii": "dip_penalty",
-          "annealed_vae": "capacity"}[name]
+          "annealed_vae": "capacity", "info_vae": "mmd"}[name]
   losses = res["training"]["final_losses_last_100_steps"]
   assert np.isfinite(losses[term]) and np.isfinite(losses["loss"])
   if name == "annealed_vae":  # C(t) = 25 t / 100,000 over steps 1..20
@@ -133,7 +134,7 @@ def test_zoo_model_trains_resumes_and_logs_its_term(tmp_path, name):
   with open(os.path.join(out, "config.gin")) as f:
     config = f.read()
   assert f"model.name = '{name}'" in config and "ds_pairs.sigma = 0.2" in config
-  assert f"model.gamma = {DEFAULT_GAMMA[name]!r}" in config  # the default, named
+  assert f"model.gamma = {registry.default_gamma(name)!r}" in config  # the default, named
 
 
 def test_zoo_weights_belong_to_the_run(tmp_path, capsys):
@@ -147,10 +148,11 @@ def test_zoo_weights_belong_to_the_run(tmp_path, capsys):
   assert disentanglement.main([*args, "--steps", "10", "--gin_param", "dip.lambda_od = 10.0"]) == 0
 
 
-def test_zoo_model_scores_and_draws(tmp_path):
-  out = tmp_path / "tc"
+@pytest.mark.parametrize("name", ["beta_tcvae", "info_vae"])
+def test_zoo_model_scores_and_draws(tmp_path, name):
+  out = tmp_path / name
   assert disentanglement.main([
-      "--output_dir", str(out), "--model", "beta_tcvae", "--dataset", "ds_corr", "--steps", "10",
+      "--output_dir", str(out), "--model", name, "--dataset", "ds_corr", "--steps", "10",
       *TINY[:-3], "--metrics", "mig", "--eval_on", "kept",
       "--gin_param", "eval_mig.num_train = 2000"]) == 0
   with open(out / "results.json") as f:
@@ -170,3 +172,40 @@ def test_training_curves_draw_the_capacity_target(tmp_path):
   path = model_figures.training_curves(history, str(tmp_path / "curves.png"), title="annealed")
   with Image.open(path) as im:
     assert im.format == "PNG" and im.size[0] > 3 * im.size[1]  # three panels side by side
+
+
+def _mmd_closed_form(shift_sq, d, bandwidth, n):
+  """E of the V-statistic MMD^2 between n samples of N(m, I) and n of N(0, I), ||m||^2 = shift_sq,
+  Gaussian kernel of bandwidth s: for u ~ N(mu, 2I), E exp(-|u|^2 / 2s^2) =
+  c exp(-|mu|^2 / (2 (s^2 + 2))) with c = (s^2 / (s^2 + 2))^(d/2); the diagonal adds 2 (1 - c) / n."""
+  s2 = bandwidth ** 2
+  c = (s2 / (s2 + 2.0)) ** (d / 2.0)
+  return 2.0 * c * (1.0 - math.exp(-shift_sq / (2.0 * (s2 + 2.0)))) + 2.0 * (1.0 - c) / n
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.5, 1.0])
+def test_mmd_matches_its_closed_form(shift):
+  n, d = 2000, 10
+  bandwidth = math.sqrt(d * d / 2.0)  # InfoVAE's default
+  rng = np.random.default_rng(0)
+  x = rng.normal(size=(n, d)).astype(np.float32) + np.float32(shift)
+  y = rng.normal(size=(n, d)).astype(np.float32)
+  value = float(regularisers.mmd(tf.constant(x), tf.constant(y), bandwidth))
+  expected = _mmd_closed_form(d * shift ** 2, d, bandwidth, n)
+  if shift == 0:
+    assert abs(value) < 2e-3 and expected < 2e-4  # ~0: samples of one distribution
+  else:
+    assert value == pytest.approx(expected, rel=0.05)
+
+
+def test_mmd_penalty_draws_its_prior_from_the_generator():
+  penalty = regularisers.MMDPenalty(gamma=999.0)
+  z = tf.constant(np.random.default_rng(1).normal(size=(512, 10)).astype(np.float32) + 2.0)
+  term, logs = penalty(z, None, None, 0.0, 0, tf.random.Generator.from_seed(3))
+  again, _ = penalty(z, None, None, 0.0, 0, tf.random.Generator.from_seed(3))
+  assert float(term) == pytest.approx(999.0 * float(logs["mmd"]))
+  assert float(term) == float(again)  # same generator state, same prior samples
+  expected = _mmd_closed_form(10 * 4.0, 10, math.sqrt(50.0), 512)
+  assert float(logs["mmd"]) == pytest.approx(expected, rel=0.1)
+  with pytest.raises(ValueError, match="mmd.bandwidth=-1.0"):
+    regularisers.MMDPenalty(gamma=1.0, bandwidth=-1.0)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import dataset
+from data import registry as data_registry
 import disentanglement
 import conftest
 from conftest import ROOT, assert_same_weights
@@ -75,13 +75,16 @@ class _InterruptAt:
   name = "dsprites"
 
   def __init__(self, step):
-    self.data, self.step = dataset.make_dataset("dsprites"), step
+    self.data, self.step = data_registry.make_dataset("dsprites"), step
 
   def batches(self, batch_size, seed=0, start_step=0):
     for step, batch in enumerate(self.data.batches(batch_size, seed, start_step), start_step):
       if step == self.step:
         raise KeyboardInterrupt
       yield batch
+
+  def info(self):
+    return self.data.info()
 
 
 def test_ctrl_c_checkpoints_and_resume_continues(tmp_path):
@@ -197,3 +200,44 @@ def test_cli_entry_point_help():
   for flag in ("--dataset", "--model", "--beta", "--gamma", "--tc_weight", "--seed", "--steps",
                "--output_dir", "--gin_file", "--gin_param", "--no_eval"):
     assert flag in out.stdout
+
+
+def _state_with_losses(model, run_dir, steps=7):
+  """A RunState of `model` that recorded `steps` steps of made-up losses, saved."""
+  state = training.RunState(model, str(run_dir))
+  for step in range(steps):
+    logs = {k: np.float32(step + i / 10) for i, k in enumerate(state.names)}
+    state.record(step, {**logs, "rate_per_dim": np.zeros(model.num_latents, np.float32)})
+  state.save(steps)
+  return state
+
+
+def test_checkpoint_restores_when_the_model_logs_a_new_term(tmp_path, monkeypatch):
+  from models.autoencoder import Autoencoder
+  gin.clear_config()
+  model = Autoencoder(name="vae", d_max=15)
+  before = _state_with_losses(model, tmp_path)
+  names = model.scalar_log_names()
+  monkeypatch.setattr(model, "scalar_log_names", lambda: names + ["new_term"])
+  state = training.RunState(model, str(tmp_path))
+  assert state.restore() == 7
+  np.testing.assert_array_equal(state.window[:, :len(names)], before.window)
+  assert np.isnan(state.window[:, -1]).all()  # unknown until the window refills
+  losses = state.training_block(7, 16, 0)["final_losses_last_100_steps"]
+  assert losses["new_term"] is None and losses["distortion"] == pytest.approx(3.1)
+
+
+def test_checkpoint_of_the_earlier_single_window_format_restores(tmp_path):
+  from models.autoencoder import Autoencoder
+  gin.clear_config()
+  model = Autoencoder(name="vae", d_max=15)
+  names = model.scalar_log_names()
+  window = np.arange(training.WINDOW * len(names), dtype=np.float32).reshape(training.WINDOW, -1)
+  old = tf.train.Checkpoint(step=tf.Variable(4, dtype=tf.int64), loss_window=tf.Variable(window),
+                            rate_window=tf.Variable(tf.zeros([training.WINDOW, 10])),
+                            train_seconds=tf.Variable(2.0, dtype=tf.float64),
+                            **model.checkpoint_items())
+  old.save(str(tmp_path / "checkpoints" / "ckpt"))
+  state = training.RunState(model, str(tmp_path))
+  assert state.restore() == 4 and state.seconds == 2.0
+  np.testing.assert_array_equal(state.window, window)
