@@ -32,7 +32,7 @@ import gin_compat  # noqa: E402
 import provenance  # noqa: E402
 import rundir  # noqa: E402
 from figures import model_figures  # noqa: E402
-from metrics import evaluate, scores  # noqa: E402  (registers the gin configurables)
+from metrics import evaluate, names, scores  # noqa: E402  (registers the gin configurables)
 from models import autoencoder, registry, training  # noqa: E402
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
@@ -183,18 +183,17 @@ def run_identity(data):
 
 
 def default_output_dir():
-  q = gin.query_parameter
+  """runs/NAME, NAME from the run's data, model, weights and seed (rundir.run_name)."""
   def get(name, default):
     try:
-      return q(name)
+      return gin.query_parameter(name)
     except ValueError:
       return default
   data_name = get("dataset.name", "dsprites")
-  if data_name == "ds_pairs":  # one directory per dependence level
-    data_name += f"_sigma{get('ds_pairs.sigma', 0.2):g}"
-  return os.path.join("runs", f"{data_name}_{get('model.name', 'echo')}_"
-                      f"b{get('model.beta', 1.0):g}_g{get('model.gamma', 0.0):g}_"
-                      f"s{get('train.seed', 0)}")
+  sigma = get("ds_pairs.sigma", 0.2) if data_name == "ds_pairs" else None
+  return os.path.join("runs", rundir.run_name(data_name, get("model.name", "echo"),
+                                              get("model.beta", 1.0), get("model.gamma", 0.0),
+                                              get("train.seed", 0), sigma))
 
 
 def score_and_draw(model, data, output_dir, results, progress=True):
@@ -236,7 +235,7 @@ def _print_scores(block):
   print(f"scores of step {block['step']:,} (weights {block['weights']}) on {block['eval_on']}:")
   for kind, by_metric in block["metrics"].items():
     for metric, values in by_metric.items():
-      head = scores.HEADLINE.get(metric)
+      head = names.HEADLINE.get(metric)
       text = values.get("error") or f"{head} = {values.get(head, float('nan')):.3f}"
       print(f"  {kind:<7}{metric:<12} {text}")
 

@@ -31,6 +31,13 @@ SCORED_OUTPUTS = (SCORES_FILE, FIGURES_DIR)  # describe one set of weights: remo
 RETIRED_IDENTITY_LINES = frozenset({"ds_corr.npz_path = None", "ds_pairs.npz_path = None"})
 
 
+def run_name(dataset, model, beta, gamma, seed, sigma=None):
+  """The directory name of a run: disentanglement.py's default under runs/, and a sweep's under
+  its RUNS_DIR (ds_pairs carries its sigma: one directory per dependence level)."""
+  label = dataset if sigma is None else f"{dataset}_sigma{sigma:g}"
+  return f"{label}_{model}_b{beta:g}_g{gamma:g}_s{seed}"
+
+
 class RunDirError(ValueError):
   """The output directory cannot be used: named, with the reason."""
 

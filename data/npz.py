@@ -9,8 +9,13 @@ from data.grid import (FACTOR_NAMES, FACTOR_SIZES, IMAGE_SIZE, NUM_IMAGES, class
 from data.renderer import render
 
 
+_LOADED = {}  # (real path, size, mtime): images; the training and evaluation sets share one copy
+
+
 def load_npz(path):
-  """Images of an official-schema dSprites npz, checked; returns (N, 64, 64) uint8 in {0, 1}.
+  """Images of an official-schema dSprites npz, checked; returns (N, 64, 64) uint8 in {0, 1},
+  read-only. A file is read once per process while it is unchanged (3 GB: a run's training set
+  and its full evaluation set share it); the newest file read is the only one kept.
 
   A data file never runs code: the npz is read without pickle (`allow_pickle=False`), so its
   pickled `metadata` is not read; the factor sizes are checked from `latents_classes` instead.
@@ -20,6 +25,18 @@ def load_npz(path):
         f"dSprites npz not found: {path!r}; expected the official "
         "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz (or one written by "
         "`python dataset.py --export PATH.npz`)")
+  stat = os.stat(path)
+  key = (os.path.realpath(path), stat.st_size, stat.st_mtime_ns)
+  if key not in _LOADED:
+    _LOADED.clear()
+    images = _read_checked(path)
+    images.flags.writeable = False
+    _LOADED[key] = images
+  return _LOADED[key]
+
+
+def _read_checked(path):
+  """The images of the npz at `path` after checking its schema (see `load_npz`)."""
   try:
     data = np.load(path, allow_pickle=False)
     keys = set(data.files)

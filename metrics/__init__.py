@@ -1,4 +1,2 @@
-"""Disentanglement metrics: thin, gin-configurable wrappers around disentanglement_lib's functions."""
-import gin_compat
-
-gin_compat.install(gin_tf=True)  # must precede any disentanglement_lib import
+"""Disentanglement metrics: thin, gin-configurable wrappers around disentanglement_lib's functions
+(scores.py), their names (names.py), the self-filling code table and evaluation, and MI estimators."""

@@ -15,7 +15,7 @@ from data import grid
 from data.ground_truth import DSprites, RemovedCombinationError
 import provenance
 import rundir
-from metrics import code_table, scores
+from metrics import code_table, names, scores
 
 EVAL_SETS = ("full", "kept")
 REPRESENTATIONS = ("mean", "sample")
@@ -76,7 +76,7 @@ def describe_settings(eval_on, metrics, seed, representation="mean"):
   out = {"evaluation": {"eval_on": eval_on, "metrics": metrics, "seed": seed,
                         "representation": representations(representation)}}
   for name in metrics:
-    configurable = scores.CONFIGURABLE[name]
+    configurable = names.CONFIGURABLE[name]
     kwargs = provenance.effective_kwargs(scores.METRICS[name], configurable)
     for arg, value in kwargs.items():
       if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -91,7 +91,7 @@ def departures(chosen):
   'paper': default}}."""
   out = {}
   for name in chosen["evaluation"]["metrics"]:
-    configurable = scores.CONFIGURABLE[name]
+    configurable = names.CONFIGURABLE[name]
     defaults = {k: p.default for k, p in inspect.signature(scores.METRICS[name]).parameters.items()
                 if p.default is not inspect.Parameter.empty}
     for arg, value in chosen.get(configurable, {}).items():
@@ -135,7 +135,7 @@ def save_table(table, path, weights):
 @gin.configurable("evaluation", denylist=["representation_function", "train_data", "output_dir",
                                           "weights", "sample_from_params"])
 def evaluate(representation_function, train_data, output_dir=None, weights=None, eval_on="full",
-             metrics=scores.DEFAULT_METRICS, seed=0, representation="mean",
+             metrics=names.DEFAULT_METRICS, seed=0, representation="mean",
              sample_from_params=None, progress=True):
   """Scores of `representation_function` with disentanglement_lib's metrics, via a code table.
 

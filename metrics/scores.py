@@ -9,9 +9,12 @@ import contextlib
 
 import gin
 
-import metrics  # noqa: F401  (gin.tf compatibility before disentanglement_lib)
+import gin_compat
+from metrics.names import METRIC_NAMES
+
+gin_compat.install(gin_tf=True)  # must precede any disentanglement_lib import
 from disentanglement_lib.evaluation.metrics import beta_vae, dci, factor_vae, mig, \
-    modularity_explicitness, sap_score, unsupervised_metrics, utils
+    modularity_explicitness, sap_score, unsupervised_metrics, utils  # noqa: E402
 
 
 _UNBOUND = object()
@@ -156,10 +159,4 @@ METRICS = {
     "beta_vae": beta_vae_score,
     "unsupervised": unsupervised_scores,
 }
-DEFAULT_METRICS = ("factor_vae", "mig")
-# The gin name of each metric's settings.
-CONFIGURABLE = {name: f"eval_{name}" for name in METRICS}
-# The score a table or a figure quotes for each metric.
-HEADLINE = {"factor_vae": "eval_accuracy", "mig": "discrete_mig", "dci": "disentanglement",
-            "sap": "SAP_score", "modularity": "modularity_score", "beta_vae": "eval_accuracy",
-            "unsupervised": "gaussian_total_correlation"}
+assert tuple(METRICS) == METRIC_NAMES  # one function per name of metrics.names

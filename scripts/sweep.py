@@ -32,9 +32,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-import gin_compat  # noqa: E402
-
 import atomic_io  # noqa: E402
+import gin_compat  # noqa: E402
+import rundir  # noqa: E402
 
 
 # Local default, measured on a 2-core machine (README, Sweeps): two runs of one thread each give
@@ -80,12 +80,6 @@ def data_variants(datasets, sigmas):
   return [(d, s) for d in datasets for s in (sigmas if d == "ds_pairs" else [None])]
 
 
-def run_name(dataset, model, beta, gamma, seed, sigma=None):
-  """RUNS_DIR's name of a run (disentanglement.py's default output directory, without runs/)."""
-  label = dataset if sigma is None else f"{dataset}_sigma{sigma:g}"
-  return f"{label}_{model}_b{beta:g}_g{gamma:g}_s{seed}"
-
-
 def plan(args):
   """One dict per run: its directory and command line."""
   from models import registry
@@ -106,7 +100,7 @@ def plan(args):
 
 
 def _run(args, dataset, sigma, model, beta, gamma, seed):
-  out = os.path.join(args.runs_dir, run_name(dataset, model, beta, gamma, seed, sigma))
+  out = os.path.join(args.runs_dir, rundir.run_name(dataset, model, beta, gamma, seed, sigma))
   cmd = [sys.executable, os.path.join(ROOT, "disentanglement.py"), "--dataset", dataset,
          "--model", model, "--beta", repr(beta), "--gamma", repr(gamma), "--seed", str(seed),
          "--output_dir", out, "--no_progress", "--steps", str(args.steps)]

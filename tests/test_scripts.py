@@ -11,6 +11,7 @@ from PIL import Image
 
 import disentanglement
 import conftest
+import rundir
 from conftest import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
@@ -160,7 +161,7 @@ def test_sweep_rejects_unknown_model():
 
 def _fake_run(root, dataset, model, beta, gamma, seed, fvae, mig, steps=5, scored_step=None,
               sigma=None, config="", representation="mean", eval_on="dsprites", departures=None):
-  d = root / sweep.run_name(dataset, model, beta, gamma, seed, sigma)
+  d = root / rundir.run_name(dataset, model, beta, gamma, seed, sigma)
   d.mkdir(parents=True)
   if sigma is not None:
     config += f"\nds_pairs.sigma = {sigma!r}\n"

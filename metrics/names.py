@@ -1,0 +1,14 @@
+"""The metrics by name: their gin scopes, the score a table quotes for each and its display name.
+Imports nothing, so scripts can name metrics without TensorFlow; metrics/scores.py holds the
+functions, one per name here."""
+
+METRIC_NAMES = ("factor_vae", "mig", "dci", "sap", "modularity", "beta_vae", "unsupervised")
+DEFAULT_METRICS = ("factor_vae", "mig")
+# The gin name of each metric's settings.
+CONFIGURABLE = {name: f"eval_{name}" for name in METRIC_NAMES}
+# The score a table or a figure quotes for each metric, and how it is labelled there.
+HEADLINE = {"factor_vae": "eval_accuracy", "mig": "discrete_mig", "dci": "disentanglement",
+            "sap": "SAP_score", "modularity": "modularity_score", "beta_vae": "eval_accuracy",
+            "unsupervised": "gaussian_total_correlation"}
+DISPLAY = {"factor_vae": "FactorVAE", "mig": "MIG", "dci": "DCI disentanglement", "sap": "SAP",
+           "modularity": "modularity", "beta_vae": "BetaVAE", "unsupervised": "Gaussian TC"}
