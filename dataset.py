@@ -58,8 +58,8 @@ def _check_destinations(export, preview, overwrite):
       raise ValueError(f"--preview {preview!r}: {existing!r} is not a writable folder")
 
 
-def main(argv=None):
-  gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
+def parse_args(argv=None):
+  """The command line's arguments, and the parser (for its error messages)."""
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--dataset", default="dsprites", help=f"one of {list(DATASET_NAMES)}")
   parser.add_argument("--dsprites_npz", default=None,
@@ -72,7 +72,12 @@ def main(argv=None):
   parser.add_argument("--seed", type=int, default=0, help="seed of the preview samples")
   parser.add_argument("--gin_param", action="append", default=[],
                       help="gin binding of the dataset, e.g. \"ds_pairs.sigma = 0.4\" (repeatable)")
-  args = parser.parse_args(argv)
+  return parser.parse_args(argv), parser
+
+
+def main(argv=None):
+  gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
+  args, parser = parse_args(argv)
   try:
     gin.parse_config(args.gin_param)
   except Exception as e:  # noqa: BLE001  (gin raises many kinds: name, syntax, import, value)

@@ -387,15 +387,20 @@ def dependence_figure(runs, path):
   return save(fig, path)
 
 
-def main(argv=None):
-  gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
+def parse_args(argv=None):
+  """The command line's arguments, and the parser (for its error messages)."""
   p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
   p.add_argument("runs_dir")
   p.add_argument("--out", help="output folder (default RUNS_DIR)")
   p.add_argument("--steps", type=int, help="use the runs of this step budget only")
   p.add_argument("--pool_steps", action="store_true",
                  help="average runs of different step budgets together (labelled as pooled)")
-  args = p.parse_args(argv)
+  return p.parse_args(argv), p
+
+
+def main(argv=None):
+  gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
+  args, p = parse_args(argv)
   runs, skipped = load_runs(args.runs_dir)
   for run_dir, reason in skipped:
     print(f"skipped {run_dir}: {reason}")

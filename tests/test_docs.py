@@ -1,0 +1,122 @@
+"""README and docs/ stay true: README is short, every relative link resolves, and every command in
+their shell blocks is accepted by the suite as written (its flags parse, its gin configuration,
+model weights and metrics validate, a sweep plans its runs), or is one CI runs itself."""
+import glob
+import os
+import re
+import shlex
+import subprocess
+import sys
+
+import pytest
+
+import conftest
+import disentanglement
+import dataset
+from metrics import evaluate
+from models import registry
+
+sys.path.insert(0, os.path.join(conftest.ROOT, "scripts"))
+import aggregate  # noqa: E402
+import sweep  # noqa: E402
+
+ROOT = conftest.ROOT
+PAGES = [os.path.join(ROOT, "README.md")] + sorted(glob.glob(os.path.join(ROOT, "docs", "**", "*.md"),
+                                                              recursive=True))
+# Commands of the study's own script and of git/the shell: run by scripts/table2_study.sh and
+# by people, not validated here.
+NOT_SUITE = ("git ", "kill ", "PYTHON=", "scripts/table2_study.sh", "bash ")
+
+
+def shell_commands(path):
+  """Every command line of the ```bash blocks of a page (continuations joined, comments cut)."""
+  text = open(path).read()
+  out = []
+  for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
+    for line in block.replace("\\\n", " ").splitlines():
+      line = line.split("  #")[0].split(" # ")[0].strip()
+      if line and not line.startswith("#"):
+        out.append(line)
+  return out
+
+
+def test_readme_is_short_and_every_link_resolves():
+  assert len(open(PAGES[0]).read().splitlines()) <= 200
+  for page in PAGES:
+    for target in re.findall(r"\]\(([^)#\s]+)", open(page).read()):
+      if target.startswith(("http://", "https://")):
+        continue
+      path = os.path.normpath(os.path.join(os.path.dirname(page), target))
+      assert os.path.exists(path), f"{os.path.relpath(page, ROOT)} links to missing {target}"
+
+
+def _validate_training(argv):
+  args = disentanglement.parse_args(argv)
+  if args.eval_only:
+    return  # needs a trained run: its refusals and replay are tests/test_provenance.py's
+  disentanglement.configure(args)
+  if not args.no_eval:
+    evaluate.settings()
+  train_kw = disentanglement.train_settings()
+  from models import training
+  training.check_steps(train_kw["steps"])
+  import gin
+  name = gin.query_parameter("model.name") if _bound("model.name") else "echo"
+  spec = registry.get(name)
+  spec.check_weights(gin.query_parameter("model.beta") if _bound("model.beta") else 1.0,
+                     gin.query_parameter("model.gamma"))
+
+
+def _bound(key):
+  import gin
+  try:
+    gin.query_parameter(key)
+    return True
+  except ValueError:
+    return False
+
+
+def validate(command, tmp_path):
+  words = shlex.split(command)
+  if words[0] == "make":
+    out = subprocess.run(["make", "-n", *words[1:]], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return
+  assert words[0] == "python", command
+  script, argv = words[1], words[2:]
+  if script == "disentanglement.py":
+    _validate_training(argv)
+  elif script == "dataset.py":
+    args, _ = dataset.parse_args(argv)
+    assert args.dataset in dataset.DATASET_NAMES
+  elif script == "scripts/sweep.py":
+    args, _ = sweep.parse_args(argv)
+    assert sweep.plan(args)
+  elif script == "scripts/aggregate.py":
+    aggregate.parse_args(argv)
+  elif script in ("scripts/mi_benchmark.py", "scripts/echo_rate_check.py",
+                  "scripts/tc_check.py") or script.startswith("bench/"):
+    assert os.path.isfile(os.path.join(ROOT, script))
+  else:
+    raise AssertionError(f"no validation for {command!r}: add one")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: os.path.relpath(p, ROOT))
+def test_every_documented_command_is_accepted(page, tmp_path, monkeypatch):
+  monkeypatch.chdir(ROOT)
+  commands = [c for c in shell_commands(page) if not c.startswith(NOT_SUITE)]
+  for command in commands:
+    try:
+      validate(command, tmp_path)
+    except SystemExit as e:  # argparse's refusal
+      raise AssertionError(f"{os.path.relpath(page, ROOT)}: {command!r} is refused ({e})")
+
+
+def test_the_validation_refuses_a_stale_command(tmp_path, monkeypatch):
+  monkeypatch.chdir(ROOT)
+  with pytest.raises((SystemExit, ValueError)):
+    validate("python disentanglement.py --model beta_vae", tmp_path)
+  with pytest.raises(SystemExit):
+    validate("python scripts/sweep.py --models echo --betas -1", tmp_path)
+  with pytest.raises(ValueError):
+    validate("python disentanglement.py --gin_param 'model.no_such_arg = 1'", tmp_path)
