@@ -252,9 +252,14 @@ def _reconcile_saved(output_dir):
   except provenance.UnreadableFileError:
     return  # rebuilt from the checkpoint when the run is restored
   with rundir.RunLock(output_dir):
-    for name in evaluate.reconcile(output_dir, results):
-      print(f"note: {name} disagreed with results.json (a scoring stopped before its end); "
-            "rewritten from results.json")
+    _reconcile(output_dir, results)
+
+
+def _reconcile(output_dir, results):
+  """evaluate.reconcile, saying which files it rewrote."""
+  for name in evaluate.reconcile(output_dir, results):
+    print(f"note: {name} disagreed with results.json (a scoring stopped before its end); "
+          "rewritten from results.json")
 
 
 def eval_only(args, progress):
@@ -293,13 +298,12 @@ def train_and_score(args, data, model, output_dir, chosen, progress):
                        gin.operative_config_str())
   tr = results["training"]
   losses = tr["final_losses_last_100_steps"]
+  def loss(k):  # None: not known over the whole window (a term logged since a resume)
+    return float("nan") if losses.get(k) is None else losses[k]
   print(f"{results['model']} on {results['dataset']}: step {tr['step']:,}, "
-        f"distortion {losses.get('distortion', float('nan')):.2f}, "
-        f"{tr['rate_kind']} {losses.get('rate', float('nan')):.3f}, "
+        f"distortion {loss('distortion'):.2f}, {tr['rate_kind']} {loss('rate'):.3f}, "
         f"{tr['steps_per_s'] or 0:.1f} steps/s -> {output_dir}")
-  for name in evaluate.reconcile(output_dir, results):
-    print(f"note: {name} disagreed with results.json (a scoring stopped before its end); "
-          "rewritten from results.json")
+  _reconcile(output_dir, results)
   if args.no_eval:
     return
   if _scores_current(output_dir, results, chosen):

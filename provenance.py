@@ -139,16 +139,24 @@ def stale_reason(results, steps=None, metrics=None, settings=None):
   if (scored.get("step"), scored.get("weights")) != (training.get("step"), training.get("weights")):
     return (f"scores are of step {scored.get('step')} (weights {scored.get('weights')}), the model "
             f"is at step {training.get('step')} (weights {training.get('weights')})")
-  by_kind = scored.get("metrics", {})
-  if not all(isinstance(v, dict) and all(isinstance(m, dict) for m in v.values())
-             for v in by_kind.values()) or not by_kind:
+  if not current_format(scored):
     return "scores of an older format (not per representation)"
+  by_kind = scored["metrics"]
   missing = sorted(set(metrics or ()) - set.intersection(*(set(v) for v in by_kind.values())))
   if missing:
     return f"metrics {missing} not scored"
   if settings is not None and scored.get("settings") != json.loads(json.dumps(settings)):
     return "scored with other evaluation settings"
   return None
+
+
+def current_format(scores_block):
+  """Whether a scores block has today's layout, metrics[representation][metric] = {score: value}
+  (versions before the sampled code kept metrics[metric])."""
+  by_kind = (scores_block or {}).get("metrics")
+  return bool(by_kind) and isinstance(by_kind, dict) and all(
+      isinstance(v, dict) and all(isinstance(m, dict) for m in v.values())
+      for v in by_kind.values())
 
 
 def gin_error_line(error):

@@ -109,6 +109,7 @@ class CodeTableData:
     self.data, self.encode_images, self.batch_size = data, encode, batch_size
     self.encoded_now = 0  # images this table encoded itself
     self._known = np.zeros(NUM_IMAGES, bool)
+    self._indices = None  # np.flatnonzero(self._known), cached until the table grows
     self._codes = self._scales = None
     indices = np.asarray(indices, np.int64)
     if len(indices):
@@ -124,7 +125,9 @@ class CodeTableData:
   @property
   def indices(self):
     """The flat dataset indices the table holds, increasing."""
-    return np.flatnonzero(self._known).astype(np.int64)
+    if self._indices is None:
+      self._indices = np.flatnonzero(self._known).astype(np.int64)
+    return self._indices
 
   @property
   def codes(self):
@@ -147,6 +150,7 @@ class CodeTableData:
         raise ValueError("the encoder returned no log scales for a table that holds them")
       self._scales[indices] = log_scales
     self._known[indices] = True
+    self._indices = None
 
   def lookup(self, indices):
     """(codes, log scales or None) of flat dataset indices, encoding the ones not yet held."""

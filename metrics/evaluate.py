@@ -165,9 +165,10 @@ def evaluate(representation_function, train_data, output_dir=None, weights=None,
   """
   chosen = describe_settings(eval_on, metrics, seed, representation)
   wanted = chosen["evaluation"]["representation"]
-  if departures(chosen):
+  departed = departures(chosen)
+  if departed:
     print("note: scoring with settings that depart from the paper's: " + ", ".join(
-        f"{k} = {v['value']!r} (paper {v['paper']!r})" for k, v in departures(chosen).items()))
+        f"{k} = {v['value']!r} (paper {v['paper']!r})" for k, v in departed.items()))
   if "sample" in wanted and sample_from_params is None:
     raise ValueError("representation 'sample' needs a model's channel (sample_from_params)")
   data = evaluation_data(train_data, eval_on)
@@ -184,7 +185,7 @@ def evaluate(representation_function, train_data, output_dir=None, weights=None,
       results[kind][name] = _score(name, table, function, seed, data)
   save_table(table, path, weights)
   block = {"metrics": results, "eval_on": data.name, "num_images": int(len(data.kept_indices)),
-           "seed": int(seed), "settings": chosen, "departures_from_paper": departures(chosen)}
+           "seed": int(seed), "settings": chosen, "departures_from_paper": departed}
   return block, table
 
 
@@ -237,7 +238,7 @@ def reconcile(output_dir, results):
   them from the block; without a block, remove scores.csv (eval_config.gin then keeps the
   settings last asked for). Returns the names of files changed."""
   block = (results or {}).get("scores")
-  if block and "older format" in (provenance.stale_reason(results) or ""):
+  if block and not provenance.current_format(block):
     return []  # a block of an older version: rescored before anything reads these files
   changed = []
   files = [(rundir.SCORES_FILE, scores_csv_text(block) if block else None)]
