@@ -1,5 +1,6 @@
 # make demo  - create .venv, install, train and score a small ds_corr model on CPU
-# make test  - create .venv, install, run the test suite
+# make test  - create .venv, install, run the test suite (all but the slow tier)
+# make test-slow - the slow tier: minutes of scikit-learn probes (DCI, downstream, fairness)
 # make test-slurm - start a single-node Slurm cluster here (installs slurm-wlm and munge if
 #              missing; needs root), run a sweep on it with a preempted task, stop the daemons
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -15,7 +16,7 @@ TF_OTHER := $(if $(filter 1,$(GPU)),tensorflow-cpu,tensorflow)
 STAMP := $(VENV)/.installed-$(TF_FLAVOUR)
 DEMO_DIR ?= runs/demo
 
-.PHONY: install test test-slurm demo bench previews clean
+.PHONY: install test test-slow test-slurm demo bench previews clean
 
 install: $(STAMP)
 
@@ -30,7 +31,10 @@ $(STAMP): requirements.txt Makefile
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -m "not slow" tests
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow tests
 
 SLURM_TEST_DIR ?= /tmp/echo-slurm
 test-slurm: $(STAMP)

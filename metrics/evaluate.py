@@ -164,17 +164,31 @@ def evaluate(representation_function, train_data, output_dir=None, weights=None,
     (see `settings`).
   """
   chosen = describe_settings(eval_on, metrics, seed, representation)
-  wanted = chosen["evaluation"]["representation"]
-  departed = departures(chosen)
-  if departed:
-    print("note: scoring with settings that depart from the paper's: " + ", ".join(
-        f"{k} = {v['value']!r} (paper {v['paper']!r})" for k, v in departed.items()))
-  if "sample" in wanted and sample_from_params is None:
+  if "sample" in chosen["evaluation"]["representation"] and sample_from_params is None:
     raise ValueError("representation 'sample' needs a model's channel (sample_from_params)")
   data = evaluation_data(train_data, eval_on)
   path = os.path.join(output_dir, rundir.CODES_FILE) if output_dir else None
   table = load_table(representation_function, data, weights, path,
-                     need_scales="sample" in wanted)
+                     need_scales="sample" in chosen["evaluation"]["representation"])
+  block = score_table(table, chosen, sample_from_params, progress)
+  save_table(table, path, weights)
+  return block, table
+
+
+def score_table(table, chosen, sample_from_params=None, progress=True):
+  """Score a code table (metrics.code_table.CodeTableData) with the settings `chosen` (see
+  `describe_settings`; they must be the live gin config's); notes departures from the paper's.
+
+  Returns:
+    the scores block: 'metrics' ({representation: {metric: {score: value} or {"error":
+    message}}}), 'eval_on', 'num_images', 'seed', 'settings', 'departures_from_paper'.
+  """
+  wanted, metrics = chosen["evaluation"]["representation"], chosen["evaluation"]["metrics"]
+  seed, data = chosen["evaluation"]["seed"], table.data
+  departed = departures(chosen)
+  if departed:
+    print("note: scoring with settings that depart from the paper's: " + ", ".join(
+        f"{k} = {v['value']!r} (paper {v['paper']!r})" for k, v in departed.items()))
   results = {kind: {} for kind in wanted}
   with tqdm([(k, m) for k in wanted for m in metrics], disable=not progress, unit="metric",
             desc="scoring") as bar:
@@ -183,10 +197,8 @@ def evaluate(representation_function, train_data, output_dir=None, weights=None,
       function = (table.representation_function if kind == "mean" else
                   table.sampled_representation_function(sample_from_params, seed))
       results[kind][name] = _score(name, table, function, seed, data)
-  save_table(table, path, weights)
-  block = {"metrics": results, "eval_on": data.name, "num_images": int(len(data.kept_indices)),
-           "seed": int(seed), "settings": chosen, "departures_from_paper": departed}
-  return block, table
+  return {"metrics": results, "eval_on": data.name, "num_images": int(len(data.kept_indices)),
+          "seed": int(seed), "settings": chosen, "departures_from_paper": departed}
 
 
 def _score(name, table, function, seed, data):

@@ -13,15 +13,16 @@ import gin_compat
 from metrics.names import METRIC_NAMES
 
 gin_compat.install(gin_tf=True)  # must precede any disentanglement_lib import
-from disentanglement_lib.evaluation.metrics import beta_vae, dci, factor_vae, mig, \
-    modularity_explicitness, sap_score, unsupervised_metrics, utils  # noqa: E402
+from disentanglement_lib.evaluation.metrics import beta_vae, dci, downstream_task, \
+    factor_vae, fairness, irs, mig, modularity_explicitness, sap_score, unsupervised_metrics, \
+    utils  # noqa: E402
 
 
 _UNBOUND = object()
 
 
 @contextlib.contextmanager
-def _gin_bindings(bindings):
+def gin_bindings(bindings):
   """Bind gin parameters of disentanglement_lib for the duration of one call, then put the config
   back exactly: a parameter that was unbound is unbound again (not bound to None)."""
   previous = {}
@@ -76,7 +77,7 @@ def factor_vae_score(ground_truth_data, representation_function, random_state, b
   Returns:
     dict with train_accuracy, eval_accuracy, num_active_dims.
   """
-  with _gin_bindings({"prune_dims.threshold": prune_dims_threshold}):
+  with gin_bindings({"prune_dims.threshold": prune_dims_threshold}):
     return factor_vae.compute_factor_vae(
         ground_truth_data, representation_function, random_state, batch_size=batch_size,
         num_train=num_train, num_eval=num_eval, num_variance_estimate=num_variance_estimate)
@@ -94,7 +95,7 @@ def mig_score(ground_truth_data, representation_function, random_state, num_trai
   Returns:
     dict with discrete_mig.
   """
-  with _gin_bindings(_histogram(num_bins)):
+  with gin_bindings(_histogram(num_bins)):
     return mig.compute_mig(ground_truth_data, representation_function, random_state,
                            num_train=num_train, batch_size=batch_size)
 
@@ -123,7 +124,7 @@ def sap(ground_truth_data, representation_function, random_state, num_train=1000
 def modularity_explicitness_score(ground_truth_data, representation_function, random_state,
                                   num_train=10000, num_test=5000, batch_size=16, num_bins=20):
   """Modularity and explicitness (Ridgeway & Mozer 2018)."""
-  with _gin_bindings(_histogram(num_bins)):
+  with gin_bindings(_histogram(num_bins)):
     return modularity_explicitness.compute_modularity_explicitness(
         ground_truth_data, representation_function, random_state, num_train=num_train,
         num_test=num_test, batch_size=batch_size)
@@ -144,10 +145,82 @@ def beta_vae_score(ground_truth_data, representation_function, random_state, bat
 def unsupervised_scores(ground_truth_data, representation_function, random_state,
                         num_train=10000, batch_size=16, num_bins=20):
   """Gaussian total correlation, Wasserstein correlation and mutual information of the codes."""
-  with _gin_bindings(_histogram(num_bins)):
+  with gin_bindings(_histogram(num_bins)):
     return unsupervised_metrics.unsupervised_metrics(
         ground_truth_data, representation_function, random_state, num_train=num_train,
         batch_size=batch_size)
+
+
+@gin.configurable("eval_irs", denylist=["ground_truth_data", "representation_function",
+                                        "random_state"])
+def irs_score(ground_truth_data, representation_function, random_state, num_train=10000,
+              batch_size=16, diff_quantile=0.99, num_bins=20):
+  """Interventional robustness score (Suter et al. 2019), factors in a 20-bin histogram
+  (disentanglement_lib's study settings).
+
+  Returns:
+    dict with IRS and num_active_dims.
+  """
+  with gin_bindings(_histogram(num_bins)):
+    return irs.compute_irs(ground_truth_data, representation_function, random_state,
+                           diff_quantile=diff_quantile, num_train=num_train,
+                           batch_size=batch_size)
+
+
+def _downstream(predictor, ground_truth_data, representation_function, random_state, num_train,
+                num_test, batch_size):
+  with gin_bindings({"predictor.predictor_fn": predictor}):
+    values = downstream_task.compute_downstream_task(
+        ground_truth_data, representation_function, random_state, num_train=list(num_train),
+        num_test=num_test, batch_size=batch_size)
+  # the headline: mean test accuracy over factors with the largest training set
+  values["mean_test_accuracy"] = values[f"{max(num_train)}:mean_test_accuracy"]
+  return values
+
+
+@gin.configurable("eval_downstream_logistic", denylist=["ground_truth_data",
+                                                        "representation_function", "random_state"])
+def downstream_logistic_score(ground_truth_data, representation_function, random_state,
+                              num_train=(10, 100, 1000, 10000), num_test=5000, batch_size=16):
+  """Downstream task: per-factor accuracy of 5-fold cross-validated logistic regression on the
+  code, trained on each of `num_train` points (disentanglement_lib's downstream_task).
+
+  Returns:
+    disentanglement_lib's dict ('N:mean_test_accuracy', ...) and mean_test_accuracy, that of the
+    largest N.
+  """
+  return _downstream(utils.logistic_regression_cv, ground_truth_data, representation_function,
+                     random_state, num_train, num_test, batch_size)
+
+
+@gin.configurable("eval_downstream_boosted", denylist=["ground_truth_data",
+                                                       "representation_function", "random_state"])
+def downstream_boosted_score(ground_truth_data, representation_function, random_state,
+                             num_train=(10, 100, 1000, 10000), num_test=5000, batch_size=16):
+  """Downstream task with scikit-learn's gradient-boosted trees (as downstream_task_boosted_trees).
+
+  Returns:
+    as `downstream_logistic_score`.
+  """
+  return _downstream(utils.gradient_boosting_classifier, ground_truth_data,
+                     representation_function, random_state, num_train, num_test, batch_size)
+
+
+@gin.configurable("eval_fairness", denylist=["ground_truth_data", "representation_function",
+                                             "random_state"])
+def fairness_score(ground_truth_data, representation_function, random_state, num_train=10000,
+                   num_test_points_per_class=100, batch_size=16):
+  """Unfairness (Locatello et al. 2019b): how much gradient-boosted predictions of one factor from
+  the code move when another factor is intervened on (total variation; 0 is fair).
+
+  Returns:
+    disentanglement_lib's dict; the headline is mean_fairness:mean_pred:mean_sens.
+  """
+  with gin_bindings({"predictor.predictor_fn": utils.gradient_boosting_classifier}):
+    return fairness.compute_fairness(ground_truth_data, representation_function, random_state,
+                                     num_train=num_train,
+                                     num_test_points_per_class=num_test_points_per_class,
+                                     batch_size=batch_size)
 
 
 METRICS = {
@@ -158,5 +231,9 @@ METRICS = {
     "modularity": modularity_explicitness_score,
     "beta_vae": beta_vae_score,
     "unsupervised": unsupervised_scores,
+    "irs": irs_score,
+    "downstream_logistic": downstream_logistic_score,
+    "downstream_boosted": downstream_boosted_score,
+    "fairness": fairness_score,
 }
 assert tuple(METRICS) == METRIC_NAMES  # one function per name of metrics.names

@@ -22,6 +22,7 @@ import argparse
 import csv
 import functools
 import glob
+import io
 import os
 import sys
 
@@ -318,12 +319,14 @@ def _setting(label, beta, gamma):
 
 def write_dependence_table(runs, md_path, csv_path):
   """Every model against every training data set, ordered by the factors' total correlation:
-  FactorVAE and MIG, mean ± sd over seeds; the paper's Table 2 row 1 in brackets where it
-  applies (echo with the public f and vae, mean or sampled codes, at beta 1, gamma 0, on dsprites
-  and ds_corr)."""
+  every metric the runs were scored with (FactorVAE and MIG first), mean ± sd over seeds; the
+  paper's Table 2 row 1 in brackets where it applies (echo with the public f and vae, mean or
+  sampled codes, at beta 1, gamma 0, on dsprites and ds_corr)."""
   groups = dependence_groups(runs)
   columns = sorted({c for g in groups.values() for c in g})
-  head = [f"{name} on {d} (TC {tc:.2f})" for _, _, name in METRICS for tc, d in columns]
+  scored = {m for r in runs for m in r["scored"]}
+  metrics = [(m, names.HEADLINE[m], names.DISPLAY[m]) for m in names.METRIC_NAMES if m in scored]
+  head = [f"{name} on {d} (TC {tc:.2f})" for _, _, name in metrics for tc, d in columns]
   lines = [f"Step budget: {_budget(runs)}; {_count(runs)} runs. TC: exact total correlation of the "
            "training data's factors (nats). Scored on the full dSprites unless a run says "
            "otherwise.", "", "| model | " + " | ".join(head) + " |",
@@ -331,7 +334,7 @@ def write_dependence_table(runs, md_path, csv_path):
   rows = []
   for (label, beta, gamma), cells in sorted(groups.items()):
     text = []
-    for metric, key, name in METRICS:
+    for metric, key, name in metrics:
       for tc, d in columns:
         values = [v for v in (score(r, metric, key) for r in cells.get((tc, d), []))
                   if not np.isnan(v)]
@@ -339,7 +342,8 @@ def write_dependence_table(runs, md_path, csv_path):
         std = float(np.std(values)) if values else None
         paper = None
         model = label.replace(" [sample]", "")  # the paper scored sampled codes (README)
-        if model in MODELS and (beta, gamma) == (1.0, 0.0) and d in DATASETS:
+        if (model in MODELS and (beta, gamma) == (1.0, 0.0) and d in DATASETS
+            and (metric, key, name) in METRICS):
           paper = PAPER_TABLE2[0][COLUMNS.index((d, (metric, key, name), model))]
         rows.append([_setting(label, beta, gamma), d, tc, name, mean, std, len(values), paper])
         cell = "–" if mean is None else f"{mean:.2f} ± {std:.2f} (n={len(values)})"
@@ -387,6 +391,54 @@ def dependence_figure(runs, path):
   return save(fig, path)
 
 
+def udr_rows(runs, max_images=10000):
+  """UDR (metrics.udr, Duan et al. 2020) of every run over the other seeds of its setting (data,
+  model, beta, gamma, step budget), from the codes of the images their code tables share.
+
+  Returns:
+    list of dicts: setting, run directory, seed, udr, models (seeds in the setting), images.
+  """
+  from metrics import code_table, udr
+  cells = {}
+  for r in runs:
+    if r["representation"] == "mean":  # one entry per run directory
+      label = model_label({**r, "representation": "mean"})
+      key = (data_label(r), label, r["beta"], r["gamma"], r["steps"])
+      cells.setdefault(key, []).append(r)
+  rows = []
+  for (data, label, beta, gamma, steps), cell in sorted(cells.items(), key=str):
+    if len(cell) < 2:
+      continue
+    tables = [code_table.load(os.path.join(r["dir"], rundir.CODES_FILE)) for r in cell]
+    shared = functools.reduce(np.intersect1d, [t["indices"] for t in tables])
+    shared = np.sort(np.random.RandomState(0).permutation(shared)[:max_images])
+    codes = [t["codes"][np.searchsorted(t["indices"], shared)] for t in tables]
+    active = [udr.active_dimensions(r["training"]["rate_per_dim_nats"],
+                                    r["training"]["min_rate_per_dim_nats"]) for r in cell]
+    scores_of, _ = udr.udr(codes, active)
+    for r, value in zip(cell, scores_of):
+      rows.append({"data": data, "model": label, "beta": beta, "gamma": gamma, "steps": steps,
+                   "run": os.path.basename(r["dir"]), "seed": r["seed"], "udr": float(value),
+                   "models": len(cell), "images": int(len(shared))})
+  return rows
+
+
+def write_udr(rows, md_path, csv_path):
+  """udr.md (one line per run, the setting's mean) and udr.csv."""
+  lines = ["| data | model | beta | gamma | steps | run | UDR | models | shared images |",
+           "|---|---|---|---|---|---|---|---|---|"]
+  lines += [f"| {r['data']} | {r['model']} | {r['beta']:g} | {r['gamma']:g} | {r['steps']:,} | "
+            f"{r['run']} | {r['udr']:.3f} | {r['models']} | {r['images']:,} |" for r in rows]
+  atomic_io.write_text(md_path, "UDR (Duan et al. 2020, UDR_L), each run against the other "
+                       "seeds of its setting\n\n" + "\n".join(lines) + "\n")
+  buf = io.StringIO()
+  writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["udr"])
+  writer.writeheader()
+  writer.writerows(rows)
+  atomic_io.write_text(csv_path, buf.getvalue())
+  return [md_path, csv_path]
+
+
 def parse_args(argv=None):
   """The command line's arguments, and the parser (for its error messages)."""
   p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -395,6 +447,8 @@ def parse_args(argv=None):
   p.add_argument("--steps", type=int, help="use the runs of this step budget only")
   p.add_argument("--pool_steps", action="store_true",
                  help="average runs of different step budgets together (labelled as pooled)")
+  p.add_argument("--udr", action="store_true",
+                 help="also rank each run by UDR over the seeds of its setting (udr.md, udr.csv)")
   return p.parse_args(argv), p
 
 
@@ -423,6 +477,8 @@ def main(argv=None):
            *write_dependence_table(runs, os.path.join(out, "models.md"),
                                    os.path.join(out, "models.csv")),
            dependence_figure(runs, os.path.join(out, "score_vs_tc.png"))]
+  if args.udr:
+    paths += write_udr(udr_rows(runs), os.path.join(out, "udr.md"), os.path.join(out, "udr.csv"))
   print(f"{_count(runs)} runs with current scores ({_budget(runs)})")
   for table in (paths[0], paths[4]):
     with open(table) as f:

@@ -1,0 +1,173 @@
+"""Score a representation trained anywhere with disentanglement_lib's metrics, as a suite run is.
+
+    python score.py --codes CODES.npz [--data dsprites] [--metrics factor_vae mig irs]
+    python score.py --function path/to/file.py:encode --output_dir runs/scored_pca
+
+CODES.npz holds `codes` (N, d): one row per image of the evaluation set in its canonical order
+(the order of `python dataset.py --export`; for ds_corr its kept images, increasing index), or
+any rows with an `indices` array of their flat dataset indices. FILE.py:NAME is a Python callable
+images (N, 64, 64, 1) float32 in [0, 1] -> codes (N, d) numpy, imported and run in batches (no
+TensorFlow needed in it). Writes OUTPUT_DIR/results.json (the scores block, with the SHA-256 of
+the codes file or of the function's source file in place of a weights fingerprint), scores.csv
+and figures/factor_response.png. Bad input is a one-line error before anything is written.
+The same as a function: `metrics.external.score` (re-exported here as `score`).
+"""
+import argparse
+import importlib.util
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+import atomic_io  # noqa: E402
+import device  # noqa: E402
+import gin_compat  # noqa: E402
+import rundir  # noqa: E402
+from data import registry as data_registry  # noqa: E402
+from metrics import evaluate, external, names  # noqa: E402
+from metrics.external import score  # noqa: E402,F401  (the Python API, by its short name)
+
+FIGURE = "factor_response.png"
+
+
+def parse_args(argv=None):
+  p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+  source = p.add_mutually_exclusive_group(required=True)
+  source.add_argument("--codes", help="npz with 'codes' (N, d) [and 'indices' (N,)]")
+  source.add_argument("--function", help="FILE.py:NAME, a callable images -> codes")
+  p.add_argument("--data", default="dsprites",
+                 help=f"evaluation set, one of {list(data_registry.DATASET_NAMES)}")
+  p.add_argument("--metrics", nargs="+", default=list(names.DEFAULT_METRICS),
+                 help=f"metrics (default factor_vae mig): {list(names.METRIC_NAMES)}")
+  p.add_argument("--seed", type=int, default=0, help="evaluation seed (default 0)")
+  p.add_argument("--gin_param", action="append", default=[],
+                 help='a metric setting, "eval_mig.num_train = 2000" (repeatable)')
+  p.add_argument("--dsprites_npz", help="official npz instead of the procedural images")
+  p.add_argument("--batch_size", type=int, default=256, help="images per call of --function")
+  p.add_argument("--output_dir", help="where results go (default runs/scored_NAME)")
+  p.add_argument("--no_progress", action="store_true")
+  return p.parse_args(argv)
+
+
+def parse_settings(bindings):
+  """'eval_<metric>.<arg> = value' lines -> {key: value}; ValueError naming a bad one."""
+  import ast
+  out = {}
+  for line in bindings:
+    key, sep, value = line.partition("=")
+    key = key.strip()
+    if not sep or not key.startswith("eval_") or "." not in key:
+      raise ValueError(f"--gin_param {line!r}: expected a metric setting "
+                       "'eval_<metric>.<argument> = value'")
+    try:
+      out[key] = ast.literal_eval(value.strip())
+    except (ValueError, SyntaxError):
+      raise ValueError(f"--gin_param {line!r}: {value.strip()!r} is not a Python literal") \
+          from None
+  return out
+
+
+def load_codes(path, data):
+  """(codes, indices, sha256) of a codes file, checked."""
+  if not os.path.isfile(path):
+    raise ValueError(f"--codes {path!r}: no such file")
+  try:
+    with np.load(path, allow_pickle=False) as f:
+      fields = {k: f[k] for k in f.files}
+  except Exception as e:  # noqa: BLE001  (not a zip, a pickled field, a cut member)
+    raise ValueError(f"--codes {path!r} is not a readable npz of numeric arrays "
+                     f"({type(e).__name__})") from None
+  if "codes" not in fields:
+    raise ValueError(f"--codes {path!r} has fields {sorted(fields)}; expected 'codes' "
+                     "(and optionally 'indices')")
+  codes, indices = external.check_codes(fields["codes"], data, fields.get("indices"),
+                                        source=f"--codes {path}")
+  return codes, indices, external.sha256_of(path)
+
+
+def load_function(spec, data, batch_size):
+  """(checked callable, sha256 of its file) of FILE.py:NAME, probed on two images."""
+  path, sep, name = spec.rpartition(":")
+  if not sep or not path.endswith(".py") or not name.isidentifier():
+    raise ValueError(f"--function {spec!r}: expected FILE.py:NAME")
+  if not os.path.isfile(path):
+    raise ValueError(f"--function {spec!r}: no such file {path!r}")
+  module_spec = importlib.util.spec_from_file_location(f"_scored_{name}", path)
+  module = importlib.util.module_from_spec(module_spec)
+  sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
+  module_spec.loader.exec_module(module)
+  function = getattr(module, name, None)
+  if not callable(function):
+    raise ValueError(f"--function {spec!r}: {path} has no callable {name!r}")
+  checked = external.checked_function(function, source=f"--function {spec}")
+  checked(data.observations(data.kept_indices[:2]))  # a wrong output is refused before any work
+  return checked, external.sha256_of(path)
+
+
+def default_output_dir(args):
+  stem = (os.path.splitext(os.path.basename(args.codes))[0] if args.codes
+          else args.function.rpartition(":")[2])
+  return os.path.join("runs", f"scored_{stem}")
+
+
+def check_output_dir(path):
+  if os.path.exists(path) and not os.path.isdir(path):
+    raise ValueError(f"--output_dir {path!r} is a file, not a directory")
+  if rundir.is_run_dir(path):
+    raise ValueError(f"--output_dir {path!r} holds a training run; choose another directory")
+
+
+def write_outputs(output_dir, block, representation, table, data):
+  """results.json, scores.csv and the factor-response figure of the scored codes."""
+  from figures import model_figures  # the command line wires figures in
+  os.makedirs(output_dir, exist_ok=True)
+  order = list(np.argsort(-table.codes.var(axis=0)))
+  model_figures.factor_response(
+      table.codes, table.data.factors_of(table.indices), table.data.factors_num_values,
+      os.path.join(output_dir, rundir.FIGURES_DIR, FIGURE), order, [f"z{d}" for d in order],
+      title=f"factor response: {representation['source']} on {data.name}")
+  evaluate.write_scores_csv(os.path.join(output_dir, rundir.SCORES_FILE), block)
+  atomic_io.write_json(os.path.join(output_dir, rundir.RESULTS_FILE),
+                       {"representation": representation, "data": data.info(), "scores": block})
+
+
+def main(argv=None):
+  gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
+  args = parse_args(argv)
+  try:
+    settings = parse_settings(args.gin_param)
+    if args.batch_size < 1:
+      raise ValueError(f"--batch_size {args.batch_size}: must be >= 1")
+    data = data_registry.make_dataset(args.data, args.dsprites_npz)
+    evaluate.check_metric_names(args.metrics)
+    output_dir = args.output_dir or default_output_dir(args)
+    check_output_dir(output_dir)
+    if args.codes:
+      representation, indices, sha = load_codes(args.codes, data)
+      record = {"kind": "codes", "source": args.codes, "sha256": sha}
+    else:
+      representation, sha = load_function(args.function, data, args.batch_size)
+      indices = None
+      record = {"kind": "function", "source": args.function, "sha256": sha}
+    block, table = external.score_and_table(
+        representation, data, args.metrics, args.seed, settings, indices,
+        batch_size=args.batch_size, progress=not args.no_progress)
+    block = {"step": None, "weights": f"sha256:{sha[:16]}", **block, "device": device.describe()}
+    write_outputs(output_dir, block, record, table, data)
+  except (ValueError, FileNotFoundError) as e:
+    print(f"error: {str(e).splitlines()[0]}", file=sys.stderr)
+    return 2
+  print(f"scores of {record['source']} (sha256 {sha[:16]}) on {block['eval_on']}:")
+  for metric, values in block["metrics"]["mean"].items():
+    head = names.HEADLINE[metric]
+    text = values.get("error") or f"{head} = {values.get(head, float('nan')):.3f}"
+    print(f"  {metric:<20} {text}")
+  print(f"wrote {output_dir}/{rundir.RESULTS_FILE}, {rundir.SCORES_FILE}, "
+        f"{rundir.FIGURES_DIR}/{FIGURE}")
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
