@@ -94,6 +94,12 @@ def validate(command, tmp_path):
     assert sweep.plan(args)
   elif script == "scripts/aggregate.py":
     aggregate.parse_args(argv)
+  elif script == "score.py":
+    import score
+    args = score.parse_args(argv)
+    score.parse_settings(args.gin_param)
+    evaluate.check_metric_names(args.metrics)
+    assert args.data in dataset.DATASET_NAMES
   elif script in ("scripts/mi_benchmark.py", "scripts/echo_rate_check.py",
                   "scripts/tc_check.py") or script.startswith("bench/"):
     assert os.path.isfile(os.path.join(ROOT, script))

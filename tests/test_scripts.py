@@ -160,19 +160,26 @@ def test_sweep_rejects_unknown_model():
 
 
 def _fake_run(root, dataset, model, beta, gamma, seed, fvae, mig, steps=5, scored_step=None,
-              sigma=None, config="", representation="mean", eval_on="dsprites", departures=None):
+              sigma=None, config="", representation="mean", eval_on="dsprites", departures=None,
+              extra=None, data=None):
   d = root / rundir.run_name(dataset, model, beta, gamma, seed, sigma)
   d.mkdir(parents=True)
   if sigma is not None:
     config += f"\nds_pairs.sigma = {sigma!r}\n"
-  (d / "results.json").write_text(json.dumps({
-      "dataset": dataset, "model": model, "beta": beta, "gamma": gamma, "config": config,
+  results = {
+      "dataset": dataset, "model": model, "beta": beta, "gamma": gamma, "seed": seed,
+      "config": config,
       "training": {"step": steps, "weights": "w", "final_losses_last_100_steps": {
-          "rate": 10 / beta, "distortion": 50 + 10 * beta}},
+          "rate": 10 / beta, "distortion": 50 + 10 * beta},
+          "rate_per_dim_nats": [1.0] * 4 + [0.0], "min_rate_per_dim_nats": 0.0},
       "scores": {"step": scored_step or steps, "weights": "w", "metrics": {representation: {
-          "factor_vae": {"eval_accuracy": fvae}, "mig": {"discrete_mig": mig}}},
+          "factor_vae": {"eval_accuracy": fvae}, "mig": {"discrete_mig": mig}, **(extra or {})}},
           "eval_on": eval_on, "seed": 0, "departures_from_paper": departures or {},
-          "settings": {"evaluation": {"representation": [representation]}}}}))
+          "settings": {"evaluation": {"representation": [representation]}}}}
+  if data is not None:
+    results["data"] = data
+  (d / "results.json").write_text(json.dumps(results))
+  return d
 
 
 def test_aggregate_scores_against_factor_dependence(tmp_path):
@@ -302,3 +309,29 @@ def test_aggregate_never_averages_different_score_settings(tmp_path):
   assert "| echo {eval_mig.num_bins=10} (beta 1, gamma 0) | 0.70 ± 0.00 (n=1) |" in md
   table2 = (tmp_path / "agg" / "table2.md").read_text()
   assert "0.70 ± 0.00 (n=1) [0.70]" in table2 and "n=2" not in table2 and "n=3" not in table2
+
+
+def test_aggregate_reads_the_recorded_data_lists_every_metric_and_ranks_by_udr(tmp_path):
+  from metrics import code_table
+  runs = tmp_path / "runs"
+  rng = np.random.default_rng(0)
+  base = rng.normal(size=(3000, 5))
+  indices = np.sort(rng.choice(737280, size=3000, replace=False))
+  info = {"name": "ds_corr", "total_correlation_nats": 0.123, "num_examples": 5}
+  for seed in (0, 1, 2):
+    d = _fake_run(runs, "ds_corr", "echo", 1.0, 0.0, seed, fvae=0.5, mig=0.1,
+                  extra={"irs": {"IRS": 0.6 + 0.1 * seed}}, data=info)
+    # seeds 0 and 1 learn the same code up to order and sign; seed 2 another one
+    codes = base[:, [1, 0, 2, 3, 4]] * [1, -1, 1, 1, 1] if seed == 1 else base
+    codes = rng.normal(size=base.shape) if seed == 2 else codes
+    code_table.save(str(d / rundir.CODES_FILE), codes.astype(np.float32), indices, "dsprites", "w")
+  assert aggregate.main([str(runs), "--out", str(tmp_path / "agg"), "--udr"]) == 0
+  md = (tmp_path / "agg" / "models.md").read_text()
+  assert "IRS on ds_corr (TC 0.12)" in md  # the recorded TC, not a recomputed one
+  assert "0.70 ± 0.08 (n=3)" in md
+  with open(tmp_path / "agg" / "udr.csv") as f:
+    udr_rows = {r["seed"]: r for r in csv.DictReader(f)}
+  # active dimensions only (the fifth is at its floor); median over the two other seeds
+  assert float(udr_rows["0"]["udr"]) == pytest.approx(0.5, abs=0.05)
+  assert float(udr_rows["2"]["udr"]) < 0.05
+  assert udr_rows["0"]["models"] == "3" and udr_rows["0"]["images"] == "3000"
