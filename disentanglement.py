@@ -262,6 +262,23 @@ def _reconcile(output_dir, results):
           "rewritten from results.json")
 
 
+def restore(output_dir):
+  """The trained model of a run directory at its newest checkpoint, configured from the run's own
+  config.gin, and its results.json: for notebooks, and for `score.py --function`
+  (`encode = restore(RUN)[0].representation_function`).
+
+  Returns:
+    (models.autoencoder.Autoencoder, results dict).
+  """
+  saved = os.path.join(output_dir, rundir.CONFIG_FILE)
+  if not os.path.exists(saved):
+    raise ValueError(f"{output_dir!r} holds no finished run ({saved} missing)")
+  configure(parse_args([]), base_files=[saved])
+  train_kw = train_settings()
+  return training.restore_run(output_dir, data_registry.make_dataset(), seed=train_kw["seed"],
+                              batch_size=train_kw["batch_size"])
+
+
 def eval_only(args, progress):
   """Re-score a saved run with its own training config; evaluation settings from the run's
   eval_config.gin unless --metrics, --eval_on or evaluation/eval_* bindings override them."""

@@ -278,3 +278,38 @@ def test_udr_closed_cases():
   assert mask.tolist() == [True] * 6 + [False, False]
   with pytest.raises(ValueError, match="at least 2 models"):
     udr.udr([z])
+
+
+RUN_FILE = '''import os
+
+import disentanglement
+
+encode = disentanglement.restore(os.environ["SCORED_RUN"])[0].representation_function
+'''
+
+
+@pytest.mark.slow
+def test_a_trained_run_scores_the_same_through_api_command_and_disentanglement_lib(
+    tmp_path, monkeypatch):
+  import disentanglement
+  run = tmp_path / "run"
+  assert disentanglement.main(["--output_dir", str(run), *conftest.TINY, "--steps", "10",
+                               "--no_eval"]) == 0
+  model, _ = disentanglement.restore(str(run))
+  settings = {k: v for k, v in SMALL.items() if k.split(".")[0][5:] in CHEAP}
+  api = external.score(model.representation_function, metrics=CHEAP, settings=settings,
+                       progress=False)["metrics"]["mean"]
+  (tmp_path / "encode_run.py").write_text(RUN_FILE)
+  monkeypatch.setenv("SCORED_RUN", str(run))
+  assert score_cli.main(["--function", f"{tmp_path / 'encode_run.py'}:encode", "--metrics",
+                         *CHEAP, *cli_args(settings), "--output_dir", str(tmp_path / "out"),
+                         "--no_progress"]) == 0
+  with open(tmp_path / "out" / "results.json") as f:
+    cli = json.load(f)["scores"]["metrics"]["mean"]
+  data = registry.make_dataset("dsprites")
+  table = code_table.CodeTableData(data, np.zeros((0, 0), np.float32), [],
+                                   encode=model.representation_function, batch_size=256)
+  dlib = {m: direct(m, table, table.representation_function) for m in CHEAP}
+  assert api == cli
+  _agree(api, dlib, CHEAP)
+  assert 0 <= api["mig"]["discrete_mig"] <= 1
