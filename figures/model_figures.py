@@ -105,7 +105,7 @@ def factor_response(codes, factors, sizes, path, order, labels, title="factor re
   fig.suptitle(title, y=1 - 0.12 / height)
   fig.subplots_adjust(left=0.1, right=0.98, bottom=0.55 / height, top=1 - 0.75 / height,
                       wspace=0.55, hspace=0.35)
-  return save(fig, path)
+  return save(fig, path, tight=False)
 
 
 def reconstructions(images, recon, path, title="reconstructions (top: input, bottom: output)"):

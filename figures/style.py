@@ -9,11 +9,12 @@ import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 plt.rcParams.update({"font.size": 10, "axes.titlesize": 10, "figure.dpi": 100})
 
 
-def save(fig, path):
-  """Save `fig` as PNG at `path` atomically and close it; returns the path."""
+def save(fig, path, tight=True):
+  """Save `fig` as PNG at `path` atomically and close it; returns the path. `tight` crops to the
+  drawn content (it draws the figure twice: a figure with fixed margins passes False)."""
   try:
     with atomic_io.atomic_path(path, suffix=".png") as tmp:
-      fig.savefig(tmp, format="png", bbox_inches="tight")
+      fig.savefig(tmp, format="png", bbox_inches="tight" if tight else None)
   finally:
     plt.close(fig)
   return path

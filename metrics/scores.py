@@ -8,6 +8,7 @@ disentanglement_lib leaves to gin (discretiser, pruning threshold).
 import contextlib
 
 import gin
+import numpy as np
 
 import gin_compat
 from metrics.names import METRIC_NAMES
@@ -52,6 +53,19 @@ def _unbind(key):
   bound.pop(parsed.arg_name, None)
   if not bound:
     gin_config._CONFIG.pop(parsed.config_key, None)  # noqa: SLF001
+
+
+@contextlib.contextmanager
+def sklearn_draws_from(random_state):
+  """For one call, numpy's global generator is a copy of the metric's RandomState, then is put
+  back: scikit-learn estimators that disentanglement_lib leaves unseeded (gradient-boosted trees
+  break ties between equal splits at random) then give the same score for the same seed."""
+  saved = np.random.get_state()
+  np.random.set_state(random_state.get_state())
+  try:
+    yield
+  finally:
+    np.random.set_state(saved)
 
 
 def _histogram(num_bins):
@@ -104,9 +118,11 @@ def mig_score(ground_truth_data, representation_function, random_state, num_trai
                                         "random_state"])
 def dci_score(ground_truth_data, representation_function, random_state, num_train=10000,
               num_test=5000, batch_size=16):
-  """DCI disentanglement, completeness, informativeness (Eastwood & Williams 2018), GBT probes."""
-  return dci.compute_dci(ground_truth_data, representation_function, random_state,
-                         num_train=num_train, num_test=num_test, batch_size=batch_size)
+  """DCI disentanglement, completeness, informativeness (Eastwood & Williams 2018), GBT probes
+  (drawing from a copy of `random_state`: `sklearn_draws_from`)."""
+  with sklearn_draws_from(random_state):
+    return dci.compute_dci(ground_truth_data, representation_function, random_state,
+                           num_train=num_train, num_test=num_test, batch_size=batch_size)
 
 
 @gin.configurable("eval_sap", denylist=["ground_truth_data", "representation_function",
@@ -169,7 +185,7 @@ def irs_score(ground_truth_data, representation_function, random_state, num_trai
 
 def _downstream(predictor, ground_truth_data, representation_function, random_state, num_train,
                 num_test, batch_size):
-  with gin_bindings({"predictor.predictor_fn": predictor}):
+  with gin_bindings({"predictor.predictor_fn": predictor}), sklearn_draws_from(random_state):
     values = downstream_task.compute_downstream_task(
         ground_truth_data, representation_function, random_state, num_train=list(num_train),
         num_test=num_test, batch_size=batch_size)
@@ -216,7 +232,8 @@ def fairness_score(ground_truth_data, representation_function, random_state, num
   Returns:
     disentanglement_lib's dict; the headline is mean_fairness:mean_pred:mean_sens.
   """
-  with gin_bindings({"predictor.predictor_fn": utils.gradient_boosting_classifier}):
+  with gin_bindings({"predictor.predictor_fn": utils.gradient_boosting_classifier}), \
+      sklearn_draws_from(random_state):
     return fairness.compute_fairness(ground_truth_data, representation_function, random_state,
                                      num_train=num_train,
                                      num_test_points_per_class=num_test_points_per_class,

@@ -253,6 +253,7 @@ def _npy_header(npz_path, field):
   return shape, dtype
 
 
+@pytest.mark.slow  # renders and compresses 3 GB: about a minute
 def test_export_schema_and_round_trip(exported):
   data = np.load(exported, allow_pickle=True, encoding="latin1")
   assert set(data.files) == {"imgs", "latents_values", "latents_classes", "metadata"}
@@ -271,6 +272,7 @@ def test_export_schema_and_round_trip(exported):
   np.testing.assert_array_equal(corr.images(kept), renderer.render(kept))
 
 
+@pytest.mark.slow  # shares the exported npz
 def test_npz_from_environment_variable(exported, monkeypatch):
   monkeypatch.setenv("DSPRITES_NPZ", exported)
   assert registry.make_dataset("dsprites").npz_path == exported

@@ -2,7 +2,6 @@
 remaining metrics (IRS, downstream task, fairness) and UDR: oracles, refusals, and one number
 through the API, the command and a direct call of disentanglement_lib's function."""
 import json
-import os
 
 import gin
 import numpy as np
@@ -105,10 +104,15 @@ def direct(metric, table, function, seed=0):
   module = importlib.import_module(f"disentanglement_lib.evaluation.metrics.{module}")
   gin.clear_config()
   gin.parse_config(bindings)
+  random_state = np.random.RandomState(seed)
+  saved = np.random.get_state()
+  if metric in PROBED:  # its unseeded scikit-learn estimators draw from a copy of random_state
+    np.random.set_state(random_state.get_state())
   try:
-    values = getattr(module, fn)(table, function, np.random.RandomState(seed), **kwargs)
+    values = getattr(module, fn)(table, function, random_state, **kwargs)
   finally:
     gin.clear_config()
+    np.random.set_state(saved)
   if metric.startswith("downstream"):
     values["mean_test_accuracy"] = values["100:mean_test_accuracy"]
   return {k: float(v) for k, v in values.items()}

@@ -45,6 +45,7 @@ def checkpoint_step(run_dir):
   return step
 
 
+@pytest.mark.slow  # five trainer processes and a reference run: over a minute
 def test_every_stop_signal_resumes_exactly(tmp_path):
   run_dir = str(tmp_path / "run")
   ref = str(tmp_path / "ref")  # the uninterrupted run, trained meanwhile in its own process

@@ -81,6 +81,7 @@ def test_bad_input():
     est.fit(np.zeros((10, 2)), bad, progress=False)
 
 
+@pytest.mark.slow  # fits three estimators to convergence: about 40 s
 def test_echo_channel_exact_rate_bounds_the_estimates():
   # The 1-D toy Echo channel of test_echo_noise: exact rate -E log s(x) = 0.800 nats.
   import echo_noise
