@@ -31,8 +31,18 @@ def write_text(path, text):
   return path
 
 
+def json_text(obj):
+  """The JSON text every JSON file of the suite holds: keys sorted, numpy numbers as floats."""
+  return json.dumps(obj, indent=2, sort_keys=True, default=float) + "\n"
+
+
+def as_saved(obj):
+  """`obj` as a reader of its JSON file gets it back (key order, number types)."""
+  return json.loads(json_text(obj))
+
+
 def write_json(path, obj):
-  return write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=float) + "\n")
+  return write_text(path, json_text(obj))
 
 
 def remove_leftovers(directory):

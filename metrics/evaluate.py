@@ -215,7 +215,9 @@ def _score(name, table, function, seed, data):
 def scores_csv_text(block):
   """scores.csv of a scores block: one row per score with what produced it: representation,
   metric, score, value (an unscorable metric: score 'error', value its message), training step,
-  weights fingerprint, evaluation set, seed."""
+  weights fingerprint, evaluation set, seed. The block as results.json holds it (sorted keys),
+  so the text is the same whether the block comes from a scoring or from the file."""
+  block = atomic_io.as_saved(block)
   f = io.StringIO()
   writer = csv.writer(f)
   writer.writerow(["representation", "metric", "score", "value", "step", "weights", "eval_on",

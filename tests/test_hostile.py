@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 import disentanglement
@@ -84,6 +85,30 @@ def test_files_of_one_scoring_agree_after_a_kill_at_any_instant(run, capsys):
   # --eval_only replays what results.json holds (bins 20): the same number.
   assert disentanglement.main(["--eval_only", "--output_dir", run, "--no_progress"]) == 0
   assert _results(run)["scores"]["metrics"] == before["metrics"]
+
+
+def test_a_finished_scoring_leaves_nothing_to_reconcile(tmp_path):
+  """scores.csv from the scoring's own block (metric order, numpy numbers) equals the one the next
+  run derives from results.json (sorted keys, floats): no 'disagreed' note after a full scoring."""
+  from metrics import evaluate
+  import atomic_io
+  block = {"step": 3, "weights": "abc", "eval_on": "dsprites", "seed": 0,
+           "settings": {"eval_mig": {"num_bins": 20}},
+           "metrics": {"sample": {"mig": {"discrete_mig": np.float32(0.07)}},
+                       "mean": {"factor_vae": {"train_accuracy": np.float64(0.7922),
+                                               "eval_accuracy": 0.7982,
+                                               "num_active_dims": np.int64(10)}}}}
+  run = str(tmp_path)
+  evaluate.write_scores_csv(os.path.join(run, "scores.csv"), block)
+  evaluate.write_eval_config(os.path.join(run, "eval_config.gin"), block["settings"])
+  atomic_io.write_json(os.path.join(run, "results.json"), {"scores": block})
+  assert evaluate.reconcile(run, _results(run)) == []
+  with open(os.path.join(run, "scores.csv")) as f:
+    rows = f.read().splitlines()
+  assert [r.split(",")[:3] for r in rows[1:]] == [
+      ["mean", "factor_vae", "eval_accuracy"], ["mean", "factor_vae", "num_active_dims"],
+      ["mean", "factor_vae", "train_accuracy"], ["sample", "mig", "discrete_mig"]]
+  assert rows[-1].split(",")[3] == repr(float(np.float32(0.07)))  # the value results.json holds
 
 
 def test_leftover_temporary_files_are_removed_on_the_next_run(run):
