@@ -156,6 +156,23 @@ def _bind_default_gamma():
         gin.bind_parameter("model.gamma", registry.default_gamma(name))
 
 
+def validate(args):
+  """Configure a training command and check what can be checked before any data or model is
+  built: gin files and bindings, evaluation settings (unless --no_eval), the step budget, the
+  model's name and weights. Raises ValueError naming the bad value.
+
+  Returns:
+    (evaluation settings or None, train.* settings).
+  """
+  configure(args)
+  chosen = None if args.no_eval else evaluate.settings()  # a metric typo fails here, not later
+  train_kw = train_settings()
+  training.check_steps(train_kw["steps"])
+  model_kw = provenance.effective_kwargs(autoencoder.Autoencoder.__init__, "model")
+  registry.get(model_kw["name"]).check_weights(model_kw["beta"], model_kw["gamma"])
+  return chosen, train_kw
+
+
 def train_settings():
   """train.* as the run will use them (defaults included)."""
   return provenance.effective_kwargs(training.train, "train", skip=("progress", "model"))
@@ -270,12 +287,22 @@ def restore(output_dir):
   Returns:
     (models.autoencoder.Autoencoder, results dict).
   """
+  configure(parse_args([]), base_files=[_saved_config(output_dir)])
+  return _restore_configured(output_dir, data_registry.make_dataset())
+
+
+def _saved_config(output_dir):
+  """The path of a finished run's config.gin; ValueError if it has none."""
   saved = os.path.join(output_dir, rundir.CONFIG_FILE)
   if not os.path.exists(saved):
     raise ValueError(f"{output_dir!r} holds no finished run ({saved} missing)")
-  configure(parse_args([]), base_files=[saved])
+  return saved
+
+
+def _restore_configured(output_dir, data):
+  """(model, results) of the run at its newest checkpoint, gin configured from its config."""
   train_kw = train_settings()
-  return training.restore_run(output_dir, data_registry.make_dataset(), seed=train_kw["seed"],
+  return training.restore_run(output_dir, data, seed=train_kw["seed"],
                               batch_size=train_kw["batch_size"])
 
 
@@ -292,18 +319,14 @@ def eval_only(args, progress):
     raise ValueError(f"--eval_only scores the run as it was trained; {refused} would change its "
                      f"model or data (only --metrics, --eval_on, --representation and "
                      f"evaluation.*/eval_*.* bindings are accepted)")
-  saved = os.path.join(args.output_dir, rundir.CONFIG_FILE)
-  if not os.path.exists(saved):
-    raise ValueError(f"{args.output_dir!r} holds no finished run ({saved} missing)")
+  saved = _saved_config(args.output_dir)
   _reconcile_saved(args.output_dir)  # so that eval_config.gin replays what results.json holds
   eval_config = os.path.join(args.output_dir, rundir.EVAL_CONFIG_FILE)
   configure(args, base_files=[saved] + ([eval_config] if os.path.exists(eval_config) else []))
   evaluate.settings()  # validate before loading anything
-  train_kw = train_settings()
   data = data_registry.make_dataset()
   with rundir.RunLock(args.output_dir):
-    model, results = training.restore_run(args.output_dir, data, seed=train_kw["seed"],
-                                          batch_size=train_kw["batch_size"])
+    model, results = _restore_configured(args.output_dir, data)
     print(f"scoring {args.output_dir}")
     return score_and_draw(model, data, args.output_dir, results, progress)
 
@@ -345,10 +368,7 @@ def main(argv=None):
     if args.eval_only:
       _print_scores(eval_only(args, progress))
       return 0
-    configure(args)
-    chosen = None if args.no_eval else evaluate.settings()  # a metric typo fails here, not later
-    train_kw = train_settings()
-    training.check_steps(train_kw["steps"])
+    chosen, train_kw = validate(args)
     data = data_registry.make_dataset()
     model = autoencoder.Autoencoder(seed=train_kw["seed"])
     model.check_batch_size(train_kw["batch_size"])

@@ -14,7 +14,6 @@ import conftest
 import disentanglement
 import dataset
 from metrics import evaluate
-from models import registry
 
 sys.path.insert(0, os.path.join(conftest.ROOT, "scripts"))
 import aggregate  # noqa: E402
@@ -54,26 +53,7 @@ def _validate_training(argv):
   args = disentanglement.parse_args(argv)
   if args.eval_only:
     return  # needs a trained run: its refusals and replay are tests/test_provenance.py's
-  disentanglement.configure(args)
-  if not args.no_eval:
-    evaluate.settings()
-  train_kw = disentanglement.train_settings()
-  from models import training
-  training.check_steps(train_kw["steps"])
-  import gin
-  name = gin.query_parameter("model.name") if _bound("model.name") else "echo"
-  spec = registry.get(name)
-  spec.check_weights(gin.query_parameter("model.beta") if _bound("model.beta") else 1.0,
-                     gin.query_parameter("model.gamma"))
-
-
-def _bound(key):
-  import gin
-  try:
-    gin.query_parameter(key)
-    return True
-  except ValueError:
-    return False
+  disentanglement.validate(args)
 
 
 def validate(command, tmp_path):
