@@ -101,6 +101,16 @@ class DSprites:
     """(N, 5) ground-truth factor classes of flat dataset indices."""
     return classes_of(indices)[:, list(LATENT_FACTOR_INDICES)]
 
+  def keeps(self, indices):
+    """Whether each flat index is an image of this data set: inside the grid and not removed."""
+    indices = np.asarray(indices, dtype=np.int64)
+    inside = (indices >= 0) & (indices < NUM_IMAGES)
+    if self.keep is None:
+      return inside
+    kept = np.zeros(indices.shape, bool)
+    kept[inside] = self.keep.ravel()[indices[inside]]
+    return kept
+
   def check_kept(self, indices):
     """Raise if any index is a combination this dataset removed."""
     if self.keep is None:

@@ -11,7 +11,6 @@ import numpy as np
 from tqdm import tqdm
 
 import atomic_io
-from data import grid
 from data.ground_truth import DSprites, RemovedCombinationError
 import provenance
 import rundir
@@ -115,10 +114,8 @@ def load_table(representation_function, data, weights, path=None, need_scales=Fa
     except code_table.UnreadableTableError as e:
       print(f"note: {e}; encoding again")
     else:
-      kept = np.zeros(grid.NUM_IMAGES, bool)
-      kept[data.kept_indices] = True
       if (saved["weights"] == weights and saved["dataset"] == data.name
-          and np.all(kept[saved["indices"]])
+          and np.all(data.keeps(saved["indices"]))
           and (saved["log_scales"] is not None or not need_scales)):
         return code_table.CodeTableData(data, saved["codes"], saved["indices"],
                                         saved["log_scales"], encode=representation_function)

@@ -16,7 +16,6 @@ import hashlib
 import numpy as np
 
 from data import registry as data_registry
-from data.grid import NUM_IMAGES
 from metrics import code_table, evaluate, names, scores
 
 
@@ -54,11 +53,9 @@ def check_codes(codes, data, indices=None, source="codes"):
   if indices.ndim != 1 or len(indices) != len(codes) or indices.dtype.kind not in "iu":
     raise RepresentationError(f"{source}: indices of shape {indices.shape} and dtype "
                               f"{indices.dtype}; expected {len(codes):,} integers, one per row")
-  held = np.zeros(NUM_IMAGES, bool)
-  held[kept] = True
-  outside = (indices < 0) | (indices >= len(held))
-  if outside.any() or not held[indices].all():
-    first = indices[outside][0] if outside.any() else indices[~held[indices]][0]
+  held = data.keeps(indices)
+  if not held.all():
+    first = indices[~held][0]
     raise RepresentationError(f"{source}: index {int(first)} is not an image of {data.name}")
   if len(np.unique(indices)) != len(indices):
     raise RepresentationError(f"{source}: indices repeat an image")

@@ -203,6 +203,11 @@ def test_ds_corr_no_removed_combination_reachable(corr):
     corr.sample_observations_from_factors(corr.factors_of(removed), rng)
   with pytest.raises(ValueError, match="removed"):
     corr.images(removed)
+  # keeps(): the one membership test (code tables, scored codes): kept, removed, off the grid.
+  n = grid.NUM_IMAGES
+  assert corr.keeps(corr.kept_indices).all() and not corr.keeps(removed).any()
+  assert corr.keeps([-1, n, corr.kept_indices[0]]).tolist() == [False, False, True]
+  assert int(corr.keeps(np.arange(n)).sum()) == len(corr.kept_indices)
 
 
 # -- disentanglement_lib compatibility -----------------------------------------------------------
