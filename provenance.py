@@ -6,7 +6,6 @@ aggregation scripts can use it without TensorFlow.
 import hashlib
 import inspect
 import json
-import math
 import os
 
 import gin
@@ -172,8 +171,3 @@ def gin_error_line(error):
   return message
 
 
-def check_finite_number(name, value):
-  """Raise ValueError naming `name` unless `value` is a finite number."""
-  if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-    raise ValueError(f"{name}={value!r} must be a finite number")
-  return value

@@ -11,6 +11,7 @@ import numpy as np
 from tqdm import tqdm
 
 import atomic_io
+import checks
 from data.ground_truth import DSprites, RemovedCombinationError
 import provenance
 import rundir
@@ -79,7 +80,7 @@ def describe_settings(eval_on, metrics, seed, representation="mean"):
     kwargs = provenance.effective_kwargs(scores.METRICS[name], configurable)
     for arg, value in kwargs.items():
       if isinstance(value, (int, float)) and not isinstance(value, bool):
-        provenance.check_finite_number(f"{configurable}.{arg}", value)
+        checks.check_number(f"{configurable}.{arg}", value)
     out[configurable] = kwargs
   return out
 

@@ -8,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 import atomic_io
+import checks
 import provenance
 import rundir
 from models import heads, networks, objective, regularisers, registry
@@ -57,8 +58,7 @@ class Autoencoder(tf.Module):
     gamma = spec.default_gamma if gamma is None else gamma
     for arg, value in (("learning_rate", learning_rate), ("disc_learning_rate",
                                                            disc_learning_rate)):
-      if not provenance.check_finite_number(arg, value) > 0:
-        raise ValueError(f"{arg}={value!r} must be > 0")
+      checks.check_number(arg, value, minimum=0, strict=True)
     spec.check_weights(beta, gamma)
     self.model_name, self.num_latents = name, int(num_latents)
     self.beta, self.gamma = float(beta), float(gamma)

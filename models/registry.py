@@ -15,6 +15,8 @@ Adding a model: one `ModelSpec` in MODELS (and its penalty in models/regulariser
 """
 import dataclasses
 
+import checks
+
 # Logged by every model (nats per example), and by the FactorVAE discriminator when gamma > 0.
 BASE_TERMS = {"loss": "nats", "distortion": "nats", "rate": "nats"}
 DISCRIMINATOR_TERMS = {"tc": "nats (estimate)", "disc_loss": "", "disc_accuracy": ""}
@@ -73,12 +75,8 @@ class ModelSpec:
 
   def check_weights(self, beta, gamma):
     """Raise ValueError naming the weight that this model does not take or that is out of range."""
-    for arg, value in (("beta", beta), ("gamma", gamma)):
-      if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or \
-          value in (float("inf"), float("-inf")):
-        raise ValueError(f"{arg}={value!r} must be a finite number")
-      if value < 0:
-        raise ValueError(f"{arg}={value!r} must be >= 0")
+    checks.check_number("beta", beta, minimum=0)
+    checks.check_number("gamma", gamma, minimum=0)
     if not self.takes_gamma and gamma != 0:
       raise ValueError(f"gamma={gamma!r}: {self.name} has no gamma"
                        + (f"; set its weights with {', '.join(self.gin_scopes)}.*"

@@ -26,6 +26,8 @@ import math
 import gin
 import tensorflow as tf
 
+import checks
+
 DIP_LAMBDA_D_FACTOR = {"dip_vae_i": 10.0, "dip_vae_ii": 1.0}
 
 
@@ -126,8 +128,7 @@ class DIPPenalty:
   """
 
   def __init__(self, kind, lambda_od=10.0, lambda_d_factor=None):
-    if not (math.isfinite(lambda_od) and lambda_od >= 0):
-      raise ValueError(f"dip.lambda_od={lambda_od!r} must be a finite number >= 0")
+    checks.check_number("dip.lambda_od", lambda_od, minimum=0)
     factor = DIP_LAMBDA_D_FACTOR[f"dip_vae_{kind}"] if lambda_d_factor is None else lambda_d_factor
     self.kind, self.lambda_od, self.lambda_d = kind, float(lambda_od), float(factor * lambda_od)
 
@@ -147,8 +148,7 @@ class CapacityPenalty:
   """
 
   def __init__(self, gamma, c_max=25.0, iteration_threshold=100000):
-    if not (math.isfinite(c_max) and c_max >= 0):
-      raise ValueError(f"annealing.c_max={c_max!r} must be a finite number >= 0")
+    checks.check_number("annealing.c_max", c_max, minimum=0)
     if int(iteration_threshold) != iteration_threshold or iteration_threshold < 1:
       raise ValueError(f"annealing.iteration_threshold={iteration_threshold!r} must be an "
                        "integer >= 1")
@@ -169,8 +169,8 @@ class MMDPenalty:
   """
 
   def __init__(self, gamma, bandwidth=None):
-    if bandwidth is not None and not (math.isfinite(bandwidth) and bandwidth > 0):
-      raise ValueError(f"mmd.bandwidth={bandwidth!r} must be a finite number > 0 (or None)")
+    if bandwidth is not None:  # None: InfoVAE's default
+      checks.check_number("mmd.bandwidth", bandwidth, minimum=0, strict=True)
     self.gamma, self.bandwidth = gamma, bandwidth
 
   def __call__(self, z, mean, log_var, rate, step, generator):

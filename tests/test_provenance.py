@@ -3,6 +3,8 @@
 import csv
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -192,3 +194,27 @@ def test_stale_reason_and_fingerprint():
   assert provenance.fingerprint(a) == provenance.fingerprint([a[0].copy()])
   assert provenance.fingerprint(a) != provenance.fingerprint([a[0].reshape(2, 3)])
   assert provenance.fingerprint(a) != provenance.fingerprint([a[0] + 1e-7 * (a[0] == 5)])
+
+
+@pytest.mark.parametrize("value,kwargs,message", [
+    (float("nan"), {}, "x=nan must be a finite number"),
+    (float("-inf"), {}, "x=-inf must be a finite number"),
+    (True, {}, "x=True must be a finite number"),
+    ("1", {}, "x='1' must be a finite number"),
+    (-0.5, {"minimum": 0}, "x=-0.5 must be >= 0"),
+    (0.0, {"minimum": 0, "strict": True}, "x=0.0 must be > 0"),
+])
+def test_check_number_refuses_with_one_wording(value, kwargs, message):
+  import checks
+  with pytest.raises(ValueError) as e:
+    checks.check_number("x", value, **kwargs)
+  assert str(e.value) == message
+
+
+def test_check_number_returns_accepted_values_and_the_registry_needs_no_tensorflow():
+  import checks
+  assert checks.check_number("x", 0, minimum=0) == 0
+  assert checks.check_number("x", 2.5, minimum=0, strict=True) == 2.5
+  code = ("import sys; from models import registry; registry.get('vae').check_weights(1.0, 0.0); "
+          "sys.exit('tensorflow' in sys.modules or 'gin' in sys.modules)")
+  assert subprocess.run([sys.executable, "-c", code], cwd=conftest.ROOT).returncode == 0
