@@ -74,6 +74,9 @@ def validate(command, tmp_path):
     assert sweep.plan(args)
   elif script == "scripts/aggregate.py":
     aggregate.parse_args(argv)
+  elif script == "scripts/table2_claims.py":
+    import table2_claims
+    table2_claims.parse_args(argv)
   elif script == "score.py":
     import score
     args = score.parse_args(argv)

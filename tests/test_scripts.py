@@ -335,3 +335,50 @@ def test_aggregate_reads_the_recorded_data_lists_every_metric_and_ranks_by_udr(t
   assert float(udr_rows["0"]["udr"]) == pytest.approx(0.5, abs=0.05)
   assert float(udr_rows["2"]["udr"]) < 0.05
   assert udr_rows["0"]["models"] == "3" and udr_rows["0"]["images"] == "3000"
+
+
+def test_table2_claims_read_each_claim_in_its_own_budget_and_sd(tmp_path):
+  import table2_claims
+  runs = tmp_path / "study"
+  big = runs / "steps30000"
+  for seed, (e_fvae, v_fvae, e_mig, v_mig) in enumerate([(0.80, 0.60, 0.10, 0.12),
+                                                         (0.84, 0.64, 0.20, 0.14)]):
+    _fake_run(big, "dsprites", "echo", 1.0, 0.0, seed, fvae=e_fvae, mig=e_mig, steps=30000)
+    _fake_run(big, "dsprites", "vae", 1.0, 0.0, seed, fvae=v_fvae, mig=v_mig, steps=30000)
+    _fake_run(big, "ds_corr", "echo", 1.0, 0.0, seed, fvae=0.50 + 0.02 * seed, mig=0.1,
+              steps=30000)
+    _fake_run(big, "ds_corr", "vae", 1.0, 0.0, seed, fvae=0.70 + 0.02 * seed, mig=0.1,
+              steps=30000)
+    # Not the claim's: the stretched f, and a 5,000-step row-1 run.
+    _fake_run(big / "stretched", "dsprites", "echo", 1.0, 0.0, seed, fvae=0.1, mig=0.9,
+              steps=30000, config="model.f_param = 'stretched'\n")
+    _fake_run(runs / "steps5000", "dsprites", "echo", 1.0, 0.0, seed, fvae=0.1, mig=0.9,
+              steps=5000)
+  _fake_run(runs / "steps5000", "ds_corr", "vae", 4.0, 0.0, 0, fvae=0.5, mig=0.05, steps=5000)
+  _fake_run(runs / "steps5000", "ds_corr", "vae", 1.0, 0.0, 0, fvae=0.6, mig=0.05, steps=5000)
+  out = tmp_path / "claims"
+  assert table2_claims.main([str(runs), "--out", str(out)]) == 0
+  with open(out / "claims.csv") as f:
+    rows = {(r["claim"], r["dataset"], r["model"], r["representation"], r["metric"]): r
+            for r in csv.DictReader(f)}
+  fvae = rows[("a", "dsprites", "", "mean", "FactorVAE")]
+  assert float(fvae["baseline_mean"]) == pytest.approx(0.62)
+  assert float(fvae["treatment_sd"]) == pytest.approx(0.04 / np.sqrt(2))  # sample sd (n - 1)
+  assert float(fvae["diff"]) == pytest.approx(0.2)
+  assert float(fvae["diff_sd"]) == pytest.approx(0.2 / (0.04 / np.sqrt(2)))
+  assert fvae["reading"] == "holds" and fvae["paper_treatment"] == "0.83"
+  mig = rows[("a", "dsprites", "", "mean", "MIG")]  # diff 0.02, pooled sd 0.051
+  assert float(mig["diff_sd"]) == pytest.approx(0.02 / np.sqrt((0.005 + 0.0002) / 2))
+  assert mig["reading"] == "within noise"
+  assert rows[("a", "ds_corr", "", "mean", "FactorVAE")]["reading"] == "reversed"
+  assert rows[("a", "dsprites", "", "sample", "FactorVAE")]["reading"] == "not run yet"
+  one = rows[("b", "ds_corr", "vae", "mean", "FactorVAE")]
+  assert (one["reading"], float(one["diff"]), one["treatment_n"]) == ("one seed: no sd",
+                                                                      pytest.approx(-0.1), "1")
+  assert one["paper_baseline"] == "0.6" and one["paper_treatment"] == "0.56"
+  assert rows[("c", "dsprites", "echo", "mean", "MIG")]["reading"] == "not run yet"
+  md = (out / "claims.md").read_text()
+  assert "| dsprites | both | mean | FactorVAE | 0.620 ± 0.028 (n=2) | 0.820 ± 0.028 (n=2) | " \
+         "+0.200 | +7.1 | holds | 0.65 -> 0.83 |" in md
+  assert "seeds 0, 1" in md and "30,000 steps per run" in md
+  assert _png_ok(out / "claims.png")
