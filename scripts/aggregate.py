@@ -168,6 +168,23 @@ def factor_tc(run):
   return data_info(run)["total_correlation_nats"]
 
 
+def mean_sd(values):
+  """(mean, sd, n) of the values that are not NaN: sd is the sample standard deviation over seeds
+  (n - 1 in the denominator), None below two values; mean is None without any."""
+  values = [float(v) for v in values if not np.isnan(v)]
+  n = len(values)
+  return (float(np.mean(values)) if n else None,
+          float(np.std(values, ddof=1)) if n > 1 else None, n)
+
+
+def format_cell(mean, sd, n, digits=2):
+  """'0.62 ± 0.03 (n=2)'; '0.62 (n=1)' without an sd; '–' without a value."""
+  if mean is None:
+    return "–"
+  spread = "" if sd is None else f" ± {sd:.{digits}f}"
+  return f"{mean:.{digits}f}{spread} (n={n})"
+
+
 def score(run, metric, key):
   value = run["scored"].get(metric, {}).get(key)
   return np.nan if value is None else float(value)
@@ -199,10 +216,8 @@ def build_table(runs):
   for label, beta, gamma in table_rows(runs):
     cells = []
     for j, (dataset, (metric, key, _), model) in enumerate(COLUMNS):
-      values = [v for v in cell_values(runs, dataset, model, beta, gamma, metric, key)
-                if not np.isnan(v)]
-      cells.append({"mean": float(np.mean(values)) if values else None,
-                    "std": float(np.std(values)) if values else None, "n": len(values),
+      mean, sd, n = mean_sd(cell_values(runs, dataset, model, beta, gamma, metric, key))
+      cells.append({"mean": mean, "std": sd, "n": n,
                     "paper": paper_value(beta, gamma, j),
                     "steps": sorted({r["steps"] for r in runs if r["beta"] == beta
                                      and r["gamma"] == gamma and r["dataset"] == dataset
@@ -229,12 +244,12 @@ def write_markdown(table, path, runs):
   for label, cells in table:
     text = []
     for c in cells:
-      ours = "–" if c["mean"] is None else f"{c['mean']:.2f} ± {c['std']:.2f} (n={c['n']})"
-      text.append(ours + ("" if c["paper"] is None else f" [{c['paper']:.2f}]"))
+      paper = "" if c["paper"] is None else f" [{c['paper']:.2f}]"
+      text.append(format_cell(c["mean"], c["std"], c["n"]) + paper)
     lines.append(f"| {label} | " + " | ".join(text) + " |")
   lines.append("")
-  lines.append("Ours: mean ± standard deviation over seeds (n runs); [the paper's Table 2, row 1, "
-               "300,000 steps, 10 runs], shown only for beta = 1, gamma = 0.")
+  lines.append("Ours: mean ± sample standard deviation over seeds (n runs); [the paper's Table 2, "
+               "row 1, 300,000 steps, 10 runs], shown only for beta = 1, gamma = 0.")
   lines += ["", "The paper's Table 2 as published (its rows' beta and gamma values are not stated "
             "except rows 1 and 4; not matched to our rows):", "",
             "| paper row | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
@@ -336,21 +351,17 @@ def write_dependence_table(runs, md_path, csv_path):
     text = []
     for metric, key, name in metrics:
       for tc, d in columns:
-        values = [v for v in (score(r, metric, key) for r in cells.get((tc, d), []))
-                  if not np.isnan(v)]
-        mean = float(np.mean(values)) if values else None
-        std = float(np.std(values)) if values else None
+        mean, std, n = mean_sd([score(r, metric, key) for r in cells.get((tc, d), [])])
         paper = None
         model = label.replace(" [sample]", "")  # the paper scored sampled codes (README)
         if (model in MODELS and (beta, gamma) == (1.0, 0.0) and d in DATASETS
             and (metric, key, name) in METRICS):
           paper = PAPER_TABLE2[0][COLUMNS.index((d, (metric, key, name), model))]
-        rows.append([_setting(label, beta, gamma), d, tc, name, mean, std, len(values), paper])
-        cell = "–" if mean is None else f"{mean:.2f} ± {std:.2f} (n={len(values)})"
-        text.append(cell + ("" if paper is None else f" [{paper:.2f}]"))
+        rows.append([_setting(label, beta, gamma), d, tc, name, mean, std, n, paper])
+        text.append(format_cell(mean, std, n) + ("" if paper is None else f" [{paper:.2f}]"))
     lines.append(f"| {_setting(label, beta, gamma)} | " + " | ".join(text) + " |")
-  lines += ["", "Mean ± standard deviation over seeds (n runs); [the paper's Table 2 row 1: "
-            "300,000 steps, 10 runs]."]
+  lines += ["", "Mean ± sample standard deviation over seeds (n runs); [the paper's Table 2 "
+            "row 1: 300,000 steps, 10 runs]."]
   atomic_io.write_text(md_path, "\n".join(lines) + "\n")
   with atomic_io.atomic_path(csv_path, suffix=".csv") as tmp, open(tmp, "w", newline="") as f:
     w = csv.writer(f)
@@ -369,9 +380,9 @@ def dependence_figure(runs, path):
     for k, ((label, beta, gamma), cells) in enumerate(sorted(groups.items())):
       points = {True: [], False: []}
       for (tc, data), sel in sorted(cells.items()):
-        values = [v for v in (score(r, metric, key) for r in sel) if not np.isnan(v)]
-        if values:
-          points[data == "ds_corr"].append((tc, np.mean(values), np.std(values)))
+        mean, sd, _ = mean_sd([score(r, metric, key) for r in sel])
+        if mean is not None:
+          points[data == "ds_corr"].append((tc, mean, 0.0 if sd is None else sd))
       color = f"C{k % 10}"
       shift = 0.01 * (k - len(groups) / 2)  # keeps overlapping error bars apart
       for is_corr, pts in points.items():
@@ -386,7 +397,8 @@ def dependence_figure(runs, path):
     ax.legend(fontsize=7)
   legend = ("; circles: dsprites and ds_pairs, squares: ds_corr"
             if any(r["dataset"] == "ds_corr" for r in runs) else "")
-  fig.suptitle(f"scores against factor dependence, mean ± sd over seeds ({_budget(runs)}){legend}")
+  fig.suptitle(f"scores against factor dependence, mean ± sample sd over seeds "
+               f"({_budget(runs)}){legend}")
   fig.tight_layout(rect=(0, 0, 1, 0.94))
   return save(fig, path)
 

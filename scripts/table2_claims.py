@@ -98,15 +98,6 @@ CLAIMS = (
 )
 
 
-def mean_sd(values):
-  """(mean, sample sd, n) of the finite values; sd None below two values, mean None without any."""
-  values = [v for v in values if not np.isnan(v)]
-  n = len(values)
-  mean = float(np.mean(values)) if n else None
-  sd = float(np.std(values, ddof=1)) if n > 1 else None
-  return mean, sd, n
-
-
 def _selected(runs, claim, dataset, model, representation, value):
   """The claim's runs of one cell: the paper's models (public f), default score settings."""
   setting = {**claim.fixed, claim.vary: value}
@@ -130,7 +121,7 @@ def claim_rows(runs, claim):
                  "representation": representation, "metric": name, "steps": claim.steps}
           for side, value in (("baseline", claim.baseline), ("treatment", claim.treatment)):
             sel = _selected(runs, claim, dataset, model, representation, value)
-            mean, sd, n = mean_sd([aggregate.score(r, metric, key) for r in sel])
+            mean, sd, n = aggregate.mean_sd([aggregate.score(r, metric, key) for r in sel])
             row.update({f"{side}_mean": mean, f"{side}_sd": sd, f"{side}_n": n,
                         f"{side}_seeds": sorted(r["seed"] for r in sel)})
           row.update(effect(row, claim.sign))
@@ -159,12 +150,6 @@ def effect(row, sign):
   return {"diff": diff, "diff_sd": ratio, "reading": reading}
 
 
-def _cell(mean, sd, n):
-  if mean is None:
-    return "–"
-  return f"{mean:.3f} ± {sd:.3f} (n={n})" if sd is not None else f"{mean:.3f} (n={n})"
-
-
 def _side_label(claim, value):
   if claim.vary == "model":
     return {"vae": "beta-VAE", "echo": "Echo"}.get(value, value)
@@ -187,18 +172,20 @@ def claim_markdown(claim, rows):
              else f"{r['paper_baseline']:.2f} -> {r['paper_treatment']:.2f}")
     diff = "–" if r["diff"] is None else f"{r['diff']:+.3f}"
     ratio = "–" if r["diff_sd"] is None else f"{r['diff_sd']:+.1f}"
+    base_cell, treat_cell = (aggregate.format_cell(r[f"{side}_mean"], r[f"{side}_sd"],
+                                                   r[f"{side}_n"], digits=3)
+                             for side in ("baseline", "treatment"))
     lines.append(f"| {r['dataset']} | {r['model'] or 'both'} | {r['representation']} | "
-                 f"{r['metric']} | {_cell(r['baseline_mean'], r['baseline_sd'], r['baseline_n'])}"
-                 f" | {_cell(r['treatment_mean'], r['treatment_sd'], r['treatment_n'])} | {diff} "
-                 f"| {ratio} | {r['reading']} | {paper} |")
+                 f"{r['metric']} | {base_cell} | {treat_cell} | {diff} | {ratio} | "
+                 f"{r['reading']} | {paper} |")
   return "\n".join(lines)
 
 
 def write_markdown(path, tables):
-  head = ("mean ± sample sd over seeds (n runs); diff = treatment - baseline; diff / sd: in pooled "
-          f"sd of the two groups; 'holds': at least {HOLDS_AT_SD:g} sd in the claimed direction, "
-          f"'reversed': {HOLDS_AT_SD:g} sd against it, else 'within noise'. code: mean or "
-          "sampled code (the paper scored sampled codes).")
+  head = ("mean ± sample sd over seeds (n runs); diff = treatment - baseline; diff / sd: in "
+          f"pooled sd of the two groups; 'holds': at least {HOLDS_AT_SD:g} sd in the claimed "
+          f"direction, 'reversed': {HOLDS_AT_SD:g} sd against it, else 'within noise'. code: "
+          "mean or sampled code (the paper scored sampled codes).")
   return atomic_io.write_text(path, head + "\n\n" + "\n\n".join(tables) + "\n")
 
 
