@@ -5,8 +5,9 @@ paper's numbers where it states them.
     python scripts/table2_claims.py STUDY_DIR [--out DIR]
 
 STUDY_DIR is the study's runs folder (scripts/table2_study.sh's RUNS_DIR, with steps30000/ and
-steps5000/ below it); every run with current scores below it is read, and each claim takes the
-runs of its own step budget. The claims (Brekelmans et al. 2019, Sec. 5.3, Table 2):
+steps5000/ below it); every run with current scores below it is read, runs trained with other
+settings than gin_configs/paper.gin's are listed and left out, and each claim takes the runs of
+its own step budget. The claims (Brekelmans et al. 2019, Sec. 5.3, Table 2):
 
   (a) Echo beats beta-VAE on both scores on both data sets (row 1: beta 1, gamma 0).
   (b) A larger beta hurts on the dependent data (ds_corr FactorVAE, rows 1 -> 3; the paper does
@@ -33,9 +34,12 @@ sys.path.insert(0, ROOT)
 import aggregate  # noqa: E402
 import atomic_io  # noqa: E402
 import gin_compat  # noqa: E402
+import provenance  # noqa: E402
+import rundir  # noqa: E402
 from figures.style import plt, save  # noqa: E402
 
 REPRESENTATIONS = ("mean", "sample")
+PAPER_GIN = os.path.join(ROOT, "gin_configs", "paper.gin")  # the study's settings
 # An effect this many pooled standard deviations from zero, in the claimed direction, "holds".
 HOLDS_AT_SD = 2.0
 
@@ -98,6 +102,31 @@ CLAIMS = (
 )
 
 
+def paper_departures(run, paper):
+  """The bindings of paper.gin (`paper`: {'configurable.arg': value}) that the run's identity
+  (rundir.RUN_CONFIG) sets to another value, as 'name = value' lines. A run's identity leaves out
+  its budget (train.steps, checkpointing), so a budget never counts as a departure."""
+  try:
+    with open(os.path.join(run["dir"], rundir.RUN_CONFIG)) as f:
+      identity = provenance.saved_bindings(f.read())
+  except OSError:
+    return [f"no {rundir.RUN_CONFIG}"]
+  return [f"{k} = {identity[k]!r}" for k, v in sorted(paper.items())
+          if k in identity and identity[k] != v]
+
+
+def study_runs(runs, paper):
+  """(runs trained with paper.gin's settings, [(run directory, departures)] of the others)."""
+  kept, departing = [], {}
+  for r in runs:
+    departures = paper_departures(r, paper)
+    if departures:
+      departing[r["dir"]] = departures
+    else:
+      kept.append(r)
+  return kept, sorted(departing.items())
+
+
 def _selected(runs, claim, dataset, model, representation, value):
   """The claim's runs of one cell: the paper's models (public f), default score settings."""
   setting = {**claim.fixed, claim.vary: value}
@@ -111,7 +140,7 @@ def _selected(runs, claim, dataset, model, representation, value):
 
 def claim_rows(runs, claim):
   """One dict per (dataset, model, representation, metric) of the claim: baseline and treatment
-  mean, sd, n and seeds; difference, difference in pooled sd, reading; the paper's pair."""
+  mean, sd, n, seeds and runs (directory@weights); difference, difference in pooled sd, reading; the paper's pair."""
   rows = []
   for dataset in claim.datasets:
     for model in claim.models or (None,):
@@ -123,7 +152,10 @@ def claim_rows(runs, claim):
             sel = _selected(runs, claim, dataset, model, representation, value)
             mean, sd, n = aggregate.mean_sd([aggregate.score(r, metric, key) for r in sel])
             row.update({f"{side}_mean": mean, f"{side}_sd": sd, f"{side}_n": n,
-                        f"{side}_seeds": sorted(r["seed"] for r in sel)})
+                        f"{side}_seeds": sorted(r["seed"] for r in sel),
+                        f"{side}_runs": " ".join(sorted(  # what produced the numbers
+                            f"{os.path.basename(r['dir'])}@{r['training']['weights']}"
+                            for r in sel))})
           row.update(effect(row, claim.sign))
           paper = claim.paper.get((dataset, model, metric))
           row["paper_baseline"], row["paper_treatment"] = paper or (None, None)
@@ -192,7 +224,7 @@ def write_markdown(path, tables):
 CSV_FIELDS = ("claim", "dataset", "model", "representation", "metric", "steps", "baseline_mean",
               "baseline_sd", "baseline_n", "baseline_seeds", "treatment_mean", "treatment_sd",
               "treatment_n", "treatment_seeds", "diff", "diff_sd", "reading", "paper_baseline",
-              "paper_treatment")
+              "paper_treatment", "baseline_runs", "treatment_runs")
 
 
 def write_csv(path, rows):
@@ -256,6 +288,9 @@ def main(argv=None):
   if os.path.exists(out) and not os.path.isdir(out):
     p.error(f"--out {out!r} is a file; give a folder")
   runs, skipped = aggregate.load_runs(args.study_dir)
+  with open(PAPER_GIN) as f:
+    runs, departing = study_runs(runs, provenance.saved_bindings(f.read()))
+  skipped += [(d, f"not paper.gin's settings: {'; '.join(lines)}") for d, lines in departing]
   for run_dir, reason in skipped:
     print(f"skipped {run_dir}: {reason}")
   if not runs:

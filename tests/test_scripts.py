@@ -337,27 +337,37 @@ def test_aggregate_reads_the_recorded_data_lists_every_metric_and_ranks_by_udr(t
   assert udr_rows["0"]["models"] == "3" and udr_rows["0"]["images"] == "3000"
 
 
-def test_table2_claims_read_each_claim_in_its_own_budget_and_sd(tmp_path):
+def test_table2_claims_read_each_claim_in_its_own_budget_and_sd(tmp_path, capsys):
   import table2_claims
   runs = tmp_path / "study"
+  with open(table2_claims.PAPER_GIN) as f:
+    paper = f.read()
+
+  def fake(*args, identity="", **kwargs):  # a study run: paper.gin's settings in its identity
+    d = _fake_run(*args, **kwargs)
+    (d / rundir.RUN_CONFIG).write_text(paper.replace("train.steps = 300000", "") + identity)
+    return d
+
   big = runs / "steps30000"
   for seed, (e_fvae, v_fvae, e_mig, v_mig) in enumerate([(0.80, 0.60, 0.10, 0.12),
                                                          (0.84, 0.64, 0.20, 0.14)]):
-    _fake_run(big, "dsprites", "echo", 1.0, 0.0, seed, fvae=e_fvae, mig=e_mig, steps=30000)
-    _fake_run(big, "dsprites", "vae", 1.0, 0.0, seed, fvae=v_fvae, mig=v_mig, steps=30000)
-    _fake_run(big, "ds_corr", "echo", 1.0, 0.0, seed, fvae=0.50 + 0.02 * seed, mig=0.1,
-              steps=30000)
-    _fake_run(big, "ds_corr", "vae", 1.0, 0.0, seed, fvae=0.70 + 0.02 * seed, mig=0.1,
-              steps=30000)
+    fake(big, "dsprites", "echo", 1.0, 0.0, seed, fvae=e_fvae, mig=e_mig, steps=30000)
+    fake(big, "dsprites", "vae", 1.0, 0.0, seed, fvae=v_fvae, mig=v_mig, steps=30000)
+    fake(big, "ds_corr", "echo", 1.0, 0.0, seed, fvae=0.50 + 0.02 * seed, mig=0.1, steps=30000)
+    fake(big, "ds_corr", "vae", 1.0, 0.0, seed, fvae=0.70 + 0.02 * seed, mig=0.1, steps=30000)
     # Not the claim's: the stretched f, and a 5,000-step row-1 run.
-    _fake_run(big / "stretched", "dsprites", "echo", 1.0, 0.0, seed, fvae=0.1, mig=0.9,
-              steps=30000, config="model.f_param = 'stretched'\n")
-    _fake_run(runs / "steps5000", "dsprites", "echo", 1.0, 0.0, seed, fvae=0.1, mig=0.9,
-              steps=5000)
-  _fake_run(runs / "steps5000", "ds_corr", "vae", 4.0, 0.0, 0, fvae=0.5, mig=0.05, steps=5000)
-  _fake_run(runs / "steps5000", "ds_corr", "vae", 1.0, 0.0, 0, fvae=0.6, mig=0.05, steps=5000)
+    fake(big / "stretched", "dsprites", "echo", 1.0, 0.0, seed, fvae=0.1, mig=0.9, steps=30000,
+         config="model.f_param = 'stretched'\n", identity="model.f_param = 'stretched'\n")
+    fake(runs / "steps5000", "dsprites", "echo", 1.0, 0.0, seed, fvae=0.1, mig=0.9, steps=5000)
+  # Trained with another batch size than paper.gin's: listed, left out.
+  fake(big / "other", "dsprites", "vae", 1.0, 0.0, 2, fvae=0.0, mig=0.0, steps=30000,
+       identity="train.batch_size = 32\n")
+  fake(runs / "steps5000", "ds_corr", "vae", 4.0, 0.0, 0, fvae=0.5, mig=0.05, steps=5000)
+  fake(runs / "steps5000", "ds_corr", "vae", 1.0, 0.0, 0, fvae=0.6, mig=0.05, steps=5000)
   out = tmp_path / "claims"
   assert table2_claims.main([str(runs), "--out", str(out)]) == 0
+  assert "dsprites_vae_b1_g0_s2: not paper.gin's settings: train.batch_size = 32" in \
+      capsys.readouterr().out
   with open(out / "claims.csv") as f:
     rows = {(r["claim"], r["dataset"], r["model"], r["representation"], r["metric"]): r
             for r in csv.DictReader(f)}
@@ -367,6 +377,7 @@ def test_table2_claims_read_each_claim_in_its_own_budget_and_sd(tmp_path):
   assert float(fvae["diff"]) == pytest.approx(0.2)
   assert float(fvae["diff_sd"]) == pytest.approx(0.2 / (0.04 / np.sqrt(2)))
   assert fvae["reading"] == "holds" and fvae["paper_treatment"] == "0.83"
+  assert fvae["baseline_runs"] == "dsprites_vae_b1_g0_s0@w dsprites_vae_b1_g0_s1@w"
   mig = rows[("a", "dsprites", "", "mean", "MIG")]  # diff 0.02, pooled sd 0.051
   assert float(mig["diff_sd"]) == pytest.approx(0.02 / np.sqrt((0.005 + 0.0002) / 2))
   assert mig["reading"] == "within noise"
