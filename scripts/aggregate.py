@@ -13,9 +13,9 @@ settings (data.dependence): 0 for dsprites, 1.49 nats for ds_corr, ds_pairs by i
 Rows: beta increasing at gamma = 0, then gamma increasing at beta = 1 (the first of them repeats
 the beta = 1 row, as in the paper). Columns: FactorVAE score and MIG of Echo and VAE on dsprites
 and ds_corr; mean +- sample standard deviation over seeds (n - 1). Only runs whose scores
-belong to their final weights are used (others are listed and skipped). Runs of different step budgets are never
-averaged together unless --pool_steps asks for it: with several budgets present, choose one with
---steps. The paper's number stands beside ours only in the beta = 1, gamma = 0 row, the one row
+belong to their final weights are used (others are listed and skipped). Runs of different step
+budgets are never averaged together unless --pool_steps asks for it: with several budgets
+present, choose one with --steps. The paper's number stands beside ours only in the beta = 1, gamma = 0 row, the one row
 whose setting the paper states; its other rows are printed below the table as the paper's.
 """
 import argparse
