@@ -7,16 +7,18 @@ total correlation of the training data's factors.
 Models are told apart by what makes them differ: Echo with the stretched f is 'echo (stretched f)'
 (Table 2 takes only the paper's public f), scores of the sampled code carry '[sample]' (Table 2
 takes the mean code), and scores made otherwise than the paper's (another evaluation set, seed or
-metric setting) carry it in braces, e.g. '{scored on ds_corr}': no cell mixes score settings. The factor TC of each run is recomputed from its saved data
-settings (data.dependence): 0 for dsprites, 1.49 nats for ds_corr, ds_pairs by its sigma.
+metric setting) carry it in braces, e.g. '{scored on ds_corr}': no cell mixes score settings.
+The factor TC of each run is recomputed from its saved data settings (data.dependence): 0 for
+dsprites, 1.49 nats for ds_corr, ds_pairs by its sigma.
 
 Rows: beta increasing at gamma = 0, then gamma increasing at beta = 1 (the first of them repeats
 the beta = 1 row, as in the paper). Columns: FactorVAE score and MIG of Echo and VAE on dsprites
 and ds_corr; mean +- sample standard deviation over seeds (n - 1). Only runs whose scores
 belong to their final weights are used (others are listed and skipped). Runs of different step
 budgets are never averaged together unless --pool_steps asks for it: with several budgets
-present, choose one with --steps. The paper's number stands beside ours only in the beta = 1, gamma = 0 row, the one row
-whose setting the paper states; its other rows are printed below the table as the paper's.
+present, choose one with --steps. The paper's number stands beside ours only in the beta = 1,
+gamma = 0 row, the one row whose setting the paper states; its other rows are printed below the
+table as the paper's.
 """
 import argparse
 import csv
