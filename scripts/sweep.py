@@ -19,6 +19,7 @@ an interrupted sweep resumes where it stopped. Each run's output goes to RUNS_DI
 import argparse
 import ctypes
 import itertools
+import json
 import os
 import re
 import shlex
@@ -27,7 +28,7 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -40,6 +41,7 @@ import rundir  # noqa: E402
 # Local default, measured on a 2-core machine (README, Sweeps): two runs of one thread each give
 # more steps per second in total than one run of two threads.
 DEFAULT_JOBS, DEFAULT_THREADS = 2, 1
+PROGRESS_EVERY_S = 10  # how often a local sweep's progress bar reads its runs' step counts
 
 
 def parse_seeds(items):
@@ -364,9 +366,27 @@ def thread_env(threads):
           "OMP_NUM_THREADS": str(threads)}
 
 
+def steps_done(run_dir):
+  """The last step the run's history records (rundir.HISTORY_FILE; 0 before its first line): what
+  a sweep's progress bar counts. A line still being written is skipped."""
+  try:
+    with open(os.path.join(run_dir, rundir.HISTORY_FILE), "rb") as f:
+      f.seek(max(0, f.seek(0, os.SEEK_END) - 8192))  # the last lines are enough
+      lines = f.read().splitlines()
+  except OSError:
+    return 0
+  for line in reversed(lines):
+    try:
+      return int(json.loads(line)["step"])
+    except (ValueError, KeyError, TypeError):
+      continue
+  return 0
+
+
 def run_local(todo, args):
-  """Run `todo` K at a time; Ctrl-C or SIGTERM stops the running trainers at a checkpoint and
-  launches nothing new. Returns the exit code."""
+  """Run `todo` K at a time, with a progress bar over the steps of all its runs (a rate and time
+  left that mean something for long runs; runs finished in the postfix). Ctrl-C or SIGTERM stops
+  the running trainers at a checkpoint and launches nothing new. Returns the exit code."""
   from tqdm import tqdm
   os.environ.update(thread_env(args.threads))
   pool, failed, start = LocalPool(args.jobs), [], time.time()
@@ -376,12 +396,20 @@ def run_local(todo, args):
               for s in (signal.SIGINT, signal.SIGTERM)}
   executor = ThreadPoolExecutor(max_workers=args.jobs)
   try:
-    with tqdm(total=len(todo), unit="run") as bar:
+    def progress():
+      return sum(min(steps_done(r["dir"]), args.steps) for r in todo)
+
+    with tqdm(total=len(todo) * args.steps, initial=progress(), unit="step") as bar:
       futures = {executor.submit(pool.run_one, r): r for r in todo}
-      for future in as_completed(futures):
-        if future.result() != 0:
-          failed.append(futures[future]["dir"])
-        bar.update(1)
+      pending, finished = set(futures), 0
+      while pending:
+        done, pending = wait(pending, timeout=PROGRESS_EVERY_S, return_when=FIRST_COMPLETED)
+        for future in done:
+          if future.result() != 0:
+            failed.append(futures[future]["dir"])
+        finished += len(done)
+        bar.update(progress() - bar.n)
+        bar.set_postfix_str(f"runs {finished}/{len(todo)}")
   except KeyboardInterrupt:
     pool.stop(signal.SIGINT)
     executor.shutdown(wait=True, cancel_futures=True)

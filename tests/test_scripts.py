@@ -153,6 +153,31 @@ def test_slurm_script_options_and_loud_failures(tmp_path, monkeypatch, capsys):
   assert not (tmp_path / "done" / "sweep.sbatch").exists()
 
 
+def test_local_sweep_counts_steps_of_every_run(tmp_path, capsys, monkeypatch):
+  import argparse
+  # steps_done: the last complete history line; nothing yet is 0.
+  run = tmp_path / "r"
+  assert sweep.steps_done(str(run)) == 0
+  run.mkdir()
+  (run / rundir.HISTORY_FILE).write_text('{"step": 100}\n{"step": 200}\n{"step": 3')
+  assert sweep.steps_done(str(run)) == 200
+  # A sweep of two stand-in trainers (one resumed at 200 of 500 steps) writing their history.
+  trainer = ("import json, os, sys, time; d = sys.argv[1]; os.makedirs(d, exist_ok=True)\n"
+             "for step in (300, 400, 500):\n"
+             "  with open(os.path.join(d, 'history.jsonl'), 'a') as f:\n"
+             "    f.write(json.dumps({'step': step}) + '\\n')\n"
+             "  time.sleep(0.2)\n")
+  todo = [{"dir": str(d), "cmd": [sys.executable, "-c", trainer, str(d)]}
+          for d in (run, tmp_path / "fresh")]
+  monkeypatch.setattr(sweep, "PROGRESS_EVERY_S", 0.1)
+  args = argparse.Namespace(jobs=1, threads=1, steps=500)
+  capsys.readouterr()
+  assert sweep.run_local(todo, args) == 0
+  err = capsys.readouterr().err
+  assert "200/1000" in err and "1000/1000" in err, err  # from where the runs are to the end
+  assert "runs 2/2" in err and "step/s" in err  # runs finished in the postfix
+
+
 def test_sweep_rejects_unknown_model():
   out = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "sweep.py"), "--models",
                         "gan", "--dry_run"], capture_output=True, text=True)
