@@ -117,9 +117,11 @@ def paper_departures(run, paper):
 
 def study_runs(runs, paper):
   """(runs trained with paper.gin's settings, [(run directory, departures)] of the others)."""
-  kept, departing = [], {}
-  for r in runs:
-    departures = paper_departures(r, paper)
+  kept, departing, of_dir = [], {}, {}
+  for r in runs:  # one entry per scored code: read each run's identity once
+    if r["dir"] not in of_dir:
+      of_dir[r["dir"]] = paper_departures(r, paper)
+    departures = of_dir[r["dir"]]
     if departures:
       departing[r["dir"]] = departures
     else:
@@ -140,7 +142,8 @@ def _selected(runs, claim, dataset, model, representation, value):
 
 def claim_rows(runs, claim):
   """One dict per (dataset, model, representation, metric) of the claim: baseline and treatment
-  mean, sd, n, seeds and runs (directory@weights); difference, difference in pooled sd, reading; the paper's pair."""
+  mean, sd, n, seeds and runs (directory@weights); difference, difference in pooled sd,
+  reading; the paper's pair."""
   rows = []
   for dataset in claim.datasets:
     for model in claim.models or (None,):
