@@ -1,6 +1,7 @@
 """Atomic file writes: write beside the target, then rename over it, so a reader (or a killed
 run) never sees half a file. The one home of this pattern; imports only the standard library."""
 import contextlib
+import csv
 import glob
 import json
 import os
@@ -28,6 +29,16 @@ def atomic_path(path, suffix=""):
 def write_text(path, text):
   with atomic_path(path) as tmp, open(tmp, "w") as f:
     f.write(text)
+  return path
+
+
+def write_csv(path, header, rows):
+  """A CSV file with the column names `header` and one line per row (a sequence in the header's
+  order, or a dict keyed by it)."""
+  with atomic_path(path, suffix=".csv") as tmp, open(tmp, "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(header)
+    w.writerows([r[k] for k in header] if isinstance(r, dict) else r for r in rows)
   return path
 
 

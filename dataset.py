@@ -14,6 +14,7 @@ import sys
 
 import gin
 
+import checks
 import gin_compat
 import provenance
 from data.grid import NUM_IMAGES
@@ -41,21 +42,13 @@ def _format_info(info):
 
 def _check_destinations(export, preview, overwrite):
   """Refuse, before rendering anything, an export onto an existing file (unless `overwrite`) or
-  into a folder that cannot be written, and a preview folder that is a file or not writable."""
+  where no file can be written, and a preview folder that is a file or cannot be written."""
   if export:
-    if os.path.isdir(export):
-      raise ValueError(f"--export {export!r} is a directory; give a file path PATH.npz")
+    checks.check_output_file("--export", export)
     if os.path.exists(export) and not overwrite:
       raise ValueError(f"--export {export!r} exists; pass --overwrite to replace it")
-    folder = os.path.dirname(os.path.abspath(export))
-    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
-      raise ValueError(f"--export {export!r}: folder {folder!r} does not exist or is not writable")
   if preview:
-    existing = os.path.abspath(preview)
-    while not os.path.exists(existing):
-      existing = os.path.dirname(existing)
-    if not os.path.isdir(existing) or not os.access(existing, os.W_OK):
-      raise ValueError(f"--preview {preview!r}: {existing!r} is not a writable folder")
+    checks.check_output_folder("--preview", preview)
 
 
 def parse_args(argv=None):

@@ -11,6 +11,7 @@ import os
 import shutil
 
 import atomic_io
+import checks
 
 # The files of a run directory: their one home.
 RUN_CONFIG = "run_config.gin"  # the run's identity (effective model and data settings): the mark
@@ -83,10 +84,19 @@ def is_run_dir(path):
   return os.path.isfile(os.path.join(path, RUN_CONFIG))
 
 
+def check_trained(name, path):
+  """Refuse, naming the argument `name`, a `path` that holds no trained run of this suite."""
+  if not os.path.isfile(os.path.join(path, RESULTS_FILE)):
+    raise RunDirError(f"{name} {path!r} is not a trained run of this suite (no {RESULTS_FILE})")
+
+
 def check_usable(output_dir):
-  """Refuse a file, and a non-empty directory that is not a run of this suite."""
-  if os.path.exists(output_dir) and not os.path.isdir(output_dir):
-    raise RunDirError(f"--output_dir {output_dir!r} is a file, not a directory")
+  """Refuse a file, a place that cannot be written, and a non-empty directory that is not a run
+  of this suite."""
+  try:
+    checks.check_output_folder("--output_dir", output_dir)
+  except ValueError as e:
+    raise RunDirError(str(e)) from None
   if os.path.isdir(output_dir) and not is_run_dir(output_dir):
     foreign = [n for n in os.listdir(output_dir) if n != LOCK_FILE]
     if foreign:

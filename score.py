@@ -22,6 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 import atomic_io  # noqa: E402
+import checks  # noqa: E402
 import device  # noqa: E402
 import gin_compat  # noqa: E402
 import rundir  # noqa: E402
@@ -113,8 +114,7 @@ def default_output_dir(args):
 
 
 def check_output_dir(path):
-  if os.path.exists(path) and not os.path.isdir(path):
-    raise ValueError(f"--output_dir {path!r} is a file, not a directory")
+  checks.check_output_folder("--output_dir", path)
   if rundir.is_run_dir(path):
     raise ValueError(f"--output_dir {path!r} holds a training run; choose another directory")
 

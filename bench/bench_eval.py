@@ -19,6 +19,7 @@ import gin_compat  # noqa: E402
 import numpy as np  # noqa: E402
 
 import atomic_io  # noqa: E402
+import checks  # noqa: E402
 from data import registry as data_registry  # noqa: E402
 import device  # noqa: E402
 import disentanglement  # noqa: E402
@@ -40,6 +41,13 @@ def main():
   parser.add_argument("--run", help="trained run directory (default: an untrained model)")
   parser.add_argument("--out", help="also write the timings as JSON here")
   args = parser.parse_args()
+  try:
+    if args.out:
+      checks.check_output_file("--out", args.out)
+    if args.run:
+      rundir.check_trained("--run", args.run)
+  except ValueError as e:
+    parser.error(str(e))
   if args.run:
     disentanglement.configure(disentanglement.parse_args([]),
                               base_files=[os.path.join(args.run, rundir.CONFIG_FILE)])

@@ -8,7 +8,6 @@ Reports steps/s, achieved GFLOP/s from the analytic FLOP count of the networks
     python bench/bench_training.py [--steps 200] [--json out.json]
 """
 import argparse
-import json
 import os
 import sys
 import time
@@ -16,6 +15,8 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import atomic_io  # noqa: E402
+import checks  # noqa: E402
 import gin_compat  # noqa: E402
 
 import tensorflow as tf  # noqa: E402
@@ -63,6 +64,13 @@ def main():
   parser.add_argument("--steps", type=int, default=100, help="steps per timing window")
   parser.add_argument("--json", help="also write the figures as JSON here")
   args = parser.parse_args()
+  if args.steps < 1:
+    parser.error(f"--steps {args.steps} must be >= 1")
+  if args.json:
+    try:
+      checks.check_output_file("--json", args.json)
+    except ValueError as e:
+      parser.error(str(e))
   peak = matmul_peak_gflops()
   print(f"fp32 matmul peak (1024^3, TF, {os.cpu_count()} cores): {peak:.1f} GFLOP/s")
   rows = {}
@@ -83,8 +91,7 @@ def main():
   slow = [k for k, r in rows.items() if r["time_over_vae"] > 1.2 and not k.endswith("+TC")]
   print("slower than 1.2x vae's step (discriminator models aside): " + (", ".join(slow) or "none"))
   if args.json:
-    with open(args.json, "w") as f:
-      json.dump({"matmul_peak_gflops": peak, "runs": rows}, f, indent=2)
+    atomic_io.write_json(args.json, {"matmul_peak_gflops": peak, "runs": rows})
 
 
 if __name__ == "__main__":

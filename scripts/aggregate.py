@@ -21,10 +21,8 @@ gamma = 0 row, the one row whose setting the paper states; its other rows are pr
 table as the paper's.
 """
 import argparse
-import csv
 import functools
 import glob
-import io
 import os
 import sys
 
@@ -34,6 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import atomic_io  # noqa: E402
+import checks  # noqa: E402
 import gin_compat  # noqa: E402
 import provenance  # noqa: E402
 import rundir  # noqa: E402
@@ -261,14 +260,11 @@ def write_markdown(table, path, runs):
 
 
 def write_csv(table, path):
-  with atomic_io.atomic_path(path, suffix=".csv") as tmp, open(tmp, "w", newline="") as f:
-    w = csv.writer(f)
-    w.writerow(["setting", "dataset", "metric", "model", "mean", "std", "n", "steps", "paper"])
-    for label, cells in table:
-      for (dataset, (_, _, name), model), c in zip(COLUMNS, cells):
-        w.writerow([label, dataset, name, model, c["mean"], c["std"], c["n"],
-                    " ".join(str(s) for s in c["steps"]), c["paper"]])
-  return path
+  return atomic_io.write_csv(
+      path, ["setting", "dataset", "metric", "model", "mean", "std", "n", "steps", "paper"],
+      [[label, dataset, name, model, c["mean"], c["std"], c["n"],
+        " ".join(str(s) for s in c["steps"]), c["paper"]]
+       for label, cells in table for (dataset, (_, _, name), model), c in zip(COLUMNS, cells)])
 
 
 def scores_figure(runs, path):
@@ -365,10 +361,8 @@ def write_dependence_table(runs, md_path, csv_path):
   lines += ["", "Mean ± sample standard deviation over seeds (n runs); [the paper's Table 2 "
             "row 1: 300,000 steps, 10 runs]."]
   atomic_io.write_text(md_path, "\n".join(lines) + "\n")
-  with atomic_io.atomic_path(csv_path, suffix=".csv") as tmp, open(tmp, "w", newline="") as f:
-    w = csv.writer(f)
-    w.writerow(["model", "data", "factor_tc_nats", "metric", "mean", "std", "n", "paper"])
-    w.writerows(rows)
+  atomic_io.write_csv(
+      csv_path, ["model", "data", "factor_tc_nats", "metric", "mean", "std", "n", "paper"], rows)
   return md_path, csv_path
 
 
@@ -445,11 +439,7 @@ def write_udr(rows, md_path, csv_path):
             f"{r['run']} | {r['udr']:.3f} | {r['models']} | {r['images']:,} |" for r in rows]
   atomic_io.write_text(md_path, "UDR (Duan et al. 2020, UDR_L), each run against the other "
                        "seeds of its setting\n\n" + "\n".join(lines) + "\n")
-  buf = io.StringIO()
-  writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["udr"])
-  writer.writeheader()
-  writer.writerows(rows)
-  atomic_io.write_text(csv_path, buf.getvalue())
+  atomic_io.write_csv(csv_path, list(rows[0]) if rows else ["udr"], rows)
   return [md_path, csv_path]
 
 
@@ -469,6 +459,11 @@ def parse_args(argv=None):
 def main(argv=None):
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   args, p = parse_args(argv)
+  out = args.out or args.runs_dir
+  try:
+    checks.check_output_folder("--out" if args.out else "runs_dir", out)
+  except ValueError as e:
+    p.error(str(e))
   runs, skipped = load_runs(args.runs_dir)
   for run_dir, reason in skipped:
     print(f"skipped {run_dir}: {reason}")
@@ -479,9 +474,6 @@ def main(argv=None):
   if not runs:
     p.error(f"no runs with current scores{'' if args.steps is None else f' at {args.steps} steps'}"
             f" below {args.runs_dir!r}")
-  out = args.out or args.runs_dir
-  if os.path.exists(out) and not os.path.isdir(out):
-    p.error(f"--out {out!r} is a file; give a folder")
   os.makedirs(out, exist_ok=True)
   table = build_table(runs)
   paths = [write_markdown(table, os.path.join(out, "table2.md"), runs),

@@ -9,7 +9,6 @@ InfoNCE estimate it from samples, over several seeds.
 Writes echo_rate_check.csv / .md (exact value, estimates, spread) and echo_rate_check.png.
 """
 import argparse
-import csv
 import os
 import sys
 
@@ -22,6 +21,8 @@ import gin_compat  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+import atomic_io  # noqa: E402
+import checks  # noqa: E402
 import echo_noise  # noqa: E402
 from figures.style import plt, save  # noqa: E402
 from metrics import mi_estimators as mie  # noqa: E402
@@ -70,6 +71,16 @@ def main(argv=None):
   p.add_argument("--batch_size", type=int, default=256)
   p.add_argument("--out", default="docs")
   args = p.parse_args(argv)
+  # --n >= 2: half as many pairs are held out to estimate on
+  for name, minimum in {"n": 2, "epochs": 1, "batch_size": 1}.items():
+    if getattr(args, name) < minimum:
+      p.error(f"--{name} {getattr(args, name)} must be >= {minimum}")
+  if min(args.seeds) < 0:
+    p.error(f"--seeds {args.seeds}: each must be >= 0")
+  try:
+    checks.check_output_folder("--out", args.out)
+  except ValueError as e:
+    p.error(str(e))
   os.makedirs(args.out, exist_ok=True)
   exact = exact_rate()
   print(f"exact rate (Theorem 2.2): {exact:.3f} nats")
@@ -83,10 +94,7 @@ def main(argv=None):
       value = est.estimate(held_x, held_z, args.batch_size)
       rows.append({"estimator": name, "seed": seed, "estimate": value, "exact": exact})
       print(f"seed {seed}  {name:<8} {value:.3f} nats", flush=True)
-  with open(os.path.join(args.out, "echo_rate_check.csv"), "w", newline="") as f:
-    w = csv.DictWriter(f, fieldnames=list(rows[0]))
-    w.writeheader()
-    w.writerows(rows)
+  atomic_io.write_csv(os.path.join(args.out, "echo_rate_check.csv"), list(rows[0]), rows)
   lines = ["| estimator | mean estimate (nats) | std over seeds | exact - mean |", "|---|---|---|---|"]
   summary = {}
   for name in mie.ESTIMATORS:
@@ -95,8 +103,7 @@ def main(argv=None):
     lines.append(f"| {name} | {v.mean():.3f} | {v.std():.3f} | {exact - v.mean():+.3f} |")
   lines.append(f"| exact rate (Thm. 2.2) | {exact:.3f} | 0 | 0 |")
   table = "\n".join(lines) + "\n"
-  with open(os.path.join(args.out, "echo_rate_check.md"), "w") as f:
-    f.write(table)
+  atomic_io.write_text(os.path.join(args.out, "echo_rate_check.md"), table)
   print(table)
   fig, ax = plt.subplots(figsize=(5.5, 4))
   names = list(summary)

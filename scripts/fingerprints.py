@@ -14,6 +14,8 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+import atomic_io  # noqa: E402
+import checks  # noqa: E402
 import gin_compat  # noqa: E402
 from models import registry  # noqa: E402
 
@@ -47,9 +49,19 @@ def main(argv=None):
   p.add_argument("--compare", help="compare with fingerprints written earlier (JSON)")
   args = p.parse_args(argv)
   earlier = None
+  if args.out:
+    try:
+      checks.check_output_file("--out", args.out)
+    except ValueError as e:
+      p.error(str(e))
   if args.compare:
-    with open(args.compare) as f:
-      earlier = json.load(f)
+    try:
+      with open(args.compare) as f:
+        earlier = json.load(f)
+    except (OSError, ValueError) as e:  # json's decoding errors are ValueErrors
+      p.error(f"--compare {args.compare!r}: {e}")
+    if not isinstance(earlier, dict):
+      p.error(f"--compare {args.compare!r} holds no fingerprints (a JSON object)")
   now, differ = {}, []
   for label, model, gamma in cases():
     now[label] = fingerprint(model, gamma)
@@ -59,8 +71,7 @@ def main(argv=None):
     differ += [label] if was not in (None, now[label]) else []
     print(f"{label:<24} {now[label]}{status}", flush=True)
   if args.out:
-    with open(args.out, "w") as f:
-      json.dump(now, f, indent=1)
+    atomic_io.write_json(args.out, now)
   return 1 if differ else 0
 
 

@@ -6,7 +6,6 @@ Writes mi_benchmark.png (estimate against truth, the InfoNCE log-batch ceiling d
 mi_benchmark.csv (estimate and error per estimator and true MI).
 """
 import argparse
-import csv
 import math
 import os
 import sys
@@ -15,6 +14,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+import atomic_io  # noqa: E402
+import checks  # noqa: E402
 import gin_compat  # noqa: E402
 
 from figures.style import plt, save  # noqa: E402
@@ -65,12 +66,22 @@ def main(argv=None):
   p.add_argument("--seed", type=int, default=0)
   p.add_argument("--out", default="docs")
   args = p.parse_args(argv)
+  # --n >= 2: half as many pairs are held out to estimate on
+  for name, minimum in {"dim": 1, "n": 2, "epochs": 1, "batch_size": 1}.items():
+    if getattr(args, name) < minimum:
+      p.error(f"--{name} {getattr(args, name)} must be >= {minimum}")
+  if args.seed < 0:
+    p.error(f"--seed {args.seed} must be >= 0")
+  bad = [m for m in args.mis if not (math.isfinite(m) and m > 0)]
+  if bad:
+    p.error(f"--mis {bad}: each must be a finite number > 0 (nats)")
+  try:
+    checks.check_output_folder("--out", args.out)
+  except ValueError as e:
+    p.error(str(e))
   os.makedirs(args.out, exist_ok=True)
   rows = run(args.dim, args.mis, args.n, args.epochs, args.batch_size, args.critic, args.seed)
-  with open(os.path.join(args.out, "mi_benchmark.csv"), "w", newline="") as f:
-    w = csv.DictWriter(f, fieldnames=list(rows[0]))
-    w.writeheader()
-    w.writerows(rows)
+  atomic_io.write_csv(os.path.join(args.out, "mi_benchmark.csv"), list(rows[0]), rows)
   print("wrote", figure(rows, args.batch_size, os.path.join(args.out, "mi_benchmark.png"),
                         args.dim))
   return 0

@@ -34,6 +34,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import atomic_io  # noqa: E402
+import checks  # noqa: E402
 import gin_compat  # noqa: E402
 import rundir  # noqa: E402
 
@@ -350,6 +351,10 @@ def parse_args(argv=None):
     value = getattr(args, name)
     if value is not None and value < 1:
       p.error(f"--{name} {value} must be >= 1")
+  try:
+    checks.check_output_folder("--runs_dir", args.runs_dir)
+  except ValueError as e:
+    p.error(str(e))
   args.runs_dir = os.path.abspath(args.runs_dir)  # commands must work from any directory
   args.gin_file = [os.path.abspath(f) for f in args.gin_file]
   return args, p

@@ -20,7 +20,6 @@ Writes claims.md, claims.csv and claims.png. sd is the sample standard deviation
 the baseline's by the two groups' pooled sd, sqrt((sd_b^2 + sd_t^2) / 2).
 """
 import argparse
-import csv
 import dataclasses
 import os
 import sys
@@ -33,6 +32,7 @@ sys.path.insert(0, ROOT)
 
 import aggregate  # noqa: E402
 import atomic_io  # noqa: E402
+import checks  # noqa: E402
 import gin_compat  # noqa: E402
 import provenance  # noqa: E402
 import rundir  # noqa: E402
@@ -231,13 +231,10 @@ CSV_FIELDS = ("claim", "dataset", "model", "representation", "metric", "steps", 
 
 
 def write_csv(path, rows):
-  with atomic_io.atomic_path(path, suffix=".csv") as tmp, open(tmp, "w", newline="") as f:
-    w = csv.DictWriter(f, fieldnames=CSV_FIELDS)
-    w.writeheader()
-    for r in rows:
-      w.writerow({**r, "baseline_seeds": " ".join(map(str, r["baseline_seeds"])),
-                  "treatment_seeds": " ".join(map(str, r["treatment_seeds"]))})
-  return path
+  return atomic_io.write_csv(
+      path, CSV_FIELDS, [{**r, "baseline_seeds": " ".join(map(str, r["baseline_seeds"])),
+                          "treatment_seeds": " ".join(map(str, r["treatment_seeds"]))}
+                         for r in rows])
 
 
 def claims_figure(runs, path):
@@ -288,8 +285,10 @@ def main(argv=None):
   if not os.path.isdir(args.study_dir):
     p.error(f"study_dir {args.study_dir!r} is not a folder")
   out = args.out or args.study_dir
-  if os.path.exists(out) and not os.path.isdir(out):
-    p.error(f"--out {out!r} is a file; give a folder")
+  try:
+    checks.check_output_folder("--out" if args.out else "study_dir", out)
+  except ValueError as e:
+    p.error(str(e))
   runs, skipped = aggregate.load_runs(args.study_dir)
   with open(PAPER_GIN) as f:
     runs, departing = study_runs(runs, provenance.saved_bindings(f.read()))

@@ -19,6 +19,7 @@ import gin_compat  # noqa: E402
 import numpy as np  # noqa: E402
 
 import atomic_io  # noqa: E402
+import checks  # noqa: E402
 from data import registry as data_registry  # noqa: E402
 import disentanglement  # noqa: E402
 import rundir  # noqa: E402
@@ -64,6 +65,15 @@ def main(argv=None):
   p.add_argument("--images", type=int, default=10000)
   p.add_argument("--json", help="also write the rows here")
   args = p.parse_args(argv)
+  if args.images < 100:  # a covariance of the codes wants many more images than code dimensions
+    p.error(f"--images {args.images} must be >= 100")
+  try:
+    for run in args.runs:
+      rundir.check_trained("run", run)
+    if args.json:
+      checks.check_output_file("--json", args.json)
+  except ValueError as e:
+    p.error(str(e))
   rows = [check(run, args.images) for run in args.runs]
   for r in rows:
     acc = "-" if r["disc_accuracy"] is None else f"{r['disc_accuracy']:.3f}"

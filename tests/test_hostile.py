@@ -156,9 +156,10 @@ def test_dataset_cli_checks_destinations_before_rendering(tmp_path):
   existing.write_text("keep me")
   for args, message in (
       (["--export", str(existing)], "exists; pass --overwrite"),
-      (["--export", str(tmp_path / "missing" / "d.npz")], "does not exist or is not writable"),
-      (["--export", str(tmp_path)], "is a directory"),
-      (["--preview", str(existing)], "is not a writable folder"),
+      (["--export", str(existing / "d.npz")], f"{str(existing)!r} is not a writable folder"),
+      (["--export", str(tmp_path)], "is a folder; give a file path"),
+      (["--preview", str(existing)], "is a file; give a folder"),
+      (["--preview", str(existing / "previews")], f"{str(existing)!r} is not a writable folder"),
       (["--dataset", "ds_pairs", "--gin_param", "ds_pairs.sigma = ("], "error"),
   ):
     proc = subprocess.run(cli + args, capture_output=True, text=True, timeout=120)
@@ -296,3 +297,48 @@ def test_no_negative_zero_total_correlation():
   out = subprocess.run([sys.executable, os.path.join(ROOT, "dataset.py"), "--dataset",
                         "dsprites", "--info"], capture_output=True, text=True, timeout=120)
   assert "total correlation  0.000 nats" in out.stdout and "-0.000" not in out.stdout
+
+
+def test_output_checks_name_the_flag_and_accept_a_folder_still_to_make(tmp_path):
+  import checks
+  a_file = tmp_path / "notes.txt"
+  a_file.write_text("x")
+  new = str(tmp_path / "a" / "b")
+  assert checks.check_output_folder("--out", new) == new
+  assert checks.check_output_file("--json", new + ".json") == new + ".json"
+  for check, path, message in (
+      (checks.check_output_folder, a_file, f"--out {str(a_file)!r} is a file; give a folder"),
+      (checks.check_output_folder, a_file / "x",
+       f"--out {str(a_file / 'x')!r}: {str(a_file)!r} is not a writable folder"),
+      (checks.check_output_file, tmp_path, f"--out {str(tmp_path)!r} is a folder; give a file path"),
+      (checks.check_output_file, a_file / "x.json",
+       f"--out {str(a_file / 'x.json')!r}: {str(a_file)!r} is not a writable folder")):
+    with pytest.raises(ValueError) as e:
+      check("--out", str(path))
+    assert str(e.value) == message
+  assert not os.path.exists(tmp_path / "a") and a_file.read_text() == "x"
+
+
+@pytest.mark.parametrize("script,work,args,flag", [
+    ("aggregate", "build_table", ["RUNS", "--out", "BAD"], "--out"),
+    ("table2_claims", "claim_rows", ["RUNS", "--out", "BAD"], "--out"),
+    ("echo_rate_check", "exact_rate", ["--out", "BAD"], "--out"),
+    ("mi_benchmark", "run", ["--out", "BAD"], "--out"),
+    ("fingerprints", "fingerprint", ["--out", "BAD"], "--out"),
+    ("fingerprints", "fingerprint", ["--compare", "MISSING"], "--compare"),
+    ("tc_check", "check", ["MISSING"], "run"),
+])
+def test_scripts_refuse_a_bad_destination_or_input_before_any_work(tmp_path, capsys, monkeypatch,
+                                                                   script, work, args, flag):
+  module = __import__(script)
+  monkeypatch.setattr(module, work, lambda *a, **k: pytest.fail(f"{work} ran"))
+  a_file = tmp_path / "notes.txt"
+  a_file.write_text("x")
+  (tmp_path / "runs").mkdir()
+  places = {"RUNS": str(tmp_path / "runs"), "BAD": str(a_file / "out"),
+            "MISSING": str(tmp_path / "missing")}
+  with pytest.raises(SystemExit) as stop:
+    module.main([places.get(a, a) for a in args])
+  err = capsys.readouterr().err.strip().splitlines()[-1]
+  assert stop.value.code == 2 and f"error: {flag} " in err, err
+  assert sorted(os.listdir(tmp_path)) == ["notes.txt", "runs"] and a_file.read_text() == "x"

@@ -139,8 +139,8 @@ def test_steps_and_weights_are_checked_by_name(tmp_path, capsys, flag, value, me
 def test_output_path_problems_are_one_line_errors(tmp_path, capsys):
   afile = tmp_path / "file"
   afile.write_text("x")
-  for out, message in ((afile, "is a file, not a directory"),
-                       (afile / "run", "Not a directory"),
+  for out, message in ((afile, "is a file; give a folder"),
+                       (afile / "run", f"{str(afile)!r} is not a writable folder"),
                        ("/proc/echo_run", "No such file or directory")):
     assert run(out, "--steps", "5", "--no_eval") == 2
     err = capsys.readouterr().err.strip()
