@@ -71,6 +71,8 @@ def parse_args(argv=None):
 def main(argv=None):
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   args, parser = parse_args(argv)
+  if args.seed < 0:
+    parser.error(f"--seed {args.seed} must be >= 0")
   try:
     gin.parse_config(args.gin_param)
   except Exception as e:  # noqa: BLE001  (gin raises many kinds: name, syntax, import, value)

@@ -459,6 +459,8 @@ def parse_args(argv=None):
 def main(argv=None):
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   args, p = parse_args(argv)
+  if args.steps is not None and args.steps < 1:
+    p.error(f"--steps {args.steps} must be >= 1")
   out = args.out or args.runs_dir
   try:
     checks.check_output_folder("--out" if args.out else "runs_dir", out)

@@ -327,6 +327,8 @@ def test_output_checks_name_the_flag_and_accept_a_folder_still_to_make(tmp_path)
     ("fingerprints", "fingerprint", ["--out", "BAD"], "--out"),
     ("fingerprints", "fingerprint", ["--compare", "MISSING"], "--compare"),
     ("tc_check", "check", ["MISSING"], "run"),
+    ("aggregate", "load_runs", ["RUNS", "--steps", "0"], "--steps"),
+    ("dataset", "make_dataset", ["--seed", "-1", "--preview", "RUNS"], "--seed"),
 ])
 def test_scripts_refuse_a_bad_destination_or_input_before_any_work(tmp_path, capsys, monkeypatch,
                                                                    script, work, args, flag):
