@@ -3,6 +3,7 @@
     python scripts/sweep.py --models echo vae --datasets dsprites ds_corr --betas 1 2 4 \\
         --gammas 0 10 20 --seeds 0-9 --steps 300000 --jobs 2 [--runs_dir runs/sweep]
     ... --dry_run     print the runs
+    ... --status      print where each run stands (done, trained, at step N, not started)
     ... --slurm       write RUNS_DIR/sweep.sbatch (one array task per run) instead of running
 
     python scripts/sweep.py --models echo vae beta_tcvae dip_vae_ii \
@@ -149,6 +150,23 @@ def is_done(run_dir, steps, settings):
   return stale_reason(results, steps=steps, settings=settings) is None
 
 
+def run_status(run_dir, steps, settings):
+  """Where a run stands, in a few words: 'done' (as `is_done`), 'trained; ' and why its scores
+  are not current, 'at step N of M' (the last step its history logged), or 'not started'."""
+  from provenance import UnreadableFileError, read_results, stale_reason
+  if is_done(run_dir, steps, settings):
+    return "done"
+  try:
+    results = read_results(run_dir)
+  except UnreadableFileError:
+    results = None
+  trained = (results or {}).get("training", {}).get("step") or 0
+  if trained == steps:
+    return f"trained; {stale_reason(results, steps=steps, settings=settings)}"
+  step = max(trained, steps_done(run_dir))  # the history runs ahead of the last results.json
+  return f"at step {step:,} of {steps:,}" if step else "not started"
+
+
 def log_path(run):
   return os.path.join(os.path.dirname(run["dir"]), "logs", os.path.basename(run["dir"]) + ".log")
 
@@ -284,6 +302,8 @@ def parse_args(argv=None):
   p.add_argument("--gin_param", action="append", default=[])
   p.add_argument("--no_eval", action="store_true")
   p.add_argument("--dry_run", action="store_true", help="print the runs and exit")
+  p.add_argument("--status", action="store_true",
+                 help="print where each run stands (done, trained, at step N, not started)")
   local = p.add_argument_group("local runs")
   local.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
                      help=f"runs at a time (default {DEFAULT_JOBS}: see README, Sweeps)")
@@ -445,6 +465,10 @@ def main(argv=None):
     p.error(str(e))
   todo = [r for r in runs if not is_done(r["dir"], steps, chosen)]
   print(f"{len(runs)} runs, {len(runs) - len(todo)} done, {len(todo)} to run")
+  if args.status:
+    for r in runs:
+      print(f"{os.path.basename(r['dir'])}: {run_status(r['dir'], steps, chosen)}")
+    return 0
   if args.dry_run:
     for r in todo:
       print(shlex.join(r["cmd"]))

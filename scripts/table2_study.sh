@@ -3,20 +3,21 @@
 # and the paper's claims (b) larger beta hurts on ds_corr and (c) the FactorVAE discriminator raises
 # MIG on dSprites, at 5,000 steps; paper.gin (public f, disentanglement_lib's networks, batch 64).
 #
-#   scripts/table2_study.sh RUNS_DIR [train|score|all]   (default all)
+#   scripts/table2_study.sh RUNS_DIR [train|score|all|status]   (default all)
 #
 # Resumable: every sweep skips finished runs and resumes the others from their checkpoint
 # (train.checkpoint_every = 1000). Stop it with SIGTERM to its process group (setsid ... ; kill --
 # -PGID): the trainers checkpoint at a step boundary. Rerun the same command to continue. Phases
 # run in the order below (seed-major inside each); 'train' only trains, 'score' only scores (mean
-# and sampled codes on the full dSprites, the paper's metric settings). PYTHON selects the
-# interpreter (default: the clone's .venv).
+# and sampled codes on the full dSprites, the paper's metric settings); 'status' prints where each
+# run stands (done = trained and scored; trained; at step N; not started) and changes nothing.
+# PYTHON selects the interpreter (default: the clone's .venv).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-runs=${1:?usage: scripts/table2_study.sh RUNS_DIR [train|score|all]}
+runs=${1:?usage: scripts/table2_study.sh RUNS_DIR [train|score|all|status]}
 stage=${2:-all}
-case "$stage" in train|score|all) ;; *)
-  echo "error: stage '$stage' is not one of train, score, all" >&2; exit 2 ;;
+case "$stage" in train|score|all|status) ;; *)
+  echo "error: stage '$stage' is not one of train, score, all, status" >&2; exit 2 ;;
 esac
 PY=${PYTHON:-$root/.venv/bin/python}
 common=(--gin_file "$root/gin_configs/paper.gin" --gin_param "train.checkpoint_every = 1000")
@@ -41,9 +42,9 @@ sweep() {
 
 # Each phase trains, then scores its runs with mean and sampled codes in one pass over one code
 # table (the paper's metric settings), so a partial study has scores of its first cells.
+scored=(--gin_param "evaluation.representation = ['mean', 'sample']")
 for phase in "${phases[@]}"; do
+  if [ "$stage" = status ]; then sweep "$phase" "${scored[@]}" --status; continue; fi
   if [ "$stage" != score ]; then sweep "$phase" --no_eval; fi
-  if [ "$stage" != train ]; then
-    sweep "$phase" --gin_param "evaluation.representation = ['mean', 'sample']"
-  fi
+  if [ "$stage" != train ]; then sweep "$phase" "${scored[@]}"; fi
 done

@@ -112,6 +112,17 @@ def test_sweep_plan_paper_grid_and_skip_done(tmp_path, capsys):
     (tmp_path / name / "results.json").write_text(json.dumps(r))
   (tmp_path / "dsprites_vae_b4_g0_s0").mkdir()
   (tmp_path / "dsprites_vae_b4_g0_s0" / "results.json").write_text('{"training": {"st')  # cut
+  (tmp_path / "dsprites_echo_b1_g10_s0").mkdir()
+  (tmp_path / "dsprites_echo_b1_g10_s0" / rundir.HISTORY_FILE).write_text('{"step": 4}\n')
+  assert sweep.main(_args(tmp_path, "--status")) == 0
+  status = dict(line.split(": ", 1) for line in capsys.readouterr().out.splitlines()[1:])
+  assert len(status) == 40 and status["dsprites_echo_b1_g0_s0"] == "done"
+  assert status["dsprites_echo_b2_g0_s0"] == "trained; not scored"
+  assert status["dsprites_echo_b4_g0_s0"] == "at step 3 of 5"  # from results.json
+  assert status["dsprites_echo_b1_g10_s0"] == "at step 4 of 5"  # from the history
+  assert status["dsprites_vae_b1_g0_s0"].startswith("trained; scores are of step 3")
+  assert status["dsprites_vae_b2_g0_s0"] == "trained; scored with other evaluation settings"
+  assert status["dsprites_vae_b4_g0_s0"] == "not started"  # a cut results.json counts for nothing
   assert sweep.main(_args(tmp_path, "--dry_run")) == 0
   out = capsys.readouterr().out
   assert "40 runs, 1 done, 39 to run" in out
