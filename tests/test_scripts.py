@@ -429,3 +429,29 @@ def test_table2_claims_read_each_claim_in_its_own_budget_and_sd(tmp_path, capsys
          "+0.200 | +7.1 | holds | 0.65 -> 0.83 |" in md
   assert "seeds 0, 1" in md and "30,000 steps per run" in md
   assert _png_ok(out / "claims.png")
+
+
+def test_table2_study_script_runs_its_phases_in_order_and_status_trains_nothing(tmp_path):
+  # A stand-in interpreter records each sweep the study would run.
+  log = tmp_path / "calls.txt"
+  fake = tmp_path / "python"
+  fake.write_text(f'#!/bin/sh\necho "$@" >> {log}\n')
+  fake.chmod(0o755)
+  script = os.path.join(ROOT, "scripts", "table2_study.sh")
+  env = {**os.environ, "PYTHON": str(fake)}
+  bad = subprocess.run(["bash", script, str(tmp_path / "study"), "trian"], env=env,
+                       capture_output=True, text=True)
+  assert bad.returncode == 2 and "error: stage 'trian'" in bad.stderr and not log.exists()
+  for stage, per_phase in (("status", ["--status"]), ("all", ["--no_eval", "representation"])):
+    log.unlink(missing_ok=True)
+    assert subprocess.run(["bash", script, str(tmp_path / "study"), stage], env=env,
+                          capture_output=True).returncode == 0
+    calls = log.read_text().splitlines()
+    assert len(calls) == 6 * len(per_phase)  # six phases
+    assert all(c.split()[0].endswith("scripts/sweep.py") for c in calls)
+    for call, marker in zip(calls, per_phase * 6):
+      assert marker in call, call
+    assert ("--steps 30000" in calls[0] and "--datasets dsprites" in calls[0]
+            and "--gammas 0 20" in calls[len(per_phase)])  # row 1 first, then claim (c)
+    if stage == "status":
+      assert all("--no_eval" not in c and "evaluation.representation" in c for c in calls)
