@@ -109,3 +109,19 @@ def test_the_validation_refuses_a_stale_command(tmp_path, monkeypatch):
     validate("python scripts/sweep.py --models echo --betas -1", tmp_path)
   with pytest.raises(ValueError):
     validate("python disentanglement.py --gin_param 'model.no_such_arg = 1'", tmp_path)
+
+
+def test_readme_headline_shows_every_scored_claim_row_as_claims_csv_holds_it():
+  # README's claim tables are copied from docs/table2_study/claims.csv (table2_claims.py): a
+  # regenerated csv with other numbers fails here until README is brought up to date.
+  import csv
+  readme = open(PAGES[0]).read().splitlines()
+  with open(os.path.join(ROOT, "docs", "table2_study", "claims.csv")) as f:
+    rows = [r for r in csv.DictReader(f) if r["diff_sd"]]
+  assert rows, "claims.csv has no scored row"
+  for r in rows:
+    cells = [f"{float(r[f'{side}_mean']):.3f} ± {float(r[f'{side}_sd']):.3f}"
+             for side in ("baseline", "treatment")] + [f"{float(r['diff_sd']):+.1f}"]
+    assert any(all(c in line for c in cells) for line in readme), (
+        f"README shows no line with {cells} (claim {r['claim']}, {r['dataset']}, "
+        f"{r['model'] or 'both'}, {r['representation']}, {r['metric']})")
