@@ -1,7 +1,9 @@
 """The suite's checks of what a user gives, each in one wording: a configured number ("NAME=VALUE
-must be ...": weights, learning rates, penalty and metric settings) and a place to write results
-(made before any work, so a bad one costs nothing). Standard library only, so the model registry
+must be ...": weights, learning rates, penalty and metric settings), a command-line number
+(argparse types: "argument --steps: 0 must be >= 1") and a place to write results (checked
+before any work, so a bad one costs nothing). Standard library only, so the model registry
 (listing models needs no TensorFlow) imports it too."""
+import argparse
 import math
 import os
 
@@ -21,6 +23,39 @@ def check_number(name, value, minimum=None, strict=False):
 
 
 
+
+def int_at_least(minimum):
+  """An argparse type: an integer >= `minimum`."""
+  def parse(text):
+    try:
+      value = int(text)
+    except ValueError:
+      raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < minimum:
+      raise argparse.ArgumentTypeError(f"{value} must be >= {minimum}")
+    return value
+  return parse
+
+
+def finite_float(text):
+  """An argparse type: a finite real number."""
+  try:
+    value = float(text)
+  except ValueError:
+    raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+  if not math.isfinite(value):
+    raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+  return value
+
+
+def positive_float(text):
+  """An argparse type: a finite real number > 0."""
+  value = finite_float(text)
+  if value <= 0:
+    raise argparse.ArgumentTypeError(f"{value:g} must be > 0")
+  return value
+
+
 def check_output_folder(flag, path):
   """Raise ValueError naming `flag` unless `path` is a folder that can be written into, or one
   that can be made (its nearest existing ancestor is a writable folder).
@@ -28,9 +63,9 @@ def check_output_folder(flag, path):
   Returns:
     path, unchanged.
   """
-  if os.path.exists(path) and not os.path.isdir(path):
-    raise ValueError(f"{flag} {path!r} is a file; give a folder")
-  _check_writable(flag, path, path)
+  problem = _output_folder_problem(path)
+  if problem:
+    raise ValueError(f"{flag} {problem}")
   return path
 
 
@@ -41,15 +76,45 @@ def check_output_file(flag, path):
   Returns:
     path, unchanged.
   """
-  if os.path.isdir(path):
-    raise ValueError(f"{flag} {path!r} is a folder; give a file path")
-  _check_writable(flag, path, os.path.dirname(os.path.abspath(path)))
+  problem = _output_file_problem(path)
+  if problem:
+    raise ValueError(f"{flag} {problem}")
   return path
 
 
-def _check_writable(flag, path, folder):
+def output_folder(text):
+  """An argparse type: `check_output_folder`'s folder."""
+  problem = _output_folder_problem(text)
+  if problem:
+    raise argparse.ArgumentTypeError(problem)
+  return text
+
+
+def output_file(text):
+  """An argparse type: `check_output_file`'s file."""
+  problem = _output_file_problem(text)
+  if problem:
+    raise argparse.ArgumentTypeError(problem)
+  return text
+
+
+def _output_folder_problem(path):
+  if os.path.exists(path) and not os.path.isdir(path):
+    return f"{path!r} is a file; give a folder"
+  return _unwritable(path, path)
+
+
+def _output_file_problem(path):
+  if os.path.isdir(path):
+    return f"{path!r} is a folder; give a file path"
+  return _unwritable(path, os.path.dirname(os.path.abspath(path)))
+
+
+def _unwritable(path, folder):
+  """Why nothing can be written at `folder` (named as `path`), or None."""
   existing = os.path.abspath(folder)
   while not os.path.exists(existing):  # what makedirs would start from
     existing = os.path.dirname(existing)
   if not os.path.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
-    raise ValueError(f"{flag} {path!r}: {existing!r} is not a writable folder")
+    return f"{path!r}: {existing!r} is not a writable folder"
+  return None

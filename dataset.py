@@ -40,15 +40,11 @@ def _format_info(info):
   return "\n".join(lines)
 
 
-def _check_destinations(export, preview, overwrite):
-  """Refuse, before rendering anything, an export onto an existing file (unless `overwrite`) or
-  where no file can be written, and a preview folder that is a file or cannot be written."""
-  if export:
-    checks.check_output_file("--export", export)
-    if os.path.exists(export) and not overwrite:
-      raise ValueError(f"--export {export!r} exists; pass --overwrite to replace it")
-  if preview:
-    checks.check_output_folder("--preview", preview)
+def _check_destinations(export, overwrite):
+  """Refuse, before rendering anything, an export onto an existing file unless `overwrite` (the
+  places themselves are checked as the arguments are parsed)."""
+  if export and os.path.exists(export) and not overwrite:
+    raise ValueError(f"--export {export!r} exists; pass --overwrite to replace it")
 
 
 def parse_args(argv=None):
@@ -59,10 +55,13 @@ def parse_args(argv=None):
                       help=f"official npz to load instead of rendering (or set ${NPZ_ENV_VAR})")
   parser.add_argument("--info", action="store_true", help="print a summary")
   parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-  parser.add_argument("--preview", metavar="DIR", help="write preview PNGs into DIR")
-  parser.add_argument("--export", metavar="PATH.npz", help="write dSprites in the official schema")
+  parser.add_argument("--preview", metavar="DIR", type=checks.output_folder,
+                      help="write preview PNGs into DIR")
+  parser.add_argument("--export", metavar="PATH.npz", type=checks.output_file,
+                      help="write dSprites in the official schema")
   parser.add_argument("--overwrite", action="store_true", help="let --export replace a file")
-  parser.add_argument("--seed", type=int, default=0, help="seed of the preview samples")
+  parser.add_argument("--seed", type=checks.int_at_least(0), default=0,
+                      help="seed of the preview samples")
   parser.add_argument("--gin_param", action="append", default=[],
                       help="gin binding of the dataset, e.g. \"ds_pairs.sigma = 0.4\" (repeatable)")
   return parser.parse_args(argv), parser
@@ -71,15 +70,13 @@ def parse_args(argv=None):
 def main(argv=None):
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   args, parser = parse_args(argv)
-  if args.seed < 0:
-    parser.error(f"--seed {args.seed} must be >= 0")
   try:
     gin.parse_config(args.gin_param)
   except Exception as e:  # noqa: BLE001  (gin raises many kinds: name, syntax, import, value)
     parser.error(f"bad gin binding: {provenance.gin_error_line(e)}")
   try:
     data = make_dataset(args.dataset, args.dsprites_npz)
-    _check_destinations(args.export, args.preview, args.overwrite)  # before any work
+    _check_destinations(args.export, args.overwrite)  # before any work
   except (ValueError, FileNotFoundError, TypeError) as e:
     parser.error(str(e).split("\n")[0])
   if args.export:

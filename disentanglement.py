@@ -16,7 +16,6 @@ its own model and its saved evaluation settings (RUN/eval_config.gin) unless ove
 This module only wires dataset -> models -> metrics -> figures together.
 """
 import argparse
-import math
 import os
 import sys
 
@@ -26,6 +25,7 @@ import gin  # noqa: E402
 import numpy as np  # noqa: E402
 
 import atomic_io  # noqa: E402
+import checks  # noqa: E402
 from data import registry as data_registry  # noqa: E402
 import device  # noqa: E402
 import gin_compat  # noqa: E402
@@ -39,39 +39,20 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_GIN = os.path.join(ROOT, "gin_configs", "paper.gin")
 
 
-def _finite_float(text):
-  try:
-    value = float(text)
-  except ValueError:
-    raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-  if not math.isfinite(value):
-    raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-  return value
-
-
-def _positive_int(text):
-  try:
-    value = int(text)
-  except ValueError:
-    raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-  if value < 1:
-    raise argparse.ArgumentTypeError(f"{value} must be >= 1")
-  return value
-
-
 def parse_args(argv=None):
   p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
   p.add_argument("--dataset", help=f"one of {list(data_registry.DATASET_NAMES)} (default dsprites)")
   p.add_argument("--model", help=f"one of {list(registry.MODEL_NAMES)} (default echo)")
-  p.add_argument("--beta", type=_finite_float, help="weight of the rate (default 1)")
-  p.add_argument("--gamma", "--tc_weight", dest="gamma", type=_finite_float,
+  p.add_argument("--beta", type=checks.finite_float, help="weight of the rate (default 1)")
+  p.add_argument("--gamma", "--tc_weight", dest="gamma", type=checks.finite_float,
                  help="weight of the model's penalty (echo, vae: TC by a FactorVAE "
                       "discriminator; beta_tcvae: minibatch TC; annealed_vae: |KL - C|; "
                       "info_vae: MMD); default per model: " + ", ".join(
                           f"{m.name} {m.default_gamma:g}" for m in registry.MODELS.values()
                           if m.takes_gamma))
-  p.add_argument("--seed", type=int, help="seed of weights, noise and data stream (default 0)")
-  p.add_argument("--steps", type=_positive_int, help="gradient steps (paper: 300,000)")
+  p.add_argument("--seed", type=checks.int_at_least(0),
+                 help="seed of weights, noise and data stream (default 0)")
+  p.add_argument("--steps", type=checks.int_at_least(1), help="gradient steps (paper: 300,000)")
   p.add_argument("--output_dir", help="run directory (default runs/DATASET_MODEL_bB_gG_sS)")
   p.add_argument("--dsprites_npz", help="official dSprites npz instead of the renderer")
   p.add_argument("--gin_file", action="append", default=[], help="gin file (repeatable)")
@@ -89,7 +70,7 @@ def parse_args(argv=None):
                       "code table")
   p.add_argument("--overwrite", action="store_true",
                  help="replace a run in --output_dir that has a different config")
-  p.add_argument("--threads", type=_positive_int,
+  p.add_argument("--threads", type=checks.int_at_least(1),
                  help="TensorFlow compute threads (default: one per core); recorded in "
                       "results.json with the device")
   p.add_argument("--no_progress", action="store_true", help="no progress bar (for logs)")

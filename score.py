@@ -42,11 +42,11 @@ def parse_args(argv=None):
                  help=f"evaluation set, one of {list(data_registry.DATASET_NAMES)}")
   p.add_argument("--metrics", nargs="+", default=list(names.DEFAULT_METRICS),
                  help=f"metrics (default factor_vae mig): {list(names.METRIC_NAMES)}")
-  p.add_argument("--seed", type=int, default=0, help="evaluation seed (default 0)")
+  p.add_argument("--seed", type=checks.int_at_least(0), default=0, help="evaluation seed (default 0)")
   p.add_argument("--gin_param", action="append", default=[],
                  help='a metric setting, "eval_mig.num_train = 2000" (repeatable)')
   p.add_argument("--dsprites_npz", help="official npz instead of the procedural images")
-  p.add_argument("--batch_size", type=int, default=256, help="images per call of --function")
+  p.add_argument("--batch_size", type=checks.int_at_least(1), default=256, help="images per call of --function")
   p.add_argument("--output_dir", help="where results go (default runs/scored_NAME)")
   p.add_argument("--no_progress", action="store_true")
   return p.parse_args(argv)
@@ -138,8 +138,6 @@ def main(argv=None):
   args = parse_args(argv)
   try:
     settings = parse_settings(args.gin_param)
-    if args.batch_size < 1:
-      raise ValueError(f"--batch_size {args.batch_size}: must be >= 1")
     data = data_registry.make_dataset(args.data, args.dsprites_npz)
     evaluate.check_metric_names(args.metrics)
     output_dir = args.output_dir or default_output_dir(args)

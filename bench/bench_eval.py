@@ -39,15 +39,13 @@ def main():
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--run", help="trained run directory (default: an untrained model)")
-  parser.add_argument("--out", help="also write the timings as JSON here")
+  parser.add_argument("--out", type=checks.output_file, help="also write the timings as JSON here")
   args = parser.parse_args()
-  try:
-    if args.out:
-      checks.check_output_file("--out", args.out)
-    if args.run:
+  if args.run:
+    try:
       rundir.check_trained("--run", args.run)
-  except ValueError as e:
-    parser.error(str(e))
+    except ValueError as e:
+      parser.error(str(e))
   if args.run:
     disentanglement.configure(disentanglement.parse_args([]),
                               base_files=[os.path.join(args.run, rundir.CONFIG_FILE)])

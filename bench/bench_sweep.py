@@ -9,6 +9,7 @@ results.json (training time only, TensorFlow start-up excluded).
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -17,6 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.path.insert(0, ROOT)
 
+import checks  # noqa: E402
 import gin_compat  # noqa: E402
 
 import rundir  # noqa: E402  (sweep.py puts the repository root on the path)
@@ -47,10 +49,13 @@ def layout_throughput(jobs, threads, steps):
 def main():
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  p.add_argument("--steps", type=int, default=1500)
+  p.add_argument("--steps", type=checks.int_at_least(1), default=1500)
   p.add_argument("--layouts", nargs="+", default=["1x2", "2x1"],
                  help="JOBSxTHREADS, e.g. 1x2 (one run, two threads) 2x1 (two runs, one each)")
   args = p.parse_args()
+  bad = [v for v in args.layouts if not re.fullmatch(r"[1-9]\d*x[1-9]\d*", v)]
+  if bad:
+    p.error(f"--layouts {bad}: each must be JOBSxTHREADS with both >= 1, e.g. 2x1")
   results = {}
   for layout in args.layouts:
     jobs, threads = (int(v) for v in layout.split("x"))

@@ -61,16 +61,10 @@ def steps_per_second(name, gamma, steps, batch_size=64):
 def main():
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  parser.add_argument("--steps", type=int, default=100, help="steps per timing window")
-  parser.add_argument("--json", help="also write the figures as JSON here")
+  parser.add_argument("--steps", type=checks.int_at_least(1), default=100,
+                      help="steps per timing window")
+  parser.add_argument("--json", type=checks.output_file, help="also write the figures as JSON here")
   args = parser.parse_args()
-  if args.steps < 1:
-    parser.error(f"--steps {args.steps} must be >= 1")
-  if args.json:
-    try:
-      checks.check_output_file("--json", args.json)
-    except ValueError as e:
-      parser.error(str(e))
   peak = matmul_peak_gflops()
   print(f"fp32 matmul peak (1024^3, TF, {os.cpu_count()} cores): {peak:.1f} GFLOP/s")
   rows = {}

@@ -447,8 +447,8 @@ def parse_args(argv=None):
   """The command line's arguments, and the parser (for its error messages)."""
   p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
   p.add_argument("runs_dir")
-  p.add_argument("--out", help="output folder (default RUNS_DIR)")
-  p.add_argument("--steps", type=int, help="use the runs of this step budget only")
+  p.add_argument("--out", type=checks.output_folder, help="output folder (default RUNS_DIR)")
+  p.add_argument("--steps", type=checks.int_at_least(1), help="use the runs of this step budget only")
   p.add_argument("--pool_steps", action="store_true",
                  help="average runs of different step budgets together (labelled as pooled)")
   p.add_argument("--udr", action="store_true",
@@ -459,11 +459,9 @@ def parse_args(argv=None):
 def main(argv=None):
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   args, p = parse_args(argv)
-  if args.steps is not None and args.steps < 1:
-    p.error(f"--steps {args.steps} must be >= 1")
   out = args.out or args.runs_dir
   try:
-    checks.check_output_folder("--out" if args.out else "runs_dir", out)
+    checks.check_output_folder("runs_dir", out)  # --out was checked as it was parsed
   except ValueError as e:
     p.error(str(e))
   runs, skipped = load_runs(args.runs_dir)

@@ -65,22 +65,13 @@ def exact_rate(n=200000, seed=123):
 def main(argv=None):
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-  p.add_argument("--n", type=int, default=16384)
-  p.add_argument("--epochs", type=int, default=8)
-  p.add_argument("--batch_size", type=int, default=256)
-  p.add_argument("--out", default="docs")
+  p.add_argument("--seeds", type=checks.int_at_least(0), nargs="+", default=[0, 1, 2])
+  p.add_argument("--n", type=checks.int_at_least(2), default=16384,
+                 help="pairs to train on (half as many are held out to estimate on)")
+  p.add_argument("--epochs", type=checks.int_at_least(1), default=8)
+  p.add_argument("--batch_size", type=checks.int_at_least(1), default=256)
+  p.add_argument("--out", type=checks.output_folder, default="docs")
   args = p.parse_args(argv)
-  # --n >= 2: half as many pairs are held out to estimate on
-  for name, minimum in {"n": 2, "epochs": 1, "batch_size": 1}.items():
-    if getattr(args, name) < minimum:
-      p.error(f"--{name} {getattr(args, name)} must be >= {minimum}")
-  if min(args.seeds) < 0:
-    p.error(f"--seeds {args.seeds}: each must be >= 0")
-  try:
-    checks.check_output_folder("--out", args.out)
-  except ValueError as e:
-    p.error(str(e))
   os.makedirs(args.out, exist_ok=True)
   exact = exact_rate()
   print(f"exact rate (Theorem 2.2): {exact:.3f} nats")

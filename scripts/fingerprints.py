@@ -45,15 +45,10 @@ def fingerprint(model, gamma, steps=200, seed=3):
 def main(argv=None):
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  p.add_argument("--out", help="write the fingerprints here (JSON)")
+  p.add_argument("--out", type=checks.output_file, help="write the fingerprints here (JSON)")
   p.add_argument("--compare", help="compare with fingerprints written earlier (JSON)")
   args = p.parse_args(argv)
   earlier = None
-  if args.out:
-    try:
-      checks.check_output_file("--out", args.out)
-    except ValueError as e:
-      p.error(str(e))
   if args.compare:
     try:
       with open(args.compare) as f:

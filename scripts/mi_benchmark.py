@@ -57,28 +57,17 @@ def figure(rows, batch_size, path, dim):
 def main(argv=None):
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  p.add_argument("--dim", type=int, default=5)
-  p.add_argument("--mis", type=float, nargs="+", default=[0.5, 1, 2, 4, 6, 8])
-  p.add_argument("--n", type=int, default=16384, help="training pairs")
-  p.add_argument("--epochs", type=int, default=10)
-  p.add_argument("--batch_size", type=int, default=128)
+  p.add_argument("--dim", type=checks.int_at_least(1), default=5)
+  p.add_argument("--mis", type=checks.positive_float, nargs="+", default=[0.5, 1, 2, 4, 6, 8],
+                 help="true mutual informations to estimate (nats)")
+  p.add_argument("--n", type=checks.int_at_least(2), default=16384,
+                 help="training pairs (half as many are held out to estimate on)")
+  p.add_argument("--epochs", type=checks.int_at_least(1), default=10)
+  p.add_argument("--batch_size", type=checks.int_at_least(1), default=128)
   p.add_argument("--critic", choices=mie.CRITICS, default="separable")
-  p.add_argument("--seed", type=int, default=0)
-  p.add_argument("--out", default="docs")
+  p.add_argument("--seed", type=checks.int_at_least(0), default=0)
+  p.add_argument("--out", type=checks.output_folder, default="docs")
   args = p.parse_args(argv)
-  # --n >= 2: half as many pairs are held out to estimate on
-  for name, minimum in {"dim": 1, "n": 2, "epochs": 1, "batch_size": 1}.items():
-    if getattr(args, name) < minimum:
-      p.error(f"--{name} {getattr(args, name)} must be >= {minimum}")
-  if args.seed < 0:
-    p.error(f"--seed {args.seed} must be >= 0")
-  bad = [m for m in args.mis if not (math.isfinite(m) and m > 0)]
-  if bad:
-    p.error(f"--mis {bad}: each must be a finite number > 0 (nats)")
-  try:
-    checks.check_output_folder("--out", args.out)
-  except ValueError as e:
-    p.error(str(e))
   os.makedirs(args.out, exist_ok=True)
   rows = run(args.dim, args.mis, args.n, args.epochs, args.batch_size, args.critic, args.seed)
   atomic_io.write_csv(os.path.join(args.out, "mi_benchmark.csv"), list(rows[0]), rows)

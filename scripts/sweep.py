@@ -296,8 +296,9 @@ def parse_args(argv=None):
                  help="ds_pairs dependence strengths, one run set each (default 0.2)")
   p.add_argument("--seeds", nargs="+", default=["0"], help="e.g. 0-9 or 0 1 2")
   p.add_argument("--grid", choices=["paper", "product"], default="paper")
-  p.add_argument("--steps", type=int, help="gradient steps per run (default: the gin files')")
-  p.add_argument("--runs_dir", default="runs/sweep")
+  p.add_argument("--steps", type=checks.int_at_least(1),
+                 help="gradient steps per run (default: the gin files')")
+  p.add_argument("--runs_dir", type=checks.output_folder, default="runs/sweep")
   p.add_argument("--gin_file", action="append", default=[])
   p.add_argument("--gin_param", action="append", default=[])
   p.add_argument("--no_eval", action="store_true")
@@ -305,21 +306,22 @@ def parse_args(argv=None):
   p.add_argument("--status", action="store_true",
                  help="print where each run stands (done, trained, at step N, not started)")
   local = p.add_argument_group("local runs")
-  local.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
+  local.add_argument("--jobs", type=checks.int_at_least(1), default=DEFAULT_JOBS,
                      help=f"runs at a time (default {DEFAULT_JOBS}: see README, Sweeps)")
-  local.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+  local.add_argument("--threads", type=checks.int_at_least(1), default=DEFAULT_THREADS,
                      help=f"TensorFlow threads per run (default {DEFAULT_THREADS})")
   slurm = p.add_argument_group("Slurm (--slurm writes RUNS_DIR/sweep.sbatch and submits it)")
   slurm.add_argument("--slurm", action="store_true", help="run as a Slurm job array")
   slurm.add_argument("--no_submit", action="store_true", help="write the script, do not sbatch it")
-  slurm.add_argument("--max_parallel", type=int, help="array tasks running at once (default: all)")
+  slurm.add_argument("--max_parallel", type=checks.int_at_least(1),
+                     help="array tasks running at once (default: all)")
   slurm.add_argument("--partition")
   slurm.add_argument("--account")
   slurm.add_argument("--time", default="48:00:00", help="per task (default 48:00:00)")
-  slurm.add_argument("--cpus", type=int, default=4, help="CPUs per task (default 4)")
+  slurm.add_argument("--cpus", type=checks.int_at_least(1), default=4, help="CPUs per task (default 4)")
   slurm.add_argument("--mem", default="16G", help="memory per task (default 16G)")
-  slurm.add_argument("--gpus", type=int, default=0, help="GPUs per task (--gres=gpu:N)")
-  slurm.add_argument("--signal_lead", type=int, default=300,
+  slurm.add_argument("--gpus", type=checks.int_at_least(0), default=0, help="GPUs per task (--gres=gpu:N)")
+  slurm.add_argument("--signal_lead", type=checks.int_at_least(1), default=300,
                      help="seconds before the time limit to checkpoint and requeue (default 300)")
   slurm.add_argument("--job_name", default="echo-sweep")
   args = p.parse_args(argv)
@@ -330,15 +332,10 @@ def parse_args(argv=None):
     bad = [v for v in values if not 0 <= v < float("inf")]
     if bad:
       p.error(f"--{name} {bad}: each must be a finite number >= 0")
-  if args.steps is not None and args.steps < 1:
-    p.error(f"--steps {args.steps}: must be >= 1")
   try:
     args.seed_list = parse_seeds(args.seeds)
   except ValueError as e:
     p.error(str(e))
-  for name, low in (("gpus", 0), ("signal_lead", 1)):
-    if getattr(args, name) < low:
-      p.error(f"--{name} {getattr(args, name)}: must be >= {low}")
   if not re.fullmatch(r"(\d+-)?\d+(:\d\d){0,2}", args.time):
     p.error(f"--time {args.time!r}: expected Slurm's [D-]HH:MM:SS, HH:MM or minutes")
   if not re.fullmatch(r"\d+[KMGT]?", args.mem):
@@ -367,14 +364,6 @@ def parse_args(argv=None):
         spec.check_weights(beta, gamma)
       except ValueError as e:
         p.error(f"--betas {args.betas} --gammas {args.gammas}: {e}")
-  for name in ("jobs", "threads", "cpus", "max_parallel"):
-    value = getattr(args, name)
-    if value is not None and value < 1:
-      p.error(f"--{name} {value} must be >= 1")
-  try:
-    checks.check_output_folder("--runs_dir", args.runs_dir)
-  except ValueError as e:
-    p.error(str(e))
   args.runs_dir = os.path.abspath(args.runs_dir)  # commands must work from any directory
   args.gin_file = [os.path.abspath(f) for f in args.gin_file]
   return args, p

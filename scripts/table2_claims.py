@@ -275,7 +275,7 @@ def claims_figure(runs, path):
 def parse_args(argv=None):
   p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
   p.add_argument("study_dir", help="the study's runs folder (steps30000/, steps5000/ below it)")
-  p.add_argument("--out", help="output folder (default STUDY_DIR)")
+  p.add_argument("--out", type=checks.output_folder, help="output folder (default STUDY_DIR)")
   return p.parse_args(argv), p
 
 
@@ -284,11 +284,9 @@ def main(argv=None):
   args, p = parse_args(argv)
   if not os.path.isdir(args.study_dir):
     p.error(f"study_dir {args.study_dir!r} is not a folder")
-  out = args.out or args.study_dir
-  try:
-    checks.check_output_folder("--out" if args.out else "study_dir", out)
-  except ValueError as e:
-    p.error(str(e))
+  out = args.out or args.study_dir  # --out was checked as it was parsed
+  if not args.out and not os.access(out, os.W_OK | os.X_OK):
+    p.error(f"study_dir {out!r} is not writable; give --out")
   runs, skipped = aggregate.load_runs(args.study_dir)
   with open(PAPER_GIN) as f:
     runs, departing = study_runs(runs, provenance.saved_bindings(f.read()))

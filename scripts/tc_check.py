@@ -62,16 +62,13 @@ def main(argv=None):
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
   p.add_argument("runs", nargs="+")
-  p.add_argument("--images", type=int, default=10000)
-  p.add_argument("--json", help="also write the rows here")
+  # a covariance of the codes wants many more images than code dimensions
+  p.add_argument("--images", type=checks.int_at_least(100), default=10000)
+  p.add_argument("--json", type=checks.output_file, help="also write the rows here")
   args = p.parse_args(argv)
-  if args.images < 100:  # a covariance of the codes wants many more images than code dimensions
-    p.error(f"--images {args.images} must be >= 100")
   try:
     for run in args.runs:
       rundir.check_trained("run", run)
-    if args.json:
-      checks.check_output_file("--json", args.json)
   except ValueError as e:
     p.error(str(e))
   rows = [check(run, args.images) for run in args.runs]

@@ -2,6 +2,7 @@
 
 Each run these tests need is a copy of one tiny trained and scored run (`scored_run`), made once.
 """
+import argparse
 import json
 import os
 import shutil
@@ -168,7 +169,7 @@ def test_dataset_cli_checks_destinations_before_rendering(tmp_path):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--steps", "0"], "--steps 0: must be >= 1"),
+    (["--steps", "0"], "argument --steps: 0 must be >= 1"),
     (["--betas", "nan"], "--betas [nan]: each must be a finite number >= 0"),
     (["--betas", "1", "inf"], "--betas [inf]"),
     (["--gammas", "nan"], "--gammas [nan]"),
@@ -181,8 +182,9 @@ def test_dataset_cli_checks_destinations_before_rendering(tmp_path):
     (["--slurm", "--partition", "gpu\nrm -rf /"], "--partition"),
     (["--slurm", "--gin_param", "evaluation.seed = 0\nmodel.beta = 2"], "--gin_param"),
     (["--slurm", "--time", "abc"], "--time 'abc'"),
-    (["--slurm", "--gpus", "-1"], "--gpus -1: must be >= 0"),
+    (["--slurm", "--gpus", "-1"], "argument --gpus: -1 must be >= 0"),
     (["--slurm", "--mem", ""], "--mem ''"),
+    (["--runs_dir", "/dev/null/sweep"], "argument --runs_dir: '/dev/null/sweep': '/dev/null' is"),
 ])
 def test_sweep_refuses_bad_grids_and_slurm_values_before_writing(tmp_path, capsys, args,
                                                                   message):
@@ -317,30 +319,59 @@ def test_output_checks_name_the_flag_and_accept_a_folder_still_to_make(tmp_path)
       check("--out", str(path))
     assert str(e.value) == message
   assert not os.path.exists(tmp_path / "a") and a_file.read_text() == "x"
+  with pytest.raises(argparse.ArgumentTypeError, match="is a file; give a folder"):
+    checks.output_folder(str(a_file))
+  assert checks.output_file(new + ".json") == new + ".json"
 
 
-@pytest.mark.parametrize("script,work,args,flag", [
-    ("aggregate", "build_table", ["RUNS", "--out", "BAD"], "--out"),
-    ("table2_claims", "claim_rows", ["RUNS", "--out", "BAD"], "--out"),
-    ("echo_rate_check", "exact_rate", ["--out", "BAD"], "--out"),
-    ("mi_benchmark", "run", ["--out", "BAD"], "--out"),
-    ("fingerprints", "fingerprint", ["--out", "BAD"], "--out"),
-    ("fingerprints", "fingerprint", ["--compare", "MISSING"], "--compare"),
-    ("tc_check", "check", ["MISSING"], "run"),
-    ("aggregate", "load_runs", ["RUNS", "--steps", "0"], "--steps"),
-    ("dataset", "make_dataset", ["--seed", "-1", "--preview", "RUNS"], "--seed"),
+@pytest.mark.parametrize("name,minimum,text,result", [
+    ("int_at_least", 0, "0", 0), ("int_at_least", 2, "1", "1 must be >= 2"),
+    ("int_at_least", 1, "1.5", "'1.5' is not an integer"),
+    ("finite_float", None, "-2.5", -2.5),
+    ("finite_float", None, "inf", "'inf' is not a finite number"),
+    ("finite_float", None, "x", "'x' is not a number"),
+    ("positive_float", None, "0.5", 0.5), ("positive_float", None, "0", "0 must be > 0"),
+    ("positive_float", None, "nan", "'nan' is not a finite number"),
+])
+def test_command_line_number_types_accept_or_say_why_not(name, minimum, text, result):
+  import checks
+  parse = getattr(checks, name) if minimum is None else getattr(checks, name)(minimum)
+  if isinstance(result, str):
+    with pytest.raises(argparse.ArgumentTypeError) as e:
+      parse(text)
+    assert str(e.value) == result
+  else:
+    assert parse(text) == result and type(parse(text)) is type(result)
+
+
+@pytest.mark.parametrize("script,work,args,message", [
+    ("aggregate", "build_table", ["RUNS", "--out", "BAD"], "argument --out: 'BAD': 'FILE' is not a"),
+    ("table2_claims", "claim_rows", ["RUNS", "--out", "BAD"], "argument --out: 'BAD'"),
+    ("echo_rate_check", "exact_rate", ["--out", "BAD"], "argument --out: 'BAD'"),
+    ("echo_rate_check", "exact_rate", ["--n", "1"], "argument --n: 1 must be >= 2"),
+    ("mi_benchmark", "run", ["--out", "BAD"], "argument --out: 'BAD'"),
+    ("mi_benchmark", "run", ["--mis", "1", "nan"], "argument --mis: 'nan' is not a finite number"),
+    ("fingerprints", "fingerprint", ["--out", "BAD"], "argument --out: 'BAD'"),
+    ("fingerprints", "fingerprint", ["--compare", "MISSING"], "--compare 'MISSING': [Errno 2]"),
+    ("tc_check", "check", ["MISSING"], "run 'MISSING' is not a trained run of this suite"),
+    ("tc_check", "check", ["RUNS", "--images", "10"], "argument --images: 10 must be >= 100"),
+    ("aggregate", "load_runs", ["RUNS", "--steps", "0"], "argument --steps: 0 must be >= 1"),
+    ("dataset", "make_dataset", ["--seed", "-1", "--preview", "RUNS"],
+     "argument --seed: -1 must be >= 0"),
 ])
 def test_scripts_refuse_a_bad_destination_or_input_before_any_work(tmp_path, capsys, monkeypatch,
-                                                                   script, work, args, flag):
+                                                                   script, work, args, message):
   module = __import__(script)
   monkeypatch.setattr(module, work, lambda *a, **k: pytest.fail(f"{work} ran"))
   a_file = tmp_path / "notes.txt"
   a_file.write_text("x")
   (tmp_path / "runs").mkdir()
   places = {"RUNS": str(tmp_path / "runs"), "BAD": str(a_file / "out"),
-            "MISSING": str(tmp_path / "missing")}
+            "MISSING": str(tmp_path / "missing"), "FILE": str(a_file)}
   with pytest.raises(SystemExit) as stop:
     module.main([places.get(a, a) for a in args])
   err = capsys.readouterr().err.strip().splitlines()[-1]
-  assert stop.value.code == 2 and f"error: {flag} " in err, err
+  for name, place in places.items():
+    message = message.replace(f"'{name}'", repr(place))
+  assert stop.value.code == 2 and f"error: {message}" in err, err
   assert sorted(os.listdir(tmp_path)) == ["notes.txt", "runs"] and a_file.read_text() == "x"
