@@ -5,6 +5,7 @@ before any work, so a bad one costs nothing). Standard library only, so the mode
 (listing models needs no TensorFlow) imports it too."""
 import argparse
 import math
+import numbers
 import os
 
 
@@ -22,6 +23,18 @@ def check_number(name, value, minimum=None, strict=False):
   return value
 
 
+
+
+def check_count(name, value, minimum=1):
+  """Raise ValueError naming `name` unless `value` is an integer (not a bool) >= `minimum`: a
+  number of steps, points, votes or bins.
+
+  Returns:
+    value, unchanged.
+  """
+  if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+    raise ValueError(f"{name}={value!r} must be an integer >= {minimum}")
+  return value
 
 
 def int_at_least(minimum):

@@ -13,6 +13,8 @@ import shutil
 import subprocess
 import sys
 
+import checks
+
 _WARNED = []
 
 
@@ -59,8 +61,7 @@ def set_threads(threads):
   TensorFlow executes any op; raises ValueError for a count below 1."""
   if threads is None:
     return
-  if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-    raise ValueError(f"threads={threads!r} must be an integer >= 1")
+  checks.check_count("threads", threads)
   import tensorflow as tf
   try:
     tf.config.threading.set_intra_op_parallelism_threads(threads)

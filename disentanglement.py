@@ -139,7 +139,7 @@ def _bind_default_gamma():
 
 def validate(args):
   """Configure a training command and check what can be checked before any data or model is
-  built: gin files and bindings, evaluation settings (unless --no_eval), the step budget, the
+  built: gin files and bindings, evaluation settings (unless --no_eval), the train.* settings, the
   model's name and weights. Raises ValueError naming the bad value.
 
   Returns:
@@ -148,7 +148,7 @@ def validate(args):
   configure(args)
   chosen = None if args.no_eval else evaluate.settings()  # a metric typo fails here, not later
   train_kw = train_settings()
-  training.check_steps(train_kw["steps"])
+  training.check_settings(**train_kw)
   model_kw = provenance.effective_kwargs(autoencoder.Autoencoder.__init__, "model")
   registry.get(model_kw["name"]).check_weights(model_kw["beta"], model_kw["gamma"])
   return chosen, train_kw

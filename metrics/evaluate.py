@@ -79,7 +79,13 @@ def describe_settings(eval_on, metrics, seed, representation="mean"):
     configurable = names.CONFIGURABLE[name]
     kwargs = provenance.effective_kwargs(scores.METRICS[name], configurable)
     for arg, value in kwargs.items():
-      if isinstance(value, (int, float)) and not isinstance(value, bool):
+      if arg == "batch_size" or arg.startswith("num_"):  # counts of points, votes or bins
+        counts = list(value) if isinstance(value, (list, tuple)) else [value]
+        if not counts:
+          raise ValueError(f"{configurable}.{arg}={value!r} must name at least one count")
+        for count in counts:
+          checks.check_count(f"{configurable}.{arg}", count)
+      elif isinstance(value, (int, float)) and not isinstance(value, bool):
         checks.check_number(f"{configurable}.{arg}", value)
     out[configurable] = kwargs
   return out

@@ -18,6 +18,7 @@ import tensorflow as tf
 from tqdm import tqdm
 
 import atomic_io
+import checks
 import device
 import provenance
 import rundir
@@ -51,9 +52,14 @@ def check_finite(logs, step):
                                f"(lower the learning rate or check the data)")
 
 
-def check_steps(steps):
-  if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-    raise ValueError(f"steps={steps!r} must be an integer >= 1")
+def check_settings(steps, batch_size, seed, checkpoint_every, summary_every, keep_checkpoints):
+  """Refuse, naming it, a train.* setting that no run could use (before any work)."""
+  checks.check_count("train.steps", steps)
+  checks.check_count("train.batch_size", batch_size)
+  checks.check_count("train.seed", seed, minimum=0)
+  checks.check_count("train.checkpoint_every", checkpoint_every)
+  checks.check_count("train.summary_every", summary_every)
+  checks.check_count("train.keep_checkpoints", keep_checkpoints, minimum=2)
 
 
 class _StopSignals:
@@ -278,7 +284,7 @@ def train(output_dir, dataset, steps=300000, batch_size=64, seed=0, checkpoint_e
   Raises:
     Interrupted: on SIGINT, SIGTERM or SIGUSR1, after checkpointing at a step boundary.
   """
-  check_steps(steps)
+  check_settings(steps, batch_size, seed, checkpoint_every, summary_every, keep_checkpoints)
   model = model or Autoencoder(seed=seed)
   model.check_batch_size(batch_size)
   state = RunState(model, output_dir, keep_checkpoints)

@@ -130,9 +130,9 @@ def requested(args):
       + [a for b in args.gin_param for a in ("--gin_param", b)]
       + (["--steps", str(args.steps)] if args.steps is not None else []))
   disentanglement.configure(flags)
-  steps = disentanglement.train_settings()["steps"]
-  training.check_steps(steps)
-  return steps, None if args.no_eval else evaluate.settings()
+  train_kw = disentanglement.train_settings()
+  training.check_settings(**train_kw)  # a setting no run could use fails here, not in every run
+  return train_kw["steps"], None if args.no_eval else evaluate.settings()
 
 
 def is_done(run_dir, steps, settings):

@@ -126,6 +126,13 @@ def test_leftover_temporary_files_are_removed_on_the_next_run(run):
     (["--gin_param", "model.learning_rate = -1.0"], "learning_rate=-1.0 must be > 0"),
     (["--dataset", "ds_corr", "--gin_param", "ds_corr.n_bins = 1",
       "--gin_param", "ds_corr.remove_prob = 0.99"], "remove every image"),
+    (["--gin_param", "train.checkpoint_every = 0"], "train.checkpoint_every=0 must be an integer"),
+    (["--gin_param", "train.summary_every = 'x'"], "train.summary_every='x' must be an integer"),
+    (["--gin_param", "train.keep_checkpoints = 1"], "train.keep_checkpoints=1 must be an integer >= 2"),
+    (["--gin_param", "eval_mig.num_train = 0"], "eval_mig.num_train=0 must be an integer >= 1"),
+    (["--gin_param", "eval_factor_vae.num_eval = 2.5"], "eval_factor_vae.num_eval=2.5 must be an"),
+    (["--metrics", "downstream_logistic", "--gin_param",
+      "eval_downstream_logistic.num_train = (10, 0)"], "num_train=0 must be an integer >= 1"),
 ])
 def test_bad_configuration_is_one_error_line_before_any_write(tmp_path, capsys, args, message):
   out = tmp_path / "run"
