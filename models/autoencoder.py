@@ -54,11 +54,18 @@ class Autoencoder(tf.Module):
                disc_beta_1=0.5, disc_beta_2=0.9, rate_warmup_steps=0, seed=0, jit_compile=False):
     super().__init__(name="autoencoder")
     self.spec = spec = registry.get(name)
-    self.head = make_head(spec, d_max, clip, replace, f_param, f_scale)
-    gamma = spec.default_gamma if gamma is None else gamma
+    for arg, value, minimum in (("num_latents", num_latents, 1), ("seed", seed, 0),
+                                ("rate_warmup_steps", rate_warmup_steps, 0)) + (
+                                    (("d_max", d_max, 1),) if spec.head == "echo" else ()):
+      checks.check_count(arg, value, minimum)  # int() below would truncate 2.5 silently
     for arg, value in (("learning_rate", learning_rate), ("disc_learning_rate",
                                                            disc_learning_rate)):
       checks.check_number(arg, value, minimum=0, strict=True)
+    for arg, value in (("disc_beta_1", disc_beta_1), ("disc_beta_2", disc_beta_2)):
+      if checks.check_number(arg, value, minimum=0) >= 1:  # Adam's decay rates
+        raise ValueError(f"{arg}={value!r} must be < 1")
+    self.head = make_head(spec, d_max, clip, replace, f_param, f_scale)
+    gamma = spec.default_gamma if gamma is None else gamma
     spec.check_weights(beta, gamma)
     self.model_name, self.num_latents = name, int(num_latents)
     self.beta, self.gamma = float(beta), float(gamma)
