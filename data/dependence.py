@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+import checks
+
 from data.grid import FACTOR_NAMES, FACTOR_SIZES, LATENT_FACTOR_INDICES
 
 
@@ -45,8 +47,8 @@ def correlated_keep_mask(remove_prob=0.15, n_bins=8, seed=42, return_pairs=False
   """
   if not 0.0 <= float(remove_prob) < 1.0:
     raise ValueError(f"remove_prob={remove_prob!r} must lie in [0, 1)")
-  if int(n_bins) != n_bins or n_bins < 1:
-    raise ValueError(f"n_bins={n_bins!r} must be an integer >= 1")
+  checks.check_count("n_bins", n_bins)
+  checks.check_count("seed", seed, minimum=0)
   rng = np.random.RandomState(seed)
   keep = np.ones(FACTOR_SIZES, dtype=bool)
   bins = factor_bins(int(n_bins))

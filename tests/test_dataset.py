@@ -355,6 +355,8 @@ def test_bad_parameters():
   for n in (0, -3, 2.5):
     with pytest.raises(ValueError, match="n_bins"):
       dependence.correlated_keep_mask(n_bins=n)
+  with pytest.raises(ValueError, match=r"seed=-1 must be an integer >= 0"):
+    dependence.correlated_keep_mask(seed=-1)
 
 
 # -- ds_pairs ------------------------------------------------------------------------------------
