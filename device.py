@@ -109,3 +109,15 @@ def describe():
       # 0 means TensorFlow's default: one thread per core.
       "threads": intra or (int(env) if env and env.isdigit() else 0),
   }
+
+
+def label(record):
+  """A `describe()` record in a few words: 'AMD EPYC, 2 cores, AVX2, 1 thread' (or its GPUs)."""
+  if not record:
+    return "unrecorded"
+  simd = "AVX-512" if record.get("avx512") else "AVX2" if record.get("avx2") else "no AVX2"
+  threads = record.get("threads") or "default"
+  text = f"{record.get('cpu', '?')}, {record.get('cores', '?')} cores, {simd}, {threads} thread"
+  text += "" if threads == 1 else "s"
+  gpus = record.get("gpus") or []
+  return text + (f", GPU: {', '.join(map(str, gpus))}" if gpus else "")

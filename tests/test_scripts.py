@@ -429,6 +429,26 @@ def test_table2_claims_read_each_claim_in_its_own_budget_and_sd(tmp_path, capsys
          "+0.200 | +7.1 | holds | 0.65 -> 0.83 |" in md
   assert "seeds 0, 1" in md and "30,000 steps per run" in md
   assert _png_ok(out / "claims.png")
+  # runs.md: every study run once (not the departing ones), its numbers beside its weights.
+  lines = [ln for ln in (out / "runs.md").read_text().splitlines() if ln.startswith("| ds")]
+  assert len(lines) == 12 and not any("_s2 " in ln for ln in lines)
+  assert lines[0] == ("| dsprites_echo_b1_g0_s0 | 30,000 | w | 60.0 | 10.00 | – | 0.800 / – | "
+                      "0.100 / – | unrecorded |")
+  assert [ln.split(" | ")[0][2:] for ln in lines[:4]] == [  # the longest budget first, then
+      "dsprites_echo_b1_g0_s0", "dsprites_echo_b1_g0_s1", "dsprites_vae_b1_g0_s0",  # as claims
+      "dsprites_vae_b1_g0_s1"]
+  assert lines[8].startswith("| dsprites_echo_b1_g0_s0 | 5,000 |")
+  assert lines[-1].startswith("| ds_corr_vae_b4_g0_s0 | 5,000 |")
+
+
+def test_device_label_names_the_kind_of_machine():
+  import device
+  record = {"cpu": "AMD EPYC", "cores": 2, "avx512": False, "avx2": True, "gpus": [],
+            "threads": 1}
+  assert device.label(record) == "AMD EPYC, 2 cores, AVX2, 1 thread"
+  assert device.label({**record, "avx512": True, "threads": 0, "gpus": ["/GPU:0"]}) == \
+      "AMD EPYC, 2 cores, AVX-512, default threads, GPU: /GPU:0"
+  assert device.label(None) == "unrecorded"
 
 
 def test_table2_study_script_runs_its_phases_in_order_and_status_trains_nothing(tmp_path):
