@@ -399,6 +399,8 @@ def test_table2_claims_read_each_claim_in_its_own_budget_and_sd(tmp_path, capsys
   fake(big / "other", "dsprites", "vae", 1.0, 0.0, 2, fvae=0.0, mig=0.0, steps=30000,
        identity="train.batch_size = 32\n")
   fake(runs / "steps5000", "ds_corr", "vae", 4.0, 0.0, 0, fvae=0.5, mig=0.05, steps=5000)
+  for seed, (fvae, mig) in enumerate([(0.02, 0.95), (0.04, 0.97)]):  # claim (c): gamma 20
+    fake(runs / "steps5000", "dsprites", "echo", 1.0, 20.0, seed, fvae=fvae, mig=mig, steps=5000)
   fake(runs / "steps5000", "ds_corr", "vae", 1.0, 0.0, 0, fvae=0.6, mig=0.05, steps=5000)
   out = tmp_path / "claims"
   assert table2_claims.main([str(runs), "--out", str(out)]) == 0
@@ -423,7 +425,10 @@ def test_table2_claims_read_each_claim_in_its_own_budget_and_sd(tmp_path, capsys
   assert (one["reading"], float(one["diff"]), one["treatment_n"]) == ("one seed: no sd",
                                                                       pytest.approx(-0.1), "1")
   assert one["paper_baseline"] == "0.6" and one["paper_treatment"] == "0.56"
-  assert rows[("c", "dsprites", "echo", "mean", "MIG")]["reading"] == "not run yet"
+  # (c) speaks of MIG only: FactorVAE beside it reads 'rises'/'falls', never 'reversed'.
+  assert rows[("c", "dsprites", "echo", "mean", "MIG")]["reading"] == "holds"
+  assert rows[("c", "dsprites", "echo", "mean", "FactorVAE")]["reading"] == "falls (not claimed)"
+  assert rows[("c", "dsprites", "vae", "mean", "MIG")]["reading"] == "not run yet"
   md = (out / "claims.md").read_text()
   assert "| dsprites | both | mean | FactorVAE | 0.620 ± 0.028 (n=2) | 0.820 ± 0.028 (n=2) | " \
          "+0.200 | +7.1 | holds | 0.65 -> 0.83 |" in md
@@ -431,7 +436,7 @@ def test_table2_claims_read_each_claim_in_its_own_budget_and_sd(tmp_path, capsys
   assert _png_ok(out / "claims.png")
   # runs.md: every study run once (not the departing ones), its numbers beside its weights.
   lines = [ln for ln in (out / "runs.md").read_text().splitlines() if ln.startswith("| ds")]
-  assert len(lines) == 12 and not any("_s2 " in ln for ln in lines)
+  assert len(lines) == 14 and not any("_s2 " in ln for ln in lines)
   assert lines[0] == ("| dsprites_echo_b1_g0_s0 | 30,000 | w | 60.0 | 10.00 | – | 0.800 / – | "
                       "0.100 / – | unrecorded |")
   assert [ln.split(" | ")[0][2:] for ln in lines[:4]] == [  # the longest budget first, then
