@@ -23,8 +23,6 @@ def check_number(name, value, minimum=None, strict=False):
   return value
 
 
-
-
 def check_count(name, value, minimum=1):
   """Raise ValueError naming `name` unless `value` is an integer (not a bool) >= `minimum`: a
   number of steps, points, votes or bins.
@@ -82,19 +80,6 @@ def check_output_folder(flag, path):
   return path
 
 
-def check_output_file(flag, path):
-  """Raise ValueError naming `flag` unless `path` names a file that can be written: not a
-  folder, in a folder that can be written into or made.
-
-  Returns:
-    path, unchanged.
-  """
-  problem = _output_file_problem(path)
-  if problem:
-    raise ValueError(f"{flag} {problem}")
-  return path
-
-
 def output_folder(text):
   """An argparse type: `check_output_folder`'s folder."""
   problem = _output_folder_problem(text)
@@ -104,7 +89,8 @@ def output_folder(text):
 
 
 def output_file(text):
-  """An argparse type: `check_output_file`'s file."""
+  """An argparse type: a path a file can be written at (not a folder; its folder writable or
+  makeable, as `check_output_folder`)."""
   problem = _output_file_problem(text)
   if problem:
     raise argparse.ArgumentTypeError(problem)

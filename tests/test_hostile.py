@@ -316,22 +316,21 @@ def test_output_checks_name_the_flag_and_accept_a_folder_still_to_make(tmp_path)
   a_file = tmp_path / "notes.txt"
   a_file.write_text("x")
   new = str(tmp_path / "a" / "b")
-  assert checks.check_output_folder("--out", new) == new
-  assert checks.check_output_file("--json", new + ".json") == new + ".json"
+  assert checks.check_output_folder("--out", new) == checks.output_folder(new) == new
+  assert checks.output_file(new + ".json") == new + ".json"
+  with pytest.raises(ValueError) as e:
+    checks.check_output_folder("--out", str(a_file))
+  assert str(e.value) == f"--out {str(a_file)!r} is a file; give a folder"
   for check, path, message in (
-      (checks.check_output_folder, a_file, f"--out {str(a_file)!r} is a file; give a folder"),
-      (checks.check_output_folder, a_file / "x",
-       f"--out {str(a_file / 'x')!r}: {str(a_file)!r} is not a writable folder"),
-      (checks.check_output_file, tmp_path, f"--out {str(tmp_path)!r} is a folder; give a file path"),
-      (checks.check_output_file, a_file / "x.json",
-       f"--out {str(a_file / 'x.json')!r}: {str(a_file)!r} is not a writable folder")):
-    with pytest.raises(ValueError) as e:
-      check("--out", str(path))
+      (checks.output_folder, a_file / "x",
+       f"{str(a_file / 'x')!r}: {str(a_file)!r} is not a writable folder"),
+      (checks.output_file, tmp_path, f"{str(tmp_path)!r} is a folder; give a file path"),
+      (checks.output_file, a_file / "x.json",
+       f"{str(a_file / 'x.json')!r}: {str(a_file)!r} is not a writable folder")):
+    with pytest.raises(argparse.ArgumentTypeError) as e:
+      check(str(path))
     assert str(e.value) == message
   assert not os.path.exists(tmp_path / "a") and a_file.read_text() == "x"
-  with pytest.raises(argparse.ArgumentTypeError, match="is a file; give a folder"):
-    checks.output_folder(str(a_file))
-  assert checks.output_file(new + ".json") == new + ".json"
 
 
 @pytest.mark.parametrize("name,minimum,text,result", [
