@@ -42,11 +42,13 @@ def parse_args(argv=None):
                  help=f"evaluation set, one of {list(data_registry.DATASET_NAMES)}")
   p.add_argument("--metrics", nargs="+", default=list(names.DEFAULT_METRICS),
                  help=f"metrics (default factor_vae mig): {list(names.METRIC_NAMES)}")
-  p.add_argument("--seed", type=checks.int_at_least(0), default=0, help="evaluation seed (default 0)")
+  p.add_argument("--seed", type=checks.int_at_least(0), default=0,
+                 help="evaluation seed (default 0)")
   p.add_argument("--gin_param", action="append", default=[],
                  help='a metric setting, "eval_mig.num_train = 2000" (repeatable)')
   p.add_argument("--dsprites_npz", help="official npz instead of the procedural images")
-  p.add_argument("--batch_size", type=checks.int_at_least(1), default=256, help="images per call of --function")
+  p.add_argument("--batch_size", type=checks.int_at_least(1), default=256,
+                 help="images per call of --function")
   p.add_argument("--output_dir", help="where results go (default runs/scored_NAME)")
   p.add_argument("--no_progress", action="store_true")
   return p.parse_args(argv)

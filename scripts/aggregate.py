@@ -448,7 +448,8 @@ def parse_args(argv=None):
   p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
   p.add_argument("runs_dir")
   p.add_argument("--out", type=checks.output_folder, help="output folder (default RUNS_DIR)")
-  p.add_argument("--steps", type=checks.int_at_least(1), help="use the runs of this step budget only")
+  p.add_argument("--steps", type=checks.int_at_least(1),
+                 help="use the runs of this step budget only")
   p.add_argument("--pool_steps", action="store_true",
                  help="average runs of different step budgets together (labelled as pooled)")
   p.add_argument("--udr", action="store_true",

@@ -318,9 +318,11 @@ def parse_args(argv=None):
   slurm.add_argument("--partition")
   slurm.add_argument("--account")
   slurm.add_argument("--time", default="48:00:00", help="per task (default 48:00:00)")
-  slurm.add_argument("--cpus", type=checks.int_at_least(1), default=4, help="CPUs per task (default 4)")
+  slurm.add_argument("--cpus", type=checks.int_at_least(1), default=4,
+                     help="CPUs per task (default 4)")
   slurm.add_argument("--mem", default="16G", help="memory per task (default 16G)")
-  slurm.add_argument("--gpus", type=checks.int_at_least(0), default=0, help="GPUs per task (--gres=gpu:N)")
+  slurm.add_argument("--gpus", type=checks.int_at_least(0), default=0,
+                     help="GPUs per task (--gres=gpu:N)")
   slurm.add_argument("--signal_lead", type=checks.int_at_least(1), default=300,
                      help="seconds before the time limit to checkpoint and requeue (default 300)")
   slurm.add_argument("--job_name", default="echo-sweep")

@@ -278,8 +278,8 @@ def write_runs_markdown(path, runs):
                  f"{losses.get('rate', float('nan')):.2f} | "
                  f"{'–' if disc is None else f'{disc:.2f}'} | {cells[0]} | {cells[1]} | "
                  f"{_where(r)} |")
-  head = ("Every run behind claims.md (`paper.gin`; scored on the full dSprites, the paper's metric "
-          "settings). distortion, rate (Echo: exact; Gaussian: KL) and the discriminator's "
+  head = ("Every run behind claims.md (`paper.gin`; scored on the full dSprites, the paper's "
+          "metric settings). distortion, rate (Echo: exact; Gaussian: KL) and the discriminator's "
           "accuracy: nats and fractions averaged over the last 100 steps.")
   return atomic_io.write_text(path, head + "\n\n" + "\n".join(lines) + "\n")
 

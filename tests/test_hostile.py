@@ -128,7 +128,8 @@ def test_leftover_temporary_files_are_removed_on_the_next_run(run):
       "--gin_param", "ds_corr.remove_prob = 0.99"], "remove every image"),
     (["--gin_param", "train.checkpoint_every = 0"], "train.checkpoint_every=0 must be an integer"),
     (["--gin_param", "train.summary_every = 'x'"], "train.summary_every='x' must be an integer"),
-    (["--gin_param", "train.keep_checkpoints = 1"], "train.keep_checkpoints=1 must be an integer >= 2"),
+    (["--gin_param", "train.keep_checkpoints = 1"],
+     "train.keep_checkpoints=1 must be an integer >= 2"),
     (["--gin_param", "eval_mig.num_train = 0"], "eval_mig.num_train=0 must be an integer >= 1"),
     (["--gin_param", "model.num_latents = 2.5"], "num_latents=2.5 must be an integer >= 1"),
     (["--gin_param", "model.rate_warmup_steps = -1"], "rate_warmup_steps=-1 must be an integer"),
@@ -354,7 +355,8 @@ def test_command_line_number_types_accept_or_say_why_not(name, minimum, text, re
 
 
 @pytest.mark.parametrize("script,work,args,message", [
-    ("aggregate", "build_table", ["RUNS", "--out", "BAD"], "argument --out: 'BAD': 'FILE' is not a"),
+    ("aggregate", "build_table", ["RUNS", "--out", "BAD"],
+     "argument --out: 'BAD': 'FILE' is not a"),
     ("table2_claims", "claim_rows", ["RUNS", "--out", "BAD"], "argument --out: 'BAD'"),
     ("echo_rate_check", "exact_rate", ["--out", "BAD"], "argument --out: 'BAD'"),
     ("echo_rate_check", "exact_rate", ["--n", "1"], "argument --n: 1 must be >= 2"),
