@@ -20,7 +20,8 @@ BASES = {
 }
 # Values that a generic change would make invalid, and arguments that name another model.
 SPECIAL = {"model.f_param": "'stretched'", "ds_pairs.pairs": "[['shape', 'scale']]",
-           "model.clip": "0.9", "ds_corr.remove_prob": "0.3", "model.disc_beta_1": "0.6"}
+           "model.clip": "0.9", "ds_corr.remove_prob": "0.3", "model.disc_beta_1": "0.6",
+           "model.disc_beta_2": "0.95"}
 SKIP = {"model.name", "dataset.name", "dataset.source"}
 
 
