@@ -135,14 +135,19 @@ def requested(args):
   return train_kw["steps"], None if args.no_eval else evaluate.settings()
 
 
-def is_done(run_dir, steps, settings):
-  """True when the run trained `steps` steps and (unless settings is None) holds scores of those
-  weights computed with `settings`; anything unreadable counts as not done."""
-  from provenance import UnreadableFileError, read_results, stale_reason
+def _readable_results(run_dir):
+  """The run's results.json, or None when it is missing or unreadable (counted as not done)."""
+  from provenance import UnreadableFileError, read_results
   try:
-    results = read_results(run_dir)
+    return read_results(run_dir)
   except UnreadableFileError:
-    return False
+    return None
+
+
+def _done(results, steps, settings):
+  """True when `results` are of `steps` trained steps and (unless settings is None) hold scores
+  of those weights computed with `settings`."""
+  from provenance import stale_reason
   if results is None:
     return False
   if settings is None:
@@ -150,16 +155,19 @@ def is_done(run_dir, steps, settings):
   return stale_reason(results, steps=steps, settings=settings) is None
 
 
+def is_done(run_dir, steps, settings):
+  """True when the run trained `steps` steps and (unless settings is None) holds scores of those
+  weights computed with `settings`; anything unreadable counts as not done."""
+  return _done(_readable_results(run_dir), steps, settings)
+
+
 def run_status(run_dir, steps, settings):
   """Where a run stands, in a few words: 'done' (as `is_done`), 'trained; ' and why its scores
   are not current, 'at step N of M' (the last step its history logged), or 'not started'."""
-  from provenance import UnreadableFileError, read_results, stale_reason
-  if is_done(run_dir, steps, settings):
+  from provenance import stale_reason
+  results = _readable_results(run_dir)  # read once: 'done' and the reason come from one file
+  if _done(results, steps, settings):
     return "done"
-  try:
-    results = read_results(run_dir)
-  except UnreadableFileError:
-    results = None
   trained = (results or {}).get("training", {}).get("step") or 0
   if trained == steps:
     return f"trained; {stale_reason(results, steps=steps, settings=settings)}"

@@ -336,9 +336,11 @@ def main(argv=None):
   args, p = parse_args(argv)
   if not os.path.isdir(args.study_dir):
     p.error(f"study_dir {args.study_dir!r} is not a folder")
-  out = args.out or args.study_dir  # --out was checked as it was parsed
-  if not args.out and not os.access(out, os.W_OK | os.X_OK):
-    p.error(f"study_dir {out!r} is not writable; give --out")
+  out = args.out or args.study_dir
+  try:
+    checks.check_output_folder("study_dir", out)  # --out was checked as it was parsed
+  except ValueError as e:
+    p.error(f"{e}; give --out")
   runs, skipped = aggregate.load_runs(args.study_dir)
   with open(PAPER_GIN) as f:
     runs, departing = study_runs(runs, provenance.saved_bindings(f.read()))
