@@ -42,7 +42,10 @@ def shell_commands(path):
 def test_readme_is_short_and_every_link_resolves():
   assert len(open(PAGES[0]).read().splitlines()) <= 200
   for page in PAGES:
-    for target in re.findall(r"\]\(([^)#\s]+)", open(page).read()):
+    text = open(page).read()  # inline links, and reference definitions ("[label]: target")
+    targets = re.findall(r"\]\(([^)#\s]+)", text) + re.findall(r"(?m)^\[[^]]+\]: *([^#\s]+)", text)
+    assert targets or page != PAGES[0], "README has no links: the patterns are broken"
+    for target in targets:
       if target.startswith(("http://", "https://")):
         continue
       path = os.path.normpath(os.path.join(os.path.dirname(page), target))
