@@ -5,6 +5,7 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import device  # noqa: E402
 from data import registry as data_registry  # noqa: E402
 from data import renderer  # noqa: E402
 
@@ -20,6 +21,7 @@ def images_per_second(data, batch_size=64, seconds=3.0):
 
 
 if __name__ == "__main__":
+  print(f"device: {device.label(device.describe())} (rendering is numpy on one core)")
   start = time.perf_counter()
   renderer.base_sprites.cache_clear()
   renderer.base_sprites()

@@ -56,6 +56,7 @@ def main():
     model = Autoencoder(name="echo")
   data = data_registry.make_dataset("dsprites")
   out = {"device": device.describe(), "model": model.model_name}
+  print(f"device: {device.label(out['device'])}")
 
   start = time.perf_counter()
   table = evaluate.load_table(model.channel_params_function, data, None)

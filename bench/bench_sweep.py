@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.path.insert(0, ROOT)
 
 import checks  # noqa: E402
+import device  # noqa: E402
 import gin_compat  # noqa: E402
 
 import rundir  # noqa: E402  (sweep.py puts the repository root on the path)
@@ -56,6 +57,7 @@ def main():
   bad = [v for v in args.layouts if not re.fullmatch(r"[1-9]\d*x[1-9]\d*", v)]
   if bad:
     p.error(f"--layouts {bad}: each must be JOBSxTHREADS with both >= 1, e.g. 2x1")
+  print(f"device: {device.label(device.describe())} (each run sets its own threads)")
   results = {}
   for layout in args.layouts:
     jobs, threads = (int(v) for v in layout.split("x"))

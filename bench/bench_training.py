@@ -17,6 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import atomic_io  # noqa: E402
 import checks  # noqa: E402
+import device  # noqa: E402
 import gin_compat  # noqa: E402
 
 import tensorflow as tf  # noqa: E402
@@ -65,6 +66,8 @@ def main():
                       help="steps per timing window")
   parser.add_argument("--json", type=checks.output_file, help="also write the figures as JSON here")
   args = parser.parse_args()
+  where = device.describe()  # every figure below is this machine's: say which kind it is
+  print(f"device: {device.label(where)}")
   peak = matmul_peak_gflops()
   print(f"fp32 matmul peak (1024^3, TF, {os.cpu_count()} cores): {peak:.1f} GFLOP/s")
   rows = {}
@@ -85,7 +88,8 @@ def main():
   slow = [k for k, r in rows.items() if r["time_over_vae"] > 1.2 and not k.endswith("+TC")]
   print("slower than 1.2x vae's step (discriminator models aside): " + (", ".join(slow) or "none"))
   if args.json:
-    atomic_io.write_json(args.json, {"matmul_peak_gflops": peak, "runs": rows})
+    atomic_io.write_json(args.json, {"device": where, "matmul_peak_gflops": peak,
+                                   "steps_per_window": args.steps, "runs": rows})
 
 
 if __name__ == "__main__":
