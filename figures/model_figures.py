@@ -9,6 +9,7 @@ from PIL import Image
 
 import atomic_io
 from figures.style import plt, save
+from metrics import alignment
 from models import registry
 
 FACTORS = ("shape", "scale", "orientation", "posX", "posY")
@@ -78,16 +79,19 @@ def factor_means(codes, factors, sizes):
 
 def factor_response(codes, factors, sizes, path, order, labels, title="factor response"):
   """Paper Fig. 4: per latent dimension (rows) the mean code over position (heatmap, posX across,
-  posY down) and against scale and orientation (one line per shape)."""
+  posY down) and against scale and orientation (one line per shape). Under each row's label: the
+  dimension's direction in the image plane (metrics.alignment), degrees off the nearer axis."""
   means = factor_means(codes, factors, sizes)  # (shape, scale, orientation, posX, posY, D)
+  aligned = alignment.position_alignment(codes, factors)
   warnings.filterwarnings("ignore", "Mean of empty slice")  # removed combinations (ds_corr)
-  fig, axes = plt.subplots(len(order), 3, figsize=(9.5, 2.0 * len(order) + 0.6), squeeze=False)
+  fig, axes = plt.subplots(len(order), 3, figsize=(10, 2.0 * len(order) + 0.6), squeeze=False)
   colors = ("tab:blue", "tab:orange", "tab:green")
   for r, d in enumerate(order):
     pos = np.nanmean(means[..., d], axis=(0, 1, 2)).T  # rows posY, columns posX
     im = axes[r, 0].imshow(pos, cmap="coolwarm", origin="upper", interpolation="nearest")
     fig.colorbar(im, ax=axes[r, 0], fraction=0.046)
-    axes[r, 0].set_ylabel(labels[r], rotation=0, ha="right", va="center")
+    axes[r, 0].set_ylabel(f"{labels[r]}\n{_position_note(aligned, d)}", rotation=0, ha="right",
+                          va="center", fontsize=9)
     for k in range(sizes[0]):
       axes[r, 1].plot(np.linspace(0.5, 1, sizes[1]), np.nanmean(means[k, ..., d], axis=(1, 2, 3)),
                       color=colors[k], label=SHAPES[k], marker=".")
@@ -103,9 +107,17 @@ def factor_response(codes, factors, sizes, path, order, labels, title="factor re
   # fixed margins: tight_layout over 30 axes took seconds
   height = 2.0 * len(order) + 0.6
   fig.suptitle(title, y=1 - 0.12 / height)
-  fig.subplots_adjust(left=0.1, right=0.98, bottom=0.55 / height, top=1 - 0.75 / height,
+  fig.subplots_adjust(left=0.15, right=0.98, bottom=0.55 / height, top=1 - 0.75 / height,
                       wspace=0.55, hspace=0.35)
   return save(fig, path, tight=False)
+
+
+def _position_note(aligned, d):
+  """'43° off axes, R² 0.98' for a position-coding dimension, else its R² to position."""
+  r2, off = aligned["r2"][d], aligned["angle_off_axes_deg"][d]
+  if not np.isfinite(r2):
+    return "constant"
+  return f"{off:.0f}° off axes\nR² {r2:.2f}" if np.isfinite(off) else f"position R² {r2:.2f}"
 
 
 def reconstructions(images, recon, path, title="reconstructions (top: input, bottom: output)"):

@@ -37,7 +37,9 @@ import device  # noqa: E402
 import gin_compat  # noqa: E402
 import provenance  # noqa: E402
 import rundir  # noqa: E402
+from data import registry as data_registry  # noqa: E402
 from figures.style import plt, save  # noqa: E402
+from metrics import alignment, code_table  # noqa: E402
 
 REPRESENTATIONS = ("mean", "sample")
 PAPER_GIN = os.path.join(ROOT, "gin_configs", "paper.gin")  # the study's settings
@@ -258,7 +260,8 @@ def write_runs_markdown(path, runs):
   for r in runs:
     by_dir.setdefault(r["dir"], {})[r["representation"]] = r
   lines = ["| run | steps | weights | distortion | rate | discriminator accuracy | FactorVAE "
-           "mean / sampled | MIG mean / sampled | computed on |", "|---" * 9 + "|"]
+           "mean / sampled | MIG mean / sampled | position dimensions: ° off the image axes "
+           "(R²) | computed on |", "|---" * 10 + "|"]
   def order(item):  # the longest budget first, then as the claims list them, seeds together
     r = next(iter(item[1].values()))
     return (-r["steps"], r["dataset"] != "dsprites", r["model"] != "echo", r["beta"], r["gamma"],
@@ -277,11 +280,30 @@ def write_runs_markdown(path, runs):
                  f"{losses.get('distortion', float('nan')):.1f} | "
                  f"{losses.get('rate', float('nan')):.2f} | "
                  f"{'–' if disc is None else f'{disc:.2f}'} | {cells[0]} | {cells[1]} | "
-                 f"{_where(r)} |")
+                 f"{position_cell(run_dir, r)} | {_where(r)} |")
   head = ("Every run behind claims.md (`paper.gin`; scored on the full dSprites, the paper's "
           "metric settings). distortion, rate (Echo: exact; Gaussian: KL) and the discriminator's "
-          "accuracy: nats and fractions averaged over the last 100 steps.")
+          "accuracy: nats and fractions averaged over the last 100 steps. Position dimensions: "
+          "each mean-code dimension fitted linearly to (posX, posY) over the run's code table "
+          "(metrics/alignment.py), those with R² >= "
+          f"{alignment.MIN_R2:g}: 0° codes along one image axis, 45° along a diagonal.")
   return atomic_io.write_text(path, head + "\n\n" + "\n".join(lines) + "\n")
+
+
+def position_cell(run_dir, run):
+  """The run's position-coding dimensions (metrics.alignment.describe) from its code table, or
+  why not: none saved, or saved from other weights than the scored ones (refused)."""
+  path = os.path.join(run_dir, rundir.CODES_FILE)
+  if not os.path.exists(path):
+    return "– (no code table)"
+  try:
+    table = code_table.load(path)
+  except code_table.UnreadableTableError:
+    return "– (code table unreadable)"
+  if table["weights"] != run["scores"]["weights"]:
+    return f"– (code table of weights {table['weights'] or 'unrecorded'}, not the scored ones)"
+  factors = data_registry.make_dataset(run["dataset"]).factors_of(table["indices"])
+  return alignment.describe(alignment.position_alignment(table["codes"], factors))
 
 
 def _where(run):

@@ -174,3 +174,37 @@ def test_scoring_leaves_the_gin_config_as_it_found_it(data, factors):
     with gin.unlock_config():
       from metrics.scores import _unbind
       _unbind("discretizer.num_bins")
+
+
+@pytest.mark.parametrize("degrees", [0.0, 30.0, 45.0])
+def test_position_alignment_reads_the_rotation_of_the_position_pair(data, factors, degrees):
+  from figures import model_figures
+  from metrics import alignment
+  t = np.radians(degrees)
+  rotation = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+  codes = factors.copy()
+  codes[:, 3:5] = -2.5 * (factors[:, 3:5] @ rotation)  # sign and scale do not move the angle
+  aligned = alignment.position_alignment(codes, factors)
+  np.testing.assert_allclose(aligned["angle_off_axes_deg"][3:5], degrees, atol=1e-6)
+  np.testing.assert_allclose(aligned["r2"][3:5], 1.0, atol=1e-9)
+  assert np.isnan(aligned["angle_off_axes_deg"][:3]).all()  # shape, scale, orientation: R² 0
+  assert np.all(aligned["r2"][:3] < 1e-6)
+  assert model_figures._position_note(aligned, 3) == f"{degrees:.0f}° off axes\nR² 1.00"
+  assert model_figures._position_note(aligned, 0).startswith("position R² 0.00")
+  if degrees == 45.0:  # what the angle explains: each position factor spread over two dimensions
+    _, mig = _scores(data, codes)
+    _, mig_aligned = _scores(data, factors)
+    assert mig < mig_aligned - 0.2
+
+
+def test_position_alignment_of_a_constant_or_noisy_dimension():
+  from metrics import alignment
+  rs = np.random.RandomState(3)
+  factors = rs.randint(32, size=(4000, 5))
+  y = factors[:, 4] / 31
+  codes = np.stack([np.zeros(4000), y + 0.1 * rs.randn(4000), rs.randn(4000)], axis=1)
+  aligned = alignment.position_alignment(codes, factors)
+  assert np.isnan(aligned["r2"][0]) and np.isnan(aligned["angle_off_axes_deg"][0])
+  assert aligned["nearer_axis"][1] == 1 and aligned["angle_off_axes_deg"][1] < 3.0
+  assert 0.85 < aligned["r2"][1] < 0.93  # var(y) = 0.087 against noise 0.01
+  assert alignment.describe(aligned).startswith("z1 ") and "z2" not in alignment.describe(aligned)

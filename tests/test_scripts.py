@@ -402,6 +402,15 @@ def test_table2_claims_read_each_claim_in_its_own_budget_and_sd(tmp_path, capsys
   for seed, (fvae, mig) in enumerate([(0.02, 0.95), (0.04, 0.97)]):  # claim (c): gamma 20
     fake(runs / "steps5000", "dsprites", "echo", 1.0, 20.0, seed, fvae=fvae, mig=mig, steps=5000)
   fake(runs / "steps5000", "ds_corr", "vae", 1.0, 0.0, 0, fvae=0.6, mig=0.05, steps=5000)
+  # Code tables: one of the scored weights (its position dimensions are read), one of others.
+  from data import ground_truth
+  from metrics import code_table
+  indices = np.arange(0, 737280, 97)
+  factors = ground_truth.DSprites().factors_of(indices).astype(np.float32)
+  t = np.radians(40)
+  factors[:, 3:5] = factors[:, 3:5] @ np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+  for name, weights in (("dsprites_echo_b1_g0_s1", "w"), ("dsprites_vae_b1_g0_s1", "old")):
+    code_table.save(str(big / name / rundir.CODES_FILE), factors, indices, "dsprites", weights)
   out = tmp_path / "claims"
   assert table2_claims.main([str(runs), "--out", str(out)]) == 0
   assert "dsprites_vae_b1_g0_s2: not paper.gin's settings: train.batch_size = 32" in \
@@ -438,7 +447,9 @@ def test_table2_claims_read_each_claim_in_its_own_budget_and_sd(tmp_path, capsys
   lines = [ln for ln in (out / "runs.md").read_text().splitlines() if ln.startswith("| ds")]
   assert len(lines) == 14 and not any("_s2 " in ln for ln in lines)
   assert lines[0] == ("| dsprites_echo_b1_g0_s0 | 30,000 | w | 60.0 | 10.00 | – | 0.800 / – | "
-                      "0.100 / – | unrecorded |")
+                      "0.100 / – | – (no code table) | unrecorded |")
+  assert " | z3 40° (R² 1.00), z4 40° (R² 1.00) | " in lines[1]  # 40° from posX, 50° from posY
+  assert " | – (code table of weights old, not the scored ones) | " in lines[3]
   assert [ln.split(" | ")[0][2:] for ln in lines[:4]] == [  # the longest budget first, then
       "dsprites_echo_b1_g0_s0", "dsprites_echo_b1_g0_s1", "dsprites_vae_b1_g0_s0",  # as claims
       "dsprites_vae_b1_g0_s1"]
