@@ -12,7 +12,6 @@ from figures.style import plt, save
 from metrics import alignment
 from models import registry
 
-FACTORS = ("shape", "scale", "orientation", "posX", "posY")
 SHAPES = ("square", "ellipse", "heart")
 
 

@@ -7,7 +7,11 @@ spreads each factor over two dimensions and loses MIG. The angle below says whic
 """
 import numpy as np
 
-POSITION_FACTORS = (3, 4)  # posX, posY among data.ground_truth's five factor columns
+from data.grid import FACTOR_NAMES, LATENT_FACTOR_INDICES
+
+# the columns of posX and posY among the ground-truth factors (data.ground_truth.factors_of)
+POSITION_FACTORS = tuple(LATENT_FACTOR_INDICES.index(FACTOR_NAMES.index(name))
+                         for name in ("posX", "posY"))
 MIN_R2 = 0.5  # below it a dimension hardly codes position: its angle is not reported
 
 
