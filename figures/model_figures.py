@@ -112,7 +112,7 @@ def factor_response(codes, factors, sizes, path, order, labels, title="factor re
 
 
 def _position_note(aligned, d):
-  """'43° off axes, R² 0.98' for a position-coding dimension, else its R² to position."""
+  """'43° off axes' over 'R² 0.98' for a position-coding dimension, else its R² to position."""
   r2, off = aligned["r2"][d], aligned["angle_off_axes_deg"][d]
   if not np.isfinite(r2):
     return "constant"
