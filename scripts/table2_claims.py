@@ -302,7 +302,8 @@ def position_cell(run_dir, run):
     return "– (code table unreadable)"
   if table["weights"] != run["scores"]["weights"]:
     return f"– (code table of weights {table['weights'] or 'unrecorded'}, not the scored ones)"
-  factors = data_registry.make_dataset(run["dataset"]).factors_of(table["indices"])
+  # the table holds the evaluation set's codes (the full dSprites for a ds_corr run)
+  factors = data_registry.make_dataset(table["dataset"]).factors_of(table["indices"])
   return alignment.describe(alignment.position_alignment(table["codes"], factors))
 
 
