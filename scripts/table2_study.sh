@@ -22,14 +22,24 @@ esac
 PY=${PYTHON:-$root/.venv/bin/python}
 common=(--gin_file "$root/gin_configs/paper.gin" --gin_param "train.checkpoint_every = 1000")
 
-# name, sweep arguments: one phase per line (the study's order).
+# name, sweep arguments: one phase per line (the study's order). Round 2 first: claim (c) with the
+# public code's discriminator optimiser (Adam beta2 left at its default, 0.999; paper.gin has
+# disentanglement_lib's 0.9), at 5,000 steps in its own runs directory (cheap; the 0.9 cell keeps
+# its own) and at 30,000 steps with its gamma-0 baseline (row 1); then n = 4 a side for row 1,
+# claim (c) seed 2 and claim (b) at 30,000 steps; last the round-1 5,000-step cells (beta2 0.9).
+adam=model.disc_beta_2=0.999
 phases=(
+  "claim_c_5k_adam|--runs_dir $runs/steps5000_adam0999 --datasets dsprites --models echo vae --grid product --betas 1 --gammas 0 20 --seeds 0-1 --steps 5000 --gin_param $adam"
+  "claim_c_30k_echo|--runs_dir $runs/steps30000 --datasets dsprites --models echo --grid product --betas 1 --gammas 5 20 --seeds 0-1 --steps 30000 --gin_param $adam"
+  "claim_c_30k_vae|--runs_dir $runs/steps30000 --datasets dsprites --models vae --grid product --betas 1 --gammas 20 --seeds 0-1 --steps 30000 --gin_param $adam"
   "row1_dsprites|--runs_dir $runs/steps30000 --datasets dsprites --models echo vae --betas 1 --seeds 0-1 --steps 30000"
-  "claim_c_dsprites|--runs_dir $runs/steps5000 --datasets dsprites --models echo vae --betas 1 --gammas 0 20 --seeds 0-1 --steps 5000"
   "row1_ds_corr|--runs_dir $runs/steps30000 --datasets ds_corr --models echo vae --betas 1 --seeds 0-1 --steps 30000"
+  "row1_seeds2_3|--runs_dir $runs/steps30000 --datasets dsprites ds_corr --models echo vae --betas 1 --seeds 2-3 --steps 30000"
+  "claim_c_30k_seed2_echo|--runs_dir $runs/steps30000 --datasets dsprites --models echo --grid product --betas 1 --gammas 5 20 --seeds 2 --steps 30000 --gin_param $adam"
+  "claim_c_30k_seed2_vae|--runs_dir $runs/steps30000 --datasets dsprites --models vae --grid product --betas 1 --gammas 20 --seeds 2 --steps 30000 --gin_param $adam"
+  "claim_b_30k|--runs_dir $runs/steps30000 --datasets ds_corr --models echo vae --grid product --betas 4 --gammas 0 --seeds 0-2 --steps 30000"
+  "claim_c_dsprites|--runs_dir $runs/steps5000 --datasets dsprites --models echo vae --betas 1 --gammas 0 20 --seeds 0-2 --steps 5000"
   "claim_b_ds_corr|--runs_dir $runs/steps5000 --datasets ds_corr --models echo vae --betas 1 4 --seeds 0-1 --steps 5000"
-  "seed2_row1|--runs_dir $runs/steps30000 --datasets dsprites ds_corr --models echo vae --betas 1 --seeds 2 --steps 30000"
-  "seed2_claim_c|--runs_dir $runs/steps5000 --datasets dsprites --models echo vae --betas 1 --gammas 0 20 --seeds 2 --steps 5000"
 )
 
 sweep() {

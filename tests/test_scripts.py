@@ -483,11 +483,17 @@ def test_table2_study_script_runs_its_phases_in_order_and_status_trains_nothing(
     assert subprocess.run(["bash", script, str(tmp_path / "study"), stage], env=env,
                           capture_output=True).returncode == 0
     calls = log.read_text().splitlines()
-    assert len(calls) == 6 * len(per_phase)  # six phases
+    assert len(calls) == 11 * len(per_phase)  # eleven phases
     assert all(c.split()[0].endswith("scripts/sweep.py") for c in calls)
-    for call, marker in zip(calls, per_phase * 6):
+    for call, marker in zip(calls, per_phase * 11):
       assert marker in call, call
-    assert ("--steps 30000" in calls[0] and "--datasets dsprites" in calls[0]
-            and "--gammas 0 20" in calls[len(per_phase)])  # row 1 first, then claim (c)
+    # Round 2 first: claim (c) with the public code's discriminator Adam (beta2 0.999), at 5,000
+    # steps in its own runs directory, then at 30,000 steps (Echo gamma 5 and 20, VAE gamma 20).
+    first, second, third = (calls[i * len(per_phase)] for i in range(3))
+    assert "--steps 5000" in first and "steps5000_adam0999" in first and "--gammas 0 20" in first
+    assert "--steps 30000" in second and "--models echo" in second and "--gammas 5 20" in second
+    assert "--models vae" in third and "--gammas 20 " in third
+    assert all("model.disc_beta_2=0.999" in c for c in (first, second, third))
+    assert "--grid product" in second  # no gamma-0 run with the binding in the 30,000-step folder
     if stage == "status":
       assert all("--no_eval" not in c and "evaluation.representation" in c for c in calls)
