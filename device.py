@@ -62,7 +62,7 @@ def set_threads(threads):
   if threads is None:
     return
   checks.check_count("threads", threads)
-  import tensorflow as tf
+  from quiet_tensorflow import tf
   try:
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
@@ -74,7 +74,7 @@ def set_threads(threads):
 
 
 def tensorflow_gpus():
-  import tensorflow as tf
+  from quiet_tensorflow import tf
   return [d.name for d in tf.config.list_physical_devices("GPU")]
 
 
@@ -95,7 +95,7 @@ def warn_if_gpu_unused(stream=None):
 def describe():
   """Record of where this process computes: CPU model, cores, AVX-512/AVX2 presence, the GPUs
   TensorFlow uses, TensorFlow's version and thread counts."""
-  import tensorflow as tf
+  from quiet_tensorflow import tf
   flags = cpu_flags()
   intra = tf.config.threading.get_intra_op_parallelism_threads()
   env = os.environ.get("TF_NUM_INTRAOP_THREADS")

@@ -19,21 +19,23 @@ import argparse
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import gin
+import numpy as np
 
-import gin  # noqa: E402
-import numpy as np  # noqa: E402
+import atomic_io
+import checks
+from data import registry as data_registry
+import device
+import gin_compat
+import provenance
+import rundir
+from metrics import names
+from models import registry
 
-import atomic_io  # noqa: E402
-import checks  # noqa: E402
-from data import registry as data_registry  # noqa: E402
-import device  # noqa: E402
-import gin_compat  # noqa: E402
-import provenance  # noqa: E402
-import rundir  # noqa: E402
-from figures import model_figures  # noqa: E402
-from metrics import evaluate, names, scores  # noqa: E402  (registers the gin configurables)
-from models import autoencoder, registry, training  # noqa: E402
+# The modules that need TensorFlow (models, training, scoring) are imported by
+# `load_tensorflow_modules`, after the command line has been checked: a bad flag, name or path is
+# answered before TensorFlow's import (seconds) starts.
+autoencoder = evaluate = model_figures = scores = training = None
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_GIN = os.path.join(ROOT, "gin_configs", "paper.gin")
@@ -61,10 +63,10 @@ def parse_args(argv=None):
   p.add_argument("--eval_only", action="store_true",
                  help="re-score the saved run in --output_dir (no training)")
   p.add_argument("--metrics", nargs="+",
-                 help=f"metrics to score (default factor_vae mig): {list(scores.METRICS)}")
-  p.add_argument("--eval_on", choices=evaluate.EVAL_SETS,
+                 help=f"metrics to score (default factor_vae mig): {list(names.METRIC_NAMES)}")
+  p.add_argument("--eval_on", choices=names.EVAL_SETS,
                  help="score on the 'full' dSprites (default, as the paper) or the 'kept' set")
-  p.add_argument("--representation", nargs="+", choices=evaluate.REPRESENTATIONS,
+  p.add_argument("--representation", nargs="+", choices=names.REPRESENTATIONS,
                  help="score the deterministic code ('mean', default), the noisy code z "
                       "('sample', as the public Echo script), or both ('mean sample'), from one "
                       "code table")
@@ -87,15 +89,48 @@ def flag_bindings(args):
   return [f"{k} = {v!r}" for k, v in pairs if v is not None]
 
 
-def configure(args, base_files=(DEFAULT_GIN,)):
-  """Parse gin files, flags and params; raise ValueError with the offending binding."""
-  gin.clear_config()
-  files = list(base_files) + args.gin_file
+def load_tensorflow_modules():
+  """Import the suite's modules that need TensorFlow (once; `configure` calls it)."""
+  global autoencoder, evaluate, model_figures, scores, training
+  from figures import model_figures
+  from metrics import evaluate, scores  # registers the metrics' gin configurables
+  from models import autoencoder, training
+
+
+def check_gin_files(files):
+  """ValueError naming the first gin file that is missing or a directory."""
   for f in files:
     if os.path.isdir(f):
       raise ValueError(f"gin file {f!r} is a directory; give a .gin file")
     if not os.path.isfile(f):
       raise ValueError(f"gin file not found: {f!r}")
+
+
+def check_command_line(args):
+  """What the command line alone says, checked before TensorFlow is imported: model, data set
+  and metric names, gin files, --eval_only's flags and run, and --output_dir. Bindings that
+  need the suite's configurables are checked by `configure`, still before any work."""
+  if args.model is not None:
+    registry.get(args.model)
+  if args.dataset is not None and args.dataset not in data_registry.DATASET_NAMES:
+    raise ValueError(f"unknown dataset {args.dataset!r}; choose one of "
+                     f"{list(data_registry.DATASET_NAMES)}")
+  if args.metrics is not None:
+    names.check_metric_names(args.metrics)
+  check_gin_files(args.gin_file)
+  if args.eval_only:
+    check_eval_only_flags(args)
+    _saved_config(args.output_dir)
+  elif args.output_dir:
+    rundir.check_usable(args.output_dir)
+
+
+def configure(args, base_files=(DEFAULT_GIN,)):
+  """Parse gin files, flags and params; raise ValueError with the offending binding."""
+  load_tensorflow_modules()
+  gin.clear_config()
+  files = list(base_files) + args.gin_file
+  check_gin_files(files)
   bindings = flag_bindings(args) + args.gin_param
   try:
     gin.parse_config_files_and_bindings(files, bindings)
@@ -287,9 +322,8 @@ def _restore_configured(output_dir, data):
                               batch_size=train_kw["batch_size"])
 
 
-def eval_only(args, progress):
-  """Re-score a saved run with its own training config; evaluation settings from the run's
-  eval_config.gin unless --metrics, --eval_on or evaluation/eval_* bindings override them."""
+def check_eval_only_flags(args):
+  """--eval_only needs --output_dir and takes no flag or binding that changes the model or data."""
   if not args.output_dir:
     raise ValueError("--eval_only needs --output_dir RUN")
   refused = [f"--{name}" for name in _MODEL_FLAGS if getattr(args, name) not in (None, False, [])]
@@ -300,6 +334,12 @@ def eval_only(args, progress):
     raise ValueError(f"--eval_only scores the run as it was trained; {refused} would change its "
                      f"model or data (only --metrics, --eval_on, --representation and "
                      f"evaluation.*/eval_*.* bindings are accepted)")
+
+
+def eval_only(args, progress):
+  """Re-score a saved run with its own training config; evaluation settings from the run's
+  eval_config.gin unless --metrics, --eval_on or evaluation/eval_* bindings override them."""
+  check_eval_only_flags(args)
   saved = _saved_config(args.output_dir)
   _reconcile_saved(args.output_dir)  # so that eval_config.gin replays what results.json holds
   eval_config = os.path.join(args.output_dir, rundir.EVAL_CONFIG_FILE)
@@ -342,6 +382,17 @@ def _message(error):
 def main(argv=None):
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   args = parse_args(argv)
+  try:
+    check_command_line(args)
+  except ValueError as e:
+    print(f"error: {_message(e)}", file=sys.stderr)
+    return 2
+  load_tensorflow_modules()
+  return run(args)
+
+
+def run(args):
+  """Train and score, or --eval_only, for a checked command line; the exit code."""
   progress = not args.no_progress
   try:
     device.set_threads(args.threads)
@@ -368,7 +419,7 @@ def main(argv=None):
   except KeyboardInterrupt:
     return 130
   except Exception as e:  # noqa: BLE001  (TensorFlow's I/O errors, e.g. a full disk at a save)
-    import tensorflow as tf
+    from quiet_tensorflow import tf
     if not isinstance(e, tf.errors.OpError):
       raise
     first = (e.message or str(e)).strip().splitlines()[0]

@@ -40,7 +40,7 @@ def install(gin_tf=False):
 
 def _import_gin_tf():
   """Make `import gin.tf` succeed on TensorFlow without tf.estimator, then import it."""
-  import tensorflow as tf
+  from quiet_tensorflow import tf
   if not hasattr(tf, "estimator"):
 
     class SessionRunHook:  # stand-in base class of gin.tf.utils.GinConfigSaverHook; never run

@@ -16,19 +16,29 @@ import argparse
 import importlib.util
 import os
 import sys
+import traceback
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-import numpy as np  # noqa: E402
+import atomic_io
+import checks
+import device
+import gin_compat
+import rundir
+from data import registry as data_registry
+from metrics import names
 
-import atomic_io  # noqa: E402
-import checks  # noqa: E402
-import device  # noqa: E402
-import gin_compat  # noqa: E402
-import rundir  # noqa: E402
-from data import registry as data_registry  # noqa: E402
-from metrics import evaluate, external, names  # noqa: E402
-from metrics.external import score  # noqa: E402,F401  (the Python API, by its short name)
+# The modules that need TensorFlow are imported in `main` after the command line is checked.
+evaluate = external = None
+
+
+def __getattr__(name):
+  """`score.score`, the Python API by its short name (metrics.external.score), imported on use."""
+  if name == "score":
+    from metrics.external import score
+    return score
+  raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 FIGURE = "factor_response.png"
 
@@ -90,22 +100,49 @@ def load_codes(path, data):
   return codes, indices, external.sha256_of(path)
 
 
-def load_function(spec, data, batch_size):
-  """(checked callable, sha256 of its file) of FILE.py:NAME, probed on two images."""
+def check_function_spec(spec):
+  """(path, name) of FILE.py:NAME; ValueError unless the file exists."""
   path, sep, name = spec.rpartition(":")
   if not sep or not path.endswith(".py") or not name.isidentifier():
     raise ValueError(f"--function {spec!r}: expected FILE.py:NAME")
   if not os.path.isfile(path):
     raise ValueError(f"--function {spec!r}: no such file {path!r}")
+  return path, name
+
+
+def _where(error, path):
+  """'FILE, line N: Type: message' of an exception raised by the user's file (its deepest frame
+  in that file; the file alone when none is)."""
+  if isinstance(error, SyntaxError) and error.filename == path:
+    return f"{path}, line {error.lineno}: SyntaxError: {error.msg}"
+  frames = [f for f in traceback.extract_tb(error.__traceback__)
+            if os.path.abspath(f.filename) == os.path.abspath(path)]
+  line = f", line {frames[-1].lineno}" if frames else ""
+  message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+  return f"{path}{line}: {type(error).__name__}" + (f": {message}" if message else "")
+
+
+def load_function(spec, data, batch_size):
+  """(checked callable, sha256 of its file) of FILE.py:NAME, probed on two images. Any failure to
+  load or call it is a ValueError naming the file, the line and the exception."""
+  path, name = check_function_spec(spec)
   module_spec = importlib.util.spec_from_file_location(f"_scored_{name}", path)
   module = importlib.util.module_from_spec(module_spec)
   sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
-  module_spec.loader.exec_module(module)
+  try:
+    module_spec.loader.exec_module(module)
+  except Exception as e:  # noqa: BLE001  (the user's file may raise anything while loading)
+    raise ValueError(f"--function {spec!r} failed to load: {_where(e, path)}") from None
   function = getattr(module, name, None)
   if not callable(function):
     raise ValueError(f"--function {spec!r}: {path} has no callable {name!r}")
   checked = external.checked_function(function, source=f"--function {spec}")
-  checked(data.observations(data.kept_indices[:2]))  # a wrong output is refused before any work
+  try:
+    checked(data.observations(data.kept_indices[:2]))  # a wrong output is refused before work
+  except external.RepresentationError:
+    raise
+  except Exception as e:  # noqa: BLE001  (the user's function may raise anything)
+    raise ValueError(f"--function {spec!r} failed on two images: {_where(e, path)}") from None
   return checked, external.sha256_of(path)
 
 
@@ -119,6 +156,20 @@ def check_output_dir(path):
   checks.check_output_folder("--output_dir", path)
   if rundir.is_run_dir(path):
     raise ValueError(f"--output_dir {path!r} holds a training run; choose another directory")
+  if os.path.isdir(path) and os.listdir(path) and not is_score_output(path):
+    raise ValueError(f"--output_dir {path!r} is not empty and holds no score.py output (no "
+                     f"{rundir.RESULTS_FILE} with a 'representation'); choose an empty or new "
+                     "directory")
+
+
+def is_score_output(path):
+  """Whether `path` holds what score.py wrote: a results.json that records a representation."""
+  import json
+  try:
+    with open(os.path.join(path, rundir.RESULTS_FILE), encoding="utf-8") as f:
+      return isinstance(json.load(f).get("representation"), dict)
+  except (OSError, ValueError, AttributeError):
+    return False
 
 
 def write_outputs(output_dir, block, representation, table, data):
@@ -136,14 +187,20 @@ def write_outputs(output_dir, block, representation, table, data):
 
 
 def main(argv=None):
+  global evaluate, external
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   args = parse_args(argv)
   try:
     settings = parse_settings(args.gin_param)
     data = data_registry.make_dataset(args.data, args.dsprites_npz)
-    evaluate.check_metric_names(args.metrics)
+    names.check_metric_names(args.metrics)
     output_dir = args.output_dir or default_output_dir(args)
     check_output_dir(output_dir)
+    if args.codes and not os.path.isfile(args.codes):
+      raise ValueError(f"--codes {args.codes!r}: no such file")
+    if args.function:
+      check_function_spec(args.function)
+    from metrics import evaluate, external  # TensorFlow, once the command line is checked
     if args.codes:
       representation, indices, sha = load_codes(args.codes, data)
       record = {"kind": "codes", "source": args.codes, "sha256": sha}

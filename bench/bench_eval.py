@@ -73,7 +73,7 @@ def main():
   print(f"sampled code, table: FactorVAE {sampled[0]:.3f}, MIG {sampled[1]:.3f} in "
         f"{out['sample_table_s']:.1f} s")
 
-  import tensorflow as tf
+  from quiet_tensorflow import tf
   generator, rng = tf.random.Generator.from_seed(0), np.random.RandomState(1)
   start = time.perf_counter()
   mig_images = scores.mig_score(data, lambda images: model.sample_codes(

@@ -20,7 +20,7 @@ import checks  # noqa: E402
 import device  # noqa: E402
 import gin_compat  # noqa: E402
 
-import tensorflow as tf  # noqa: E402
+from quiet_tensorflow import tf  # noqa: E402
 
 from data import registry as data_registry  # noqa: E402
 from models import networks, registry  # noqa: E402

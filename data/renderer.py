@@ -3,7 +3,6 @@ import functools
 import math
 
 import numpy as np
-from matplotlib.path import Path
 
 from data.grid import IMAGE_SIZE, classes_of, latents_possible_values
 
@@ -23,6 +22,7 @@ POSITION_SHIFTS = np.rint(np.arange(32) * 32.0 / 31.0).astype(np.int64)
 
 
 def _heart_polygon():
+  from matplotlib.path import Path  # only when a heart is drawn: a command's checks stay fast
   t = np.linspace(0.0, 2 * np.pi, 720, endpoint=False)
   x = 16 * np.sin(t) ** 3
   y = 13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t)

@@ -196,7 +196,7 @@ class CodeTableData:
         model's `sample_from_params`.
       seed: the evaluation seed.
     """
-    import tensorflow as tf  # only the sampled representation needs it
+    from quiet_tensorflow import tf  # only the sampled representation needs it
     if self._scales is None and (self._codes is not None or self.encode_images is None):
       raise ValueError("this code table holds no log noise scales: the sampled representation "
                        "needs a model's channel (re-encode with its channel_params_function)")

@@ -17,8 +17,7 @@ import provenance
 import rundir
 from metrics import code_table, names, scores
 
-EVAL_SETS = ("full", "kept")
-REPRESENTATIONS = ("mean", "sample")
+from metrics.names import EVAL_SETS, REPRESENTATIONS, check_metric_names  # noqa: F401
 # evaluate()'s arguments that do not change a score.
 _NOT_SETTINGS = ("output_dir", "weights", "progress", "sample_from_params")
 
@@ -33,14 +32,6 @@ def evaluation_data(train_data, eval_on):
 def check_eval_on(eval_on):
   if eval_on not in EVAL_SETS:
     raise ValueError(f"unknown evaluation set {eval_on!r}; choose one of {list(EVAL_SETS)}")
-
-
-def check_metric_names(names):
-  if isinstance(names, str) or not all(isinstance(n, str) for n in names):
-    raise ValueError(f"metrics={names!r} must be a list of names from {list(scores.METRICS)}")
-  unknown = [n for n in names if n not in scores.METRICS]
-  if unknown:
-    raise ValueError(f"unknown metric(s) {unknown}; choose from {list(scores.METRICS)}")
 
 
 def settings():
@@ -71,8 +62,9 @@ def describe_settings(eval_on, metrics, seed, representation="mean"):
   metrics = list(metrics) if isinstance(metrics, (list, tuple)) else metrics
   check_metric_names(metrics)
   check_eval_on(eval_on)
-  if isinstance(seed, bool) or not isinstance(seed, int):
-    raise ValueError(f"evaluation.seed={seed!r} must be an integer")
+  if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 32:
+    raise ValueError(f"evaluation.seed={seed!r} must be an integer in [0, 2**32 - 1] (numpy's "
+                     "RandomState seeds)")
   out = {"evaluation": {"eval_on": eval_on, "metrics": metrics, "seed": seed,
                         "representation": representations(representation)}}
   for name in metrics:

@@ -38,10 +38,12 @@ def check_codes(codes, data, indices=None, source="codes"):
                               "(images, dimensions)")
   if codes.dtype.kind not in "fiu":
     raise RepresentationError(f"{source}: codes have dtype {codes.dtype}; expected real numbers")
+  check_dimensions(codes.shape[1], source)
   bad = ~np.isfinite(codes).all(axis=1)
   if bad.any():
     raise RepresentationError(f"{source}: {int(bad.sum())} rows hold NaN or Inf (first: row "
                               f"{int(np.argmax(bad))})")
+  check_float32_range(codes, source)
   kept = data.kept_indices
   if indices is None:
     if len(codes) != len(kept):
@@ -62,6 +64,31 @@ def check_codes(codes, data, indices=None, source="codes"):
   return codes.astype(np.float32), indices.astype(np.int64)
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_dimensions(num_dims, source="codes"):
+  """RepresentationError unless a code has two dimensions at least: MIG compares a factor's two
+  most informative dimensions (disentanglement_lib indexes the second)."""
+  if num_dims < 2:
+    raise RepresentationError(f"{source}: codes have {num_dims} dimension(s); the metrics need "
+                              "2 at least (MIG compares the two most informative)")
+
+
+def check_float32_range(codes, source="codes"):
+  """RepresentationError naming the first column of finite `codes` (N, d) that float32, the
+  metrics' dtype, cannot hold (it would become Inf), and that column's range."""
+  if codes.dtype.kind != "f" or codes.size == 0:
+    return
+  outside = (np.abs(codes) > FLOAT32_MAX).any(axis=0)
+  if outside.any():
+    column = int(np.argmax(outside))
+    raise RepresentationError(
+        f"{source}: column {column} spans [{codes[:, column].min():.4g}, "
+        f"{codes[:, column].max():.4g}], outside float32's range (+-{FLOAT32_MAX:.4g}) that "
+        "the metrics compute in; rescale the codes")
+
+
 def checked_function(function, source="function"):
   """`function` (images -> codes) with its output checked at every call: a numpy array (N, d) of
   finite real numbers, the same d every call."""
@@ -77,8 +104,10 @@ def checked_function(function, source="function"):
                                 f"expected ({len(images)}, d)")
     if out.dtype.kind not in "fiu":
       raise RepresentationError(f"{source} returned dtype {out.dtype}; expected real numbers")
+    check_dimensions(out.shape[1], f"{source} (its output)")
     if not np.isfinite(out).all():
       raise RepresentationError(f"{source} returned NaN or Inf codes")
+    check_float32_range(out, f"{source} (its output)")
     if dims and out.shape[1] != dims[0]:
       raise RepresentationError(f"{source} returned {out.shape[1]} dimensions after "
                                 f"{dims[0]} before")

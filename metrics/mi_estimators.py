@@ -14,9 +14,8 @@ the off-diagonal pairs samples of the product p(x) p(z).
 """
 import math
 
-import keras
 import numpy as np
-import tensorflow as tf
+from quiet_tensorflow import keras, tf
 from tqdm import tqdm
 
 ESTIMATORS = ("mine", "nwj", "infonce")

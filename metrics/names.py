@@ -5,6 +5,8 @@ functions, one per name here."""
 METRIC_NAMES = ("factor_vae", "mig", "dci", "sap", "modularity", "beta_vae", "unsupervised", "irs",
                 "downstream_logistic", "downstream_boosted", "fairness")
 DEFAULT_METRICS = ("factor_vae", "mig")
+EVAL_SETS = ("full", "kept")  # the full, independent dSprites (the paper's) or the training set
+REPRESENTATIONS = ("mean", "sample")  # the deterministic code or the noisy code z
 # The gin name of each metric's settings.
 CONFIGURABLE = {name: f"eval_{name}" for name in METRIC_NAMES}
 # The score a table or a figure quotes for each metric, and how it is labelled there.
@@ -17,3 +19,13 @@ DISPLAY = {"factor_vae": "FactorVAE", "mig": "MIG", "dci": "DCI disentanglement"
            "modularity": "modularity", "beta_vae": "BetaVAE", "unsupervised": "Gaussian TC",
            "irs": "IRS", "downstream_logistic": "downstream accuracy (logistic)",
            "downstream_boosted": "downstream accuracy (GBT)", "fairness": "unfairness"}
+
+
+def check_metric_names(metrics):
+  """ValueError naming the bad value unless `metrics` is a list of names from METRIC_NAMES."""
+  if isinstance(metrics, str) or not isinstance(metrics, (list, tuple)) or \
+      not all(isinstance(n, str) for n in metrics):
+    raise ValueError(f"metrics={metrics!r} must be a list of names from {list(METRIC_NAMES)}")
+  unknown = [n for n in metrics if n not in METRIC_NAMES]
+  if unknown:
+    raise ValueError(f"unknown metric(s) {unknown}; choose from {list(METRIC_NAMES)}")

@@ -3,9 +3,8 @@ an optional FactorVAE discriminator, and one compiled training step for all of t
 import os
 
 import gin
-import keras
 import numpy as np
-import tensorflow as tf
+from quiet_tensorflow import keras, tf
 
 import atomic_io
 import checks
@@ -54,7 +53,8 @@ class Autoencoder(tf.Module):
                disc_beta_1=0.5, disc_beta_2=0.9, rate_warmup_steps=0, seed=0, jit_compile=False):
     super().__init__(name="autoencoder")
     self.spec = spec = registry.get(name)
-    for arg, value, minimum in (("num_latents", num_latents, 1), ("seed", seed, 0),
+    # Two latents at least: MIG compares a factor's two most informative code dimensions.
+    for arg, value, minimum in (("num_latents", num_latents, 2), ("seed", seed, 0),
                                 ("rate_warmup_steps", rate_warmup_steps, 0)) + (
                                     (("d_max", d_max, 1),) if spec.head == "echo" else ()):
       checks.check_count(arg, value, minimum)  # int() below would truncate 2.5 silently

@@ -1,6 +1,6 @@
 """Encoder heads: turn the encoder's pre-activations into a noisy code, its rate, and the
 deterministic representation used for evaluation. One head per channel, same interface."""
-import tensorflow as tf
+from quiet_tensorflow import tf
 
 import echo_noise
 

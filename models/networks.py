@@ -1,7 +1,7 @@
 """The convolutional encoder/decoder of Locatello et al. (2019) and the FactorVAE discriminator."""
-import keras
-from keras import layers
+from quiet_tensorflow import keras
 
+layers = keras.layers
 
 # (filters, kernel) of the encoder's stride-2 convolutions: disentanglement_lib 1.5's conv_encoder
 # and the public Echo configs use 4x4 kernels for the first two and 2x2 for the last two.

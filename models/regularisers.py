@@ -24,7 +24,7 @@ of the loss, {logged name: value}); models.registry says which model uses which.
 import math
 
 import gin
-import tensorflow as tf
+from quiet_tensorflow import tf
 
 import checks
 

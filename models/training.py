@@ -14,7 +14,7 @@ import time
 
 import gin
 import numpy as np
-import tensorflow as tf
+from quiet_tensorflow import tf
 from tqdm import tqdm
 
 import atomic_io

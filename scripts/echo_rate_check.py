@@ -19,7 +19,7 @@ sys.path.insert(0, ROOT)
 import gin_compat  # noqa: E402
 
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+from quiet_tensorflow import tf  # noqa: E402
 
 import atomic_io  # noqa: E402
 import checks  # noqa: E402

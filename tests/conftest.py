@@ -19,7 +19,7 @@ def assert_same_weights(dir_a, dir_b):
   """The newest checkpoints of two runs hold the same weights, optimiser states and step (to
   float32 round-off); the wall-clock training time is left out."""
   import numpy as np
-  import tensorflow as tf
+  from quiet_tensorflow import tf
   a, b = tf.train.load_checkpoint(str(dir_a)), tf.train.load_checkpoint(str(dir_b))
   names = [n for n in a.get_variable_to_shape_map()
            if "save_counter" not in n and "train_seconds" not in n]

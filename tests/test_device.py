@@ -44,11 +44,14 @@ def test_install_chooses_the_tensorflow_build(tmp_path, fake_gpu, args, package)
 
 
 def test_device_record_names_cpu_tensorflow_and_threads():
-  import tensorflow as tf
+  from quiet_tensorflow import tf
   record = device.describe()
   assert set(record) == {"cpu", "cores", "avx512", "avx2", "gpus", "tensorflow", "threads"}
   assert record["tensorflow"] == tf.__version__ and record["cores"] == os.cpu_count()
-  assert record["cpu"] and isinstance(record["avx512"], bool) and record["gpus"] == []
+  assert record["cpu"] and isinstance(record["avx512"], bool)
+  # The machine's own GPUs, whatever it has (none on a CPU machine): what TensorFlow lists.
+  assert record["gpus"] == [d.name for d in tf.config.list_physical_devices("GPU")]
+  assert record["avx512"] == any(f.startswith("avx512") for f in device.cpu_flags())
 
 
 def test_a_gpu_tensorflow_cannot_see_is_named_once(tmp_path, monkeypatch):

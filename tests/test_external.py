@@ -227,6 +227,8 @@ def _bad(tmp_path, name, **fields):
     ("indices outside", "index 5 is not an image of ds_corr"),
     ("indices length", "indices of shape (3,)"),
     ("no codes", "expected 'codes'"),
+    ("one column", "codes have 1 dimension(s); the metrics need 2 at least"),
+    ("beyond float32", "column 2 spans [0, 1e+300], outside float32's range"),
 ])
 def test_bad_codes_are_one_line_errors_and_nothing_is_written(tmp_path, capsys, case, message):
   data = registry.make_dataset("ds_corr")
@@ -237,7 +239,11 @@ def test_bad_codes_are_one_line_errors_and_nothing_is_written(tmp_path, capsys, 
             "3d": dict(codes=np.zeros((n, 2, 2), np.float32)),
             "indices outside": dict(codes=codes[:3], indices=np.array([kept[0], 5, kept[1]])),
             "indices length": dict(codes=codes[:4], indices=kept[:3]),
-            "no codes": dict(z=codes)}[case]
+            "no codes": dict(z=codes),
+            "one column": dict(codes=codes[:, :1]),
+            "beyond float32": dict(codes=np.where(np.arange(3) == 2,
+                                                  np.where(np.arange(n)[:, None] == 9, 1e300, 0.0),
+                                                  0.0))}[case]
   assert case != "indices outside" or 5 not in set(kept.tolist())
   path = _bad(tmp_path, "codes.npz", **fields)
   out = tmp_path / "out"
@@ -255,6 +261,9 @@ def test_bad_codes_are_one_line_errors_and_nothing_is_written(tmp_path, capsys, 
     ("return np.zeros((len(images) + 1, 3), np.float32)", "returned shape (3, 3) for 2 images"),
     ("return np.full((len(images), 3), np.inf, np.float32)", "returned NaN or Inf codes"),
     ("return np.zeros((len(images), 3), object)", "returned dtype object"),
+    ("return np.full((len(images), 3), 1e300)", "(its output): column 0 spans [1e+300, 1e+300]"),
+    ("return np.zeros((len(images), 1), np.float32)", "(its output): codes have 1 dimension(s)"),
+    ("return {}['weights']", "failed on two images: {f}, line 4: KeyError: 'weights'"),
 ])
 def test_bad_functions_are_one_line_errors_and_nothing_is_written(tmp_path, capsys, body,
                                                                   message):
@@ -263,8 +272,41 @@ def test_bad_functions_are_one_line_errors_and_nothing_is_written(tmp_path, caps
   assert score_cli.main(["--function", f"{tmp_path / 'f.py'}:encode", "--output_dir", str(out),
                          "--no_progress"]) == 2
   err = capsys.readouterr().err.strip()
+  message = message.replace("{f}", str(tmp_path / "f.py"))
   assert err.startswith("error: ") and message in err and len(err.splitlines()) == 1, err
   assert "f.py:encode" in err and not out.exists()
+
+
+@pytest.mark.parametrize("source,message", [
+    ("def encode(images):\n  return images[:, 0\n", "{f}, line 2: SyntaxError: "),
+    ("import numpy as np\nraise RuntimeError('no weights here')\n",
+     "{f}, line 2: RuntimeError: no weights here"),
+    ("import no_such_module_here\n", "{f}, line 1: ModuleNotFoundError: No module named"),
+])
+def test_a_function_file_that_cannot_load_is_one_line_naming_file_and_line(tmp_path, capsys,
+                                                                          source, message):
+  (tmp_path / "f.py").write_text(source)
+  out = tmp_path / "out"
+  assert score_cli.main(["--function", f"{tmp_path / 'f.py'}:encode", "--output_dir", str(out),
+                         "--no_progress"]) == 2
+  err = capsys.readouterr().err.strip()
+  assert err.startswith("error: ") and len(err.splitlines()) == 1, err
+  assert "failed to load" in err and message.replace("{f}", str(tmp_path / "f.py")) in err, err
+  assert not out.exists()
+
+
+def test_score_refuses_an_output_folder_it_did_not_write(tmp_path, capsys):
+  codes = tmp_path / "codes.npz"
+  np.savez(codes, codes=np.zeros((3, 2), np.float32), indices=np.arange(3))
+  mine = tmp_path / "mine"
+  mine.mkdir()
+  (mine / "results.json").write_text('{"my": "own results"}')
+  (mine / "scores.csv").write_text("mine\n")
+  assert score_cli.main(["--codes", str(codes), "--output_dir", str(mine), "--no_progress"]) == 2
+  err = capsys.readouterr().err
+  assert err.startswith("error: ") and "holds no score.py output" in err and str(mine) in err
+  assert (mine / "results.json").read_text() == '{"my": "own results"}'
+  assert (mine / "scores.csv").read_text() == "mine\n" and not (mine / "figures").exists()
 
 
 def test_udr_closed_cases():

@@ -131,7 +131,10 @@ def test_leftover_temporary_files_are_removed_on_the_next_run(run):
     (["--gin_param", "train.keep_checkpoints = 1"],
      "train.keep_checkpoints=1 must be an integer >= 2"),
     (["--gin_param", "eval_mig.num_train = 0"], "eval_mig.num_train=0 must be an integer >= 1"),
-    (["--gin_param", "model.num_latents = 2.5"], "num_latents=2.5 must be an integer >= 1"),
+    (["--gin_param", "model.num_latents = 2.5"], "num_latents=2.5 must be an integer >= 2"),
+    (["--gin_param", "model.num_latents = 1"], "num_latents=1 must be an integer >= 2"),
+    (["--gin_param", "evaluation.seed = 4294967296"],
+     "evaluation.seed=4294967296 must be an integer in [0, 2**32 - 1]"),
     (["--gin_param", "model.rate_warmup_steps = -1"], "rate_warmup_steps=-1 must be an integer"),
     (["--gin_param", "model.disc_beta_1 = 1.5"], "disc_beta_1=1.5 must be < 1"),
     (["--gin_param", "eval_factor_vae.num_eval = 2.5"], "eval_factor_vae.num_eval=2.5 must be an"),
@@ -160,6 +163,93 @@ def test_no_noise_before_an_error():
                         "gan"], capture_output=True, text=True)
   assert out.returncode == 2 and out.stderr.startswith("error: unknown model 'gan'"), out.stderr
   assert "blacklist" not in out.stderr
+
+
+def test_no_tensorflow_start_up_lines_on_any_kind_of_cpu():
+  """TF_ENABLE_ONEDNN_OPTS=1 makes an AVX2 CPU print what AVX-512 ones print by default."""
+  env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1"}
+  bare = subprocess.run([sys.executable, "-c", "import tensorflow"], capture_output=True,
+                        text=True, env=env)
+  assert "oneDNN custom operations are on" in bare.stderr  # the lines exist here too
+  # An error found after TensorFlow's import (a binding of its configurables): one line.
+  out = subprocess.run([sys.executable, os.path.join(ROOT, "disentanglement.py"),
+                        "--gin_param", "model.foo = 1"], capture_output=True, text=True, env=env)
+  assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
+  assert out.stderr.startswith("error: bad gin configuration") and "'foo'" in out.stderr
+
+
+def test_start_up_lines_are_dropped_and_every_other_line_kept():
+  import quiet_tensorflow
+  startup = [b"WARNING: All log messages before absl::InitializeLog() is called are written to "
+             b"STDERR\n",
+             b"I0000 00:00:1796290891.699742    2497 port.cc:153] oneDNN custom operations are on. "
+             b"You may see slightly different numerical results due to floating-point round-off "
+             b"errors from different computation orders. To turn them off, set the environment "
+             b"variable `TF_ENABLE_ONEDNN_OPTS=0`.\n",
+             b"I0000 00:00:1796290893.142773    2497 cpu_feature_guard.cc:227] This TensorFlow "
+             b"binary is optimized to use available CPU instructions in performance-critical "
+             b"operations.\n",
+             b"To enable the following instructions: AVX512F AVX512_VNNI AVX512_BF16 AMX_TILE "
+             b"AMX_INT8 AMX_BF16 FMA, in other operations, rebuild TensorFlow with the appropriate "
+             b"compiler flags.\n"]
+  real = [b"E0000 00:00:1796290893.2 2497 cuda_dnn.cc:9] Could not load library libcudnn.so\n",
+          b"W0000 00:00:1796290893.3 2497 port.cc:153] oneDNN: an unexpected warning\n"]
+  script = textwrap.dedent(f"""
+      import os, sys
+      sys.modules["tensorflow"] = sys.modules["keras"] = sys  # stand-ins: no import needed
+      import quiet_tensorflow
+      print("before", file=sys.stderr)
+      with quiet_tensorflow.startup_lines_dropped():
+        for line in {[startup[0], real[0], startup[1], startup[2], startup[3], real[1]]!r}:
+          os.write(2, line)
+        print("a Python warning", file=sys.stderr)
+      print("after", file=sys.stderr)
+      """)
+  out = subprocess.run([sys.executable, "-c", script], capture_output=True, cwd=ROOT)
+  assert out.returncode == 0, out.stderr
+  assert out.stderr == b"before\n" + real[0] + real[1] + b"a Python warning\nafter\n"
+  assert all(quiet_tensorflow.is_startup_line(line) for line in startup)
+  assert not any(quiet_tensorflow.is_startup_line(line) for line in real)
+
+
+def test_the_command_line_is_checked_before_tensorflow_is_imported(tmp_path):
+  """Each bad command line is answered with TensorFlow not imported (one process runs them all)."""
+  not_a_run = tmp_path / "notes"
+  not_a_run.mkdir()
+  (not_a_run / "keep.txt").write_text("mine")
+  cases = [
+      ("disentanglement.py", ["--model", "gan"], "unknown model 'gan'"),
+      ("disentanglement.py", ["--dataset", "mnist"], "unknown dataset 'mnist'"),
+      ("disentanglement.py", ["--metrics", "mig", "fvae"], "unknown metric(s) ['fvae']"),
+      ("disentanglement.py", ["--gin_file", str(tmp_path / "no.gin")], "gin file not found"),
+      ("disentanglement.py", ["--output_dir", str(not_a_run)], "holds no run of this suite"),
+      ("disentanglement.py", ["--eval_only", "--output_dir", str(not_a_run)], "no finished run"),
+      ("disentanglement.py", ["--eval_only"], "--eval_only needs --output_dir"),
+      ("score.py", ["--codes", "x.npz", "--data", "mnist"], "unknown dataset 'mnist'"),
+      ("score.py", ["--codes", "x.npz", "--metrics", "fvae"], "unknown metric(s) ['fvae']"),
+      ("score.py", ["--codes", str(tmp_path / "x.npz")], "no such file"),
+      ("score.py", ["--function", "f.py:encode"], "no such file"),
+  ]
+  script = textwrap.dedent(f"""
+      import contextlib, io, runpy, sys
+      for name, args, _ in {cases!r}:
+        sys.argv = [name] + args
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+          try:
+            runpy.run_path({ROOT!r} + "/" + name, run_name="__main__")
+          except SystemExit as e:
+            code = e.code
+        print(code, "tensorflow" in sys.modules, err.getvalue().strip().replace(chr(10), "|"))
+      """)
+  out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                       cwd=tmp_path, env={**os.environ, "PYTHONPATH": ROOT})  # as `python FILE`
+  lines = out.stdout.splitlines()
+  assert len(lines) == len(cases), out.stderr
+  for line, (name, args, message) in zip(lines, cases):
+    code, imported, err = line.split(" ", 2)
+    assert code == "2" and imported == "False", (name, args, line)
+    assert err.startswith("error: ") and "|" not in err and message in err, (name, args, err)
 
 
 def test_dataset_cli_checks_destinations_before_rendering(tmp_path):
