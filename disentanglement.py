@@ -236,8 +236,8 @@ def score_and_draw(model, data, output_dir, results, progress=True):
   block, table = evaluate.evaluate(model.channel_params_function, data, output_dir,
                                    weights=training_block["weights"],
                                    sample_from_params=model.sample_from_params, progress=progress)
-  block = {"step": training_block["step"], "weights": training_block["weights"], **block,
-           "device": device.describe()}
+  block = provenance.seal({"step": training_block["step"], "weights": training_block["weights"],
+                           **block, "device": device.describe()})
   idx = table.indices[np.random.RandomState(0).randint(len(table.indices), size=8)]
   images = table.data.observations(idx)
   history_path = os.path.join(output_dir, rundir.HISTORY_FILE)

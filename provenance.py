@@ -146,6 +146,32 @@ def stale_reason(results, steps=None, metrics=None, settings=None):
     return f"metrics {missing} not scored"
   if settings is not None and scored.get("settings") != json.loads(json.dumps(settings)):
     return "scored with other evaluation settings"
+  return seal_problem(scored)
+
+
+DIGEST_KEY = "digest"  # of a scores block: the SHA-256 of everything else it records
+
+
+def _scores_digest(block):
+  content = {k: v for k, v in block.items() if k != DIGEST_KEY}
+  text = json.dumps(content, sort_keys=True, default=float)
+  return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def seal(block):
+  """A scores block as its file will hold it, with the digest of its content: a reader checks a
+  block against it (`seal_problem`), so a score edited after scoring is never reported."""
+  content = json.loads(json.dumps({k: v for k, v in block.items() if k != DIGEST_KEY},
+                                  sort_keys=True, default=float))
+  return {**content, DIGEST_KEY: _scores_digest(content)}
+
+
+def seal_problem(block):
+  """Why a scores block does not match the digest written with it, or None."""
+  if DIGEST_KEY not in block:
+    return "scores carry no digest (scored by an older version): rescore with --eval_only"
+  if block[DIGEST_KEY] != _scores_digest(block):
+    return "scores differ from the digest written with them (edited after scoring?)"
   return None
 
 

@@ -24,6 +24,7 @@ import atomic_io
 import checks
 import device
 import gin_compat
+import provenance
 import rundir
 from data import registry as data_registry
 from metrics import names
@@ -211,7 +212,8 @@ def main(argv=None):
     block, table = external.score_and_table(
         representation, data, args.metrics, args.seed, settings, indices,
         batch_size=args.batch_size, progress=not args.no_progress)
-    block = {"step": None, "weights": f"sha256:{sha[:16]}", **block, "device": device.describe()}
+    block = provenance.seal({"step": None, "weights": f"sha256:{sha[:16]}", **block,
+                             "device": device.describe()})
     write_outputs(output_dir, block, record, table, data)
   except (ValueError, FileNotFoundError) as e:
     print(f"error: {str(e).splitlines()[0]}", file=sys.stderr)

@@ -45,6 +45,29 @@ class Interrupted(Exception):
                      "the same command again to resume")
 
 
+def read_identity(output_dir):
+  """A run directory's identity: its run_config.gin, one setting a line ('' when it has none)."""
+  try:
+    with open(os.path.join(output_dir, rundir.RUN_CONFIG), encoding="utf-8") as f:
+      lines = [line for line in f.read().splitlines() if line.strip()]
+  except FileNotFoundError:
+    return ""
+  return "\n".join(line for line in lines if line not in rundir.RETIRED_IDENTITY_LINES)
+
+
+def check_same_run(path, written_by, identity):
+  """RuntimeError naming both identities (the lines they differ in) when checkpoint `path` was
+  written by another run than the one whose identity is `identity`. A checkpoint of a version
+  that recorded no identity, or a run without one, cannot be checked: accepted."""
+  if not written_by or not identity or written_by == identity:
+    return
+  theirs, ours = set(written_by.splitlines()), set(identity.splitlines())
+  raise RuntimeError(
+      f"checkpoint {path} was written by another run: it has {sorted(theirs - ours)} where this "
+      f"run has {sorted(ours - theirs)}; its weights are not this run's (remove it, or score it "
+      "in the run directory that wrote it)")
+
+
 def check_finite(logs, step):
   for term, value in logs.items():
     if not np.all(np.isfinite(value)):
@@ -112,7 +135,12 @@ class RunState:
     core = dict(step=self.step, rate_window=self._window_rate, train_seconds=self._seconds,
                 **model.checkpoint_items())
     self._strict = tf.train.Checkpoint(**core)  # what a restore must match exactly
-    self.checkpoint = tf.train.Checkpoint(**core, loss_windows=self._windows)  # what is saved
+    # The identity of the run that writes (its run_config.gin): a checkpoint copied from another
+    # run is refused on restore, naming both (read by name, below).
+    self.identity = read_identity(output_dir)
+    self._identity = tf.Variable(self.identity, dtype=tf.string, name="run_identity")
+    self.checkpoint = tf.train.Checkpoint(**core, loss_windows=self._windows,
+                                          run_identity=self._identity)  # what is saved
     self.directory = os.path.join(output_dir, rundir.CHECKPOINTS_DIR)
     try:
       self.manager = tf.train.CheckpointManager(self.checkpoint, self.directory,
@@ -152,6 +180,12 @@ class RunState:
     failures = []
     for path in self._candidates():
       try:
+        written_by = self._read_identity(path)
+      except Exception as e:  # noqa: BLE001  (a cut .index file: not a checkpoint of any run)
+        failures.append(f"{path}: {str(e).splitlines()[0][:200]}")
+        continue
+      check_same_run(path, written_by, self.identity)
+      try:
         status = self._strict.restore(path)
         status.assert_existing_objects_matched()
         status.expect_partial()  # the loss windows are read by name, leniently, below
@@ -168,6 +202,16 @@ class RunState:
       raise RuntimeError(f"no usable checkpoint in {self.directory!r}: {'; '.join(failures)}; "
                          "rerun with --overwrite to start afresh")
     return 0
+
+  @staticmethod
+  def _read_identity(path):
+    """The identity saved in checkpoint `path` ('' for one of a version that saved none)."""
+    reader = tf.train.load_checkpoint(path)
+    key = "run_identity/.ATTRIBUTES/VARIABLE_VALUE"
+    if key not in reader.get_variable_to_shape_map():
+      return ""
+    value = reader.get_tensor(key)
+    return value.decode() if isinstance(value, bytes) else str(value)
 
   def _read_loss_windows(self, path):
     """(WINDOW, len(names)) losses saved in checkpoint `path`, by term name; NaN for a term it did

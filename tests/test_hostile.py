@@ -112,6 +112,23 @@ def test_a_finished_scoring_leaves_nothing_to_reconcile(tmp_path):
   assert rows[-1].split(",")[3] == repr(float(np.float32(0.07)))  # the value results.json holds
 
 
+def test_a_checkpoint_another_run_wrote_is_refused_naming_both_runs(run, tmp_path, capsys):
+  other = str(tmp_path / "other")
+  assert disentanglement.main(["--output_dir", other, "--steps", "10", "--seed", "1", *TINY,
+                               "--no_eval"]) == 0
+  before = _results(run)
+  shutil.rmtree(os.path.join(run, "checkpoints"))
+  shutil.copytree(os.path.join(other, "checkpoints"), os.path.join(run, "checkpoints"))
+  capsys.readouterr()
+  assert disentanglement.main(["--eval_only", "--output_dir", run, "--no_progress"]) == 2
+  err = capsys.readouterr().err
+  assert err.startswith("error: checkpoint ") and "written by another run" in err, err
+  assert "train.seed = 1" in err and "train.seed = 0" in err and err.count("\n") == 1
+  with pytest.raises(RuntimeError, match="written by another run"):
+    disentanglement.restore(run)  # what score.py --function files call
+  assert _results(run) == before  # nothing rescored or rewritten
+
+
 def test_leftover_temporary_files_are_removed_on_the_next_run(run):
   left = os.path.join(run, ".tmp-abc123.json")
   open(left, "w").close()

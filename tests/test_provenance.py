@@ -178,8 +178,8 @@ def test_missing_or_truncated_results_are_rebuilt_from_the_checkpoint(tmp_path, 
 
 def test_stale_reason_and_fingerprint():
   base = {"training": {"step": 5, "weights": "a"},
-          "scores": {"step": 5, "weights": "a", "settings": {"e": {"k": [1]}},
-                     "metrics": {"mean": {"mig": {}}}}}
+          "scores": provenance.seal({"step": 5, "weights": "a", "settings": {"e": {"k": [1]}},
+                                     "metrics": {"mean": {"mig": {}}}})}
   assert provenance.stale_reason(base, steps=5, metrics=["mig"], settings={"e": {"k": (1,)}}) \
       is None
   assert "trained 5 of 6 steps" == provenance.stale_reason(base, steps=6)

@@ -11,6 +11,7 @@ from PIL import Image
 
 import disentanglement
 import conftest
+import provenance
 import rundir
 from conftest import ROOT
 
@@ -91,8 +92,8 @@ def _results(steps, weights="w", scored_step=None, settings=None, metrics=("fact
   r = {"dataset": "dsprites", "model": "echo", "beta": 1.0, "gamma": 0.0,
        "training": {"step": steps, "weights": weights}}
   if scored_step is not None:
-    r["scores"] = {"step": scored_step, "weights": weights, "settings": settings,
-                   "metrics": {m: {} for m in metrics}}
+    r["scores"] = provenance.seal({"step": scored_step, "weights": weights, "settings": settings,
+                                   "metrics": {m: {} for m in metrics}})
   return r
 
 
@@ -212,10 +213,32 @@ def _fake_run(root, dataset, model, beta, gamma, seed, fvae, mig, steps=5, score
           "factor_vae": {"eval_accuracy": fvae}, "mig": {"discrete_mig": mig}, **(extra or {})}},
           "eval_on": eval_on, "seed": 0, "departures_from_paper": departures or {},
           "settings": {"evaluation": {"representation": [representation]}}}}
+  results["scores"] = provenance.seal(results["scores"])
   if data is not None:
     results["data"] = data
   (d / "results.json").write_text(json.dumps(results))
   return d
+
+
+def test_a_score_edited_by_hand_is_refused_by_every_reader_naming_the_run(tmp_path, capsys):
+  runs = tmp_path / "runs"
+  for seed in (0, 1):
+    _fake_run(runs, "dsprites", "echo", 1.0, 0.0, seed, 0.6, 0.1)
+  edited = runs / rundir.run_name("dsprites", "echo", 1.0, 0.0, 1)
+  text = (edited / "results.json").read_text()
+  (edited / "results.json").write_text(text.replace('"discrete_mig": 0.1',
+                                                    '"discrete_mig": 0.987654'))
+  loaded, skipped = aggregate.load_runs(str(runs))
+  assert [r["seed"] for r in loaded] == [0]
+  assert skipped == [(str(edited), "scores differ from the digest written with them (edited "
+                                   "after scoring?)")]
+  settings = {"evaluation": {"representation": ["mean"]}}
+  assert sweep.run_status(str(edited), 5, settings).startswith("trained; scores differ")
+  assert sweep.run_status(str(runs / rundir.run_name("dsprites", "echo", 1.0, 0.0, 0)), 5,
+                          settings) == "done"
+  unsealed = json.loads(text)
+  del unsealed["scores"]["digest"]
+  assert "no digest" in provenance.stale_reason(unsealed)
 
 
 def test_aggregate_scores_against_factor_dependence(tmp_path):
