@@ -11,11 +11,20 @@ disentanglement_lib. Idempotent; importing this module changes nothing.
 3. disentanglement_lib registers its configurables with gin's deprecated `blacklist` argument,
    and gin logs a warning for each (13 lines before every command's own output): dropped here,
    so that an error is the only line on stderr.
+4. A gin file's `import` line imports any module on the path: a config file (--gin_file, a
+   run's config.gin) could run code. Only the suite's own modules and those of its named
+   dependencies (IMPORTABLE) may be imported; any other is a ValueError before it is imported.
 """
 import collections
 import collections.abc
+import io
 import logging
+import os
 import types
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+# Packages a gin file may import, besides the suite's own modules and packages (found in ROOT).
+DEPENDENCIES = ("disentanglement_lib", "gin", "tensorflow", "keras", "numpy", "scipy", "sklearn")
 
 
 class _DropBlacklistNotices(logging.Filter):
@@ -34,8 +43,52 @@ def install(gin_tf=False):
   for name in ("Mapping", "ValuesView", "Iterable"):  # the names gin/config.py uses
     if not hasattr(collections, name):
       setattr(collections, name, getattr(collections.abc, name))
+  _guard_gin_imports()
   if gin_tf:
     _import_gin_tf()
+
+
+def importable(module):
+  """Whether a gin `import` line may import `module`: one of the suite's own or a dependency's."""
+  top = module.split(".")[0]
+  own = os.path.isfile(os.path.join(ROOT, top + ".py")) or \
+      os.path.isfile(os.path.join(ROOT, top, "__init__.py"))
+  return own or top in DEPENDENCIES
+
+
+def _guard_gin_imports():
+  """Check every `import` statement of a gin text before gin runs any of it (item 4)."""
+  import gin.config
+  from gin import config_parser
+  if getattr(gin.config.parse_config, "_guarded", False):
+    return
+  parse_config = gin.config.parse_config
+
+  def guarded_parse_config(bindings, skip_unknown=False):
+    if hasattr(bindings, "read"):
+      bindings = bindings.read()
+    text = bindings if isinstance(bindings, str) else "\n".join(bindings or [])
+    parser = config_parser.ConfigParser(io.StringIO(text), _Lenient())
+    for statement in parser:
+      if isinstance(statement, config_parser.ImportStatement) and \
+          not importable(statement.module):
+        raise ValueError(f"gin 'import {statement.module}' refused: a config may import only "
+                         f"the suite's modules and {list(DEPENDENCIES)}")
+    return parse_config(text, skip_unknown)
+
+  guarded_parse_config._guarded = True
+  gin.config.parse_config = guarded_parse_config
+  gin.parse_config = guarded_parse_config
+
+
+class _Lenient:
+  """A parser delegate that resolves nothing: the scan looks for import statements only."""
+
+  def configurable_reference(self, scoped_configurable_name, evaluate):
+    return None
+
+  def macro(self, macro_name):
+    return None
 
 
 def _import_gin_tf():

@@ -138,7 +138,9 @@ def test_leftover_temporary_files_are_removed_on_the_next_run(run):
 
 @pytest.mark.parametrize("args,message", [
     (["--gin_file", ROOT], "is a directory"),
-    (["--gin_param", "import nonexistent_mod"], "No module named 'nonexistent_mod'"),
+    (["--gin_param", "import nonexistent_mod"], "gin 'import nonexistent_mod' refused"),
+    (["--gin_param", "import subprocess"], "gin 'import subprocess' refused"),
+    (["--gin_param", "import os.path\nmodel.beta = 2.0"], "gin 'import os.path' refused"),
     (["--gin_param", "model.beta = ("], "(in binding 'model.beta = (')"),
     (["--gin_param", "model.learning_rate = -1.0"], "learning_rate=-1.0 must be > 0"),
     (["--dataset", "ds_corr", "--gin_param", "ds_corr.n_bins = 1",
@@ -164,6 +166,26 @@ def test_bad_configuration_is_one_error_line_before_any_write(tmp_path, capsys, 
   err = capsys.readouterr().err
   assert err.startswith("error: ") and err.count("\n") == 1 and message in err, err
   assert not out.exists()
+
+
+def test_a_gin_file_imports_only_the_suites_modules_and_dependencies(tmp_path, capsys, run):
+  import gin_compat
+  assert gin_compat.importable("metrics.scores") and gin_compat.importable("numpy.linalg")
+  assert gin_compat.importable("disentanglement_lib.evaluation.metrics.mig")
+  assert not gin_compat.importable("os") and not gin_compat.importable("shutil")
+  hostile = tmp_path / "hostile.gin"
+  hostile.write_text(f"include '{tmp_path / 'inner.gin'}'\n")
+  (tmp_path / "inner.gin").write_text("import webbrowser\n")
+  assert disentanglement.main(["--output_dir", str(tmp_path / "new"), "--gin_file",
+                               str(hostile)]) == 2
+  assert "gin 'import webbrowser' refused" in capsys.readouterr().err
+  assert "webbrowser" not in sys.modules and not (tmp_path / "new").exists()
+  # A run's own config.gin is read through the same guard by --eval_only.
+  with open(os.path.join(run, "config.gin"), "a") as f:
+    f.write("\nimport antigravity\n")
+  assert disentanglement.main(["--eval_only", "--output_dir", run, "--no_progress"]) == 2
+  assert "gin 'import antigravity' refused" in capsys.readouterr().err
+  assert "antigravity" not in sys.modules
 
 
 def test_a_self_including_gin_file_is_refused(tmp_path, capsys):
