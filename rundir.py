@@ -43,6 +43,22 @@ class RunDirError(ValueError):
   """The output directory cannot be used: named, with the reason."""
 
 
+# Every file and folder the suite creates or rewrites in a run directory: none may be a symbolic
+# link (a directory prepared by someone else could make a run write anywhere through one).
+WRITTEN = (LOCK_FILE, RUN_CONFIG, CONFIG_FILE, RESULTS_FILE, HISTORY_FILE, CODES_FILE,
+           SCORES_FILE, EVAL_CONFIG_FILE, FIGURES_DIR, CHECKPOINTS_DIR, TENSORBOARD_DIR,
+           *WEIGHTS_FILES.values())
+
+
+def check_no_links(output_dir, names=WRITTEN):
+  """RunDirError naming the first of `names` in `output_dir` that is a symbolic link."""
+  for name in names:
+    path = os.path.join(output_dir, name)
+    if os.path.islink(path):
+      raise RunDirError(f"{path!r} is a symbolic link (to {os.readlink(path)!r}); a run never "
+                        "writes through one: remove it")
+
+
 class RunLock:
   """An exclusive, non-blocking lock on a run directory (context manager).
 
@@ -53,7 +69,14 @@ class RunLock:
     self._fd = None
 
   def acquire(self):
-    fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+    check_no_links(os.path.dirname(self.path))
+    try:
+      fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as e:
+      if e.errno == errno.ELOOP:  # made a link since the check: still never followed
+        raise RunDirError(f"{self.path!r} is a symbolic link; a run never writes through one: "
+                          "remove it") from None
+      raise
     try:
       fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as e:

@@ -157,6 +157,7 @@ def check_output_dir(path):
   checks.check_output_folder("--output_dir", path)
   if rundir.is_run_dir(path):
     raise ValueError(f"--output_dir {path!r} holds a training run; choose another directory")
+  rundir.check_no_links(path, (rundir.RESULTS_FILE, rundir.SCORES_FILE, rundir.FIGURES_DIR))
   if os.path.isdir(path) and os.listdir(path) and not is_score_output(path):
     raise ValueError(f"--output_dir {path!r} is not empty and holds no score.py output (no "
                      f"{rundir.RESULTS_FILE} with a 'representation'); choose an empty or new "

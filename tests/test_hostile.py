@@ -129,6 +129,28 @@ def test_a_checkpoint_another_run_wrote_is_refused_naming_both_runs(run, tmp_pat
   assert _results(run) == before  # nothing rescored or rewritten
 
 
+@pytest.mark.parametrize("name", [".lock", "results.json", "scores.csv", "figures",
+                                  "checkpoints", "tensorboard"])
+def test_a_run_never_writes_through_a_symbolic_link(run, tmp_path, capsys, name):
+  victim = tmp_path / "victim"
+  victim.mkdir()
+  (victim / "precious.txt").write_text("keep")
+  target = victim if name in ("figures", "checkpoints", "tensorboard") else victim / "precious.txt"
+  path = os.path.join(run, name)
+  if os.path.isdir(path):
+    shutil.rmtree(path)
+  elif os.path.exists(path):
+    os.unlink(path)
+  os.symlink(target, path)
+  for args in (["--eval_only", "--output_dir", run, "--no_progress"],
+               ["--output_dir", run, "--steps", "10", *TINY, *MIG_ONLY]):
+    assert disentanglement.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "is a symbolic link" in err and name in err, err
+  assert sorted(os.listdir(victim)) == ["precious.txt"]
+  assert (victim / "precious.txt").read_text() == "keep"
+
+
 def test_leftover_temporary_files_are_removed_on_the_next_run(run):
   left = os.path.join(run, ".tmp-abc123.json")
   open(left, "w").close()
