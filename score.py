@@ -16,6 +16,7 @@ import argparse
 import importlib.util
 import os
 import sys
+import time
 import traceback
 
 import numpy as np
@@ -174,10 +175,30 @@ def is_score_output(path):
     return False
 
 
+def _remove_partial_outputs(output_dir, existed, started):
+  """After a failed write (results.json, written last, is then the earlier scoring's or
+  absent): remove the output folder this call made, or, in one that was there before, the
+  files this call wrote since `started` and an emptied figures/, so none disagrees with
+  results.json."""
+  import shutil
+  if not existed:
+    shutil.rmtree(output_dir, ignore_errors=True)
+    return
+  figures = os.path.join(output_dir, rundir.FIGURES_DIR)
+  for path in (os.path.join(output_dir, rundir.SCORES_FILE), os.path.join(figures, FIGURE)):
+    if os.path.isfile(path) and os.path.getmtime(path) >= started - 1:
+      os.unlink(path)
+  if os.path.isdir(figures) and not os.listdir(figures):
+    os.rmdir(figures)
+
+
 def write_outputs(output_dir, block, representation, table, data):
   """results.json, scores.csv and the factor-response figure of the scored codes."""
   from figures import model_figures  # the command line wires figures in
   os.makedirs(output_dir, exist_ok=True)
+  for folder in (output_dir, os.path.join(output_dir, rundir.FIGURES_DIR)):
+    if os.path.isdir(folder):
+      atomic_io.remove_leftovers(folder)  # of a score.py killed while writing
   order = list(np.argsort(-table.codes.var(axis=0)))
   model_figures.factor_response(
       table.codes, table.data.factors_of(table.indices), table.data.factors_num_values,
@@ -215,9 +236,18 @@ def main(argv=None):
         batch_size=args.batch_size, progress=not args.no_progress)
     block = provenance.seal({"step": None, "weights": f"sha256:{sha[:16]}", **block,
                              "device": device.describe()})
-    write_outputs(output_dir, block, record, table, data)
+    existed, started = os.path.isdir(output_dir), time.time()
+    try:
+      write_outputs(output_dir, block, record, table, data)
+    except OSError:
+      _remove_partial_outputs(output_dir, existed, started)
+      raise
   except (ValueError, FileNotFoundError) as e:
     print(f"error: {str(e).splitlines()[0]}", file=sys.stderr)
+    return 2
+  except OSError as e:  # a full disk, a folder that became unwritable
+    print(f"error: {e.strerror or e}: {e.filename or output_dir}; nothing was written",
+          file=sys.stderr)
     return 2
   print(f"scores of {record['source']} (sha256 {sha[:16]}) on {block['eval_on']}:")
   for metric, values in block["metrics"]["mean"].items():

@@ -2,6 +2,7 @@
 remaining metrics (IRS, downstream task, fairness) and UDR: oracles, refusals, and one number
 through the API, the command and a direct call of disentanglement_lib's function."""
 import json
+import os
 
 import gin
 import numpy as np
@@ -359,3 +360,28 @@ def test_a_trained_run_scores_the_same_through_api_command_and_disentanglement_l
   assert api == cli
   _agree(api, dlib, CHEAP)
   assert 0 <= api["mig"]["discrete_mig"] <= 1
+
+
+def test_a_full_disk_while_scoring_is_one_line_and_leaves_no_partial_output(tmp_path, capsys,
+                                                                           monkeypatch):
+  import errno
+  codes = tmp_path / "codes.npz"
+  np.savez(codes, codes=np.random.RandomState(0).randn(737280, 3).astype(np.float32))
+  out = tmp_path / "out"
+  args = ["--codes", str(codes), "--metrics", "mig", "--gin_param",
+          "eval_mig.num_train = 1000", "--no_progress"]
+  assert score_cli.main([*args, "--output_dir", str(out)]) == 0  # an earlier scoring
+  earlier = (out / "results.json").read_text()
+  (out / "figures" / ".tmp-left.png").write_bytes(b"")  # what a killed score.py leaves
+  def full(path, obj):
+    raise OSError(errno.ENOSPC, "No space left on device", path)
+  monkeypatch.setattr(score_cli.atomic_io, "write_json", full)
+  capsys.readouterr()
+  assert score_cli.main([*args, "--output_dir", str(out)]) == 2
+  err = capsys.readouterr().err
+  assert err.startswith("error: No space left on device: ") and err.count("\n") == 1, err
+  assert sorted(os.listdir(out)) == ["results.json"]  # no file that disagrees with it
+  assert (out / "results.json").read_text() == earlier
+  fresh = tmp_path / "fresh"
+  assert score_cli.main([*args, "--output_dir", str(fresh)]) == 2
+  assert not fresh.exists()  # the folder this call made is gone
