@@ -117,3 +117,14 @@ def _unwritable(path, folder):
   if not os.path.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
     return f"{path!r}: {existing!r} is not a writable folder"
   return None
+
+
+class ArgumentParser(argparse.ArgumentParser):
+  """argparse's parser whose errors are the suite's one line, `error: ...` (exit 2), with no
+  usage block before it (`--help` still prints the usage)."""
+
+  def error(self, message):
+    import sys
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+

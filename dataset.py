@@ -6,7 +6,6 @@ command line wires in `figures/` for the previews, so figures may import `data` 
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -49,7 +48,7 @@ def _check_destinations(export, overwrite):
 
 def parse_args(argv=None):
   """The command line's arguments, and the parser (for its error messages)."""
-  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser = checks.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--dataset", default="dsprites", help=f"one of {list(DATASET_NAMES)}")
   parser.add_argument("--dsprites_npz", default=None,
                       help=f"official npz to load instead of rendering (or set ${NPZ_ENV_VAR})")

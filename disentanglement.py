@@ -42,7 +42,7 @@ DEFAULT_GIN = os.path.join(ROOT, "gin_configs", "paper.gin")
 
 
 def parse_args(argv=None):
-  p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+  p = checks.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
   p.add_argument("--dataset", help=f"one of {list(data_registry.DATASET_NAMES)} (default dsprites)")
   p.add_argument("--model", help=f"one of {list(registry.MODEL_NAMES)} (default echo)")
   p.add_argument("--beta", type=checks.finite_float, help="weight of the rate (default 1)")

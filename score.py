@@ -46,7 +46,7 @@ FIGURE = "factor_response.png"
 
 
 def parse_args(argv=None):
-  p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+  p = checks.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
   source = p.add_mutually_exclusive_group(required=True)
   source.add_argument("--codes", help="npz with 'codes' (N, d) [and 'indices' (N,)]")
   source.add_argument("--function", help="FILE.py:NAME, a callable images -> codes")

@@ -6,7 +6,6 @@ sampled code through images (the path the table replaces).
     python bench/bench_eval.py [--run RUN_DIR] [--out bench/eval.json]
     (a trained run; default: an untrained Echo model)
 """
-import argparse
 import os
 import sys
 import time
@@ -37,7 +36,7 @@ def score_both(data, representation_function):
 
 def main():
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
-  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser = checks.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--run", help="trained run directory (default: an untrained model)")
   parser.add_argument("--out", type=checks.output_file, help="also write the timings as JSON here")
   args = parser.parse_args()

@@ -6,7 +6,6 @@ TensorFlow threads each, for the layouts that fill the cores. Chooses sweep.py's
 Each run is the paper's network at batch 64 (Echo, d_max 63); its steps/s is read from its own
 results.json (training time only, TensorFlow start-up excluded).
 """
-import argparse
 import json
 import os
 import re
@@ -49,7 +48,7 @@ def layout_throughput(jobs, threads, steps):
 
 def main():
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
-  p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  p = checks.ArgumentParser(description=__doc__.split("\n")[0])
   p.add_argument("--steps", type=checks.int_at_least(1), default=1500)
   p.add_argument("--layouts", nargs="+", default=["1x2", "2x1"],
                  help="JOBSxTHREADS, e.g. 1x2 (one run, two threads) 2x1 (two runs, one each)")

@@ -7,7 +7,6 @@ Reports steps/s, achieved GFLOP/s from the analytic FLOP count of the networks
 
     python bench/bench_training.py [--steps 200] [--json out.json]
 """
-import argparse
 import os
 import sys
 import time
@@ -61,7 +60,7 @@ def steps_per_second(name, gamma, steps, batch_size=64):
 
 def main():
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
-  parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  parser = checks.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--steps", type=checks.int_at_least(1), default=100,
                       help="steps per timing window")
   parser.add_argument("--json", type=checks.output_file, help="also write the figures as JSON here")

@@ -22,6 +22,10 @@ from disentanglement_lib.evaluation.metrics import beta_vae, dci, downstream_tas
 _UNBOUND = object()
 
 
+class UndefinedScore(ValueError):
+  """A metric has no value for this representation (not a low score): why, in a sentence."""
+
+
 @contextlib.contextmanager
 def gin_bindings(bindings):
   """Bind gin parameters of disentanglement_lib for the duration of one call, then put the config
@@ -92,9 +96,14 @@ def factor_vae_score(ground_truth_data, representation_function, random_state, b
     dict with train_accuracy, eval_accuracy, num_active_dims.
   """
   with gin_bindings({"prune_dims.threshold": prune_dims_threshold}):
-    return factor_vae.compute_factor_vae(
+    values = factor_vae.compute_factor_vae(
         ground_truth_data, representation_function, random_state, batch_size=batch_size,
         num_train=num_train, num_eval=num_eval, num_variance_estimate=num_variance_estimate)
+  if values["num_active_dims"] == 0:  # disentanglement_lib then returns accuracies of 0
+    raise UndefinedScore(f"FactorVAE is undefined: no code dimension has a standard deviation "
+                         f"above prune_dims_threshold = {prune_dims_threshold:g}, and the votes "
+                         "are cast by active dimensions only (a collapsed code)")
+  return values
 
 
 @gin.configurable("eval_mig", denylist=["ground_truth_data", "representation_function",

@@ -284,7 +284,7 @@ def scores_figure(runs, path):
       ax.set_xlim(-0.6, len(rows) - 0.4)
       ax.set_xticklabels([label.replace(", ", "\n") for label, _, _ in rows], fontsize=8)
       ax.set_ylabel(name), ax.set_title(f"{name} on {dataset}")
-      ax.legend(fontsize=8)
+      _legend(ax, fontsize=8)
   fig.suptitle(f"scores per setting, one point per seed ({_budget(runs)})")
   fig.tight_layout(rect=(0, 0, 1, 0.96))
   return save(fig, path)
@@ -313,7 +313,7 @@ def rate_distortion_figure(runs, path):
                       xytext=(3, 3))
   ax.set_xlabel("rate (nats)"), ax.set_ylabel("distortion (nats)")
   ax.set_title(f"rate-distortion (gamma = 0, {_budget(runs)})")
-  ax.legend(fontsize=8)
+  _legend(ax, fontsize=8)
   return save(fig, path)
 
 
@@ -390,13 +390,19 @@ def dependence_figure(runs, path):
                       label=_setting(label, beta, gamma) + (" on ds_corr" if is_corr else ""))
     ax.set_xlabel("total correlation of the training factors (nats)")
     ax.set_ylabel(name), ax.set_title(f"{name} against factor dependence")
-    ax.legend(fontsize=7)
+    _legend(ax, fontsize=7)
   legend = ("; circles: dsprites and ds_pairs, squares: ds_corr"
             if any(r["dataset"] == "ds_corr" for r in runs) else "")
   fig.suptitle(f"scores against factor dependence, mean ± sample sd over seeds "
                f"({_budget(runs)}){legend}")
   fig.tight_layout(rect=(0, 0, 1, 0.94))
   return save(fig, path)
+
+
+def _legend(ax, **kwargs):
+  """A legend when the axes hold labelled artists (matplotlib warns on an empty one)."""
+  if ax.get_legend_handles_labels()[0]:
+    ax.legend(**kwargs)
 
 
 def udr_rows(runs, max_images=10000):
@@ -445,7 +451,7 @@ def write_udr(rows, md_path, csv_path):
 
 def parse_args(argv=None):
   """The command line's arguments, and the parser (for its error messages)."""
-  p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+  p = checks.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
   p.add_argument("runs_dir")
   p.add_argument("--out", type=checks.output_folder, help="output folder (default RUNS_DIR)")
   p.add_argument("--steps", type=checks.int_at_least(1),
@@ -461,6 +467,9 @@ def main(argv=None):
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   args, p = parse_args(argv)
   out = args.out or args.runs_dir
+  if not os.path.isdir(args.runs_dir):
+    p.error(f"runs_dir {args.runs_dir!r} is not a folder" if os.path.exists(args.runs_dir)
+            else f"runs_dir {args.runs_dir!r} does not exist")
   try:
     checks.check_output_folder("runs_dir", out)  # --out was checked as it was parsed
   except ValueError as e:
@@ -475,6 +484,10 @@ def main(argv=None):
   if not runs:
     p.error(f"no runs with current scores{'' if args.steps is None else f' at {args.steps} steps'}"
             f" below {args.runs_dir!r}")
+  udr = udr_rows(runs) if args.udr else None
+  if args.udr and not udr:
+    p.error("--udr: no setting has two seeds or more with current scores (UDR compares each run "
+            "with the other seeds of its setting)")
   os.makedirs(out, exist_ok=True)
   table = build_table(runs)
   paths = [write_markdown(table, os.path.join(out, "table2.md"), runs),
@@ -485,7 +498,7 @@ def main(argv=None):
                                    os.path.join(out, "models.csv")),
            dependence_figure(runs, os.path.join(out, "score_vs_tc.png"))]
   if args.udr:
-    paths += write_udr(udr_rows(runs), os.path.join(out, "udr.md"), os.path.join(out, "udr.csv"))
+    paths += write_udr(udr, os.path.join(out, "udr.md"), os.path.join(out, "udr.csv"))
   print(f"{_count(runs)} runs with current scores ({_budget(runs)})")
   for table in (paths[0], paths[4]):
     with open(table) as f:

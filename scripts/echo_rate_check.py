@@ -8,7 +8,6 @@ InfoNCE estimate it from samples, over several seeds.
 
 Writes echo_rate_check.csv / .md (exact value, estimates, spread) and echo_rate_check.png.
 """
-import argparse
 import os
 import sys
 
@@ -64,7 +63,7 @@ def exact_rate(n=200000, seed=123):
 
 def main(argv=None):
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
-  p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  p = checks.ArgumentParser(description=__doc__.split("\n")[0])
   p.add_argument("--seeds", type=checks.int_at_least(0), nargs="+", default=[0, 1, 2])
   p.add_argument("--n", type=checks.int_at_least(2), default=16384,
                  help="pairs to train on (half as many are held out to estimate on)")

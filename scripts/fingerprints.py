@@ -4,7 +4,6 @@ before and after a refactoring mean it changed no number (compare on one machine
     python scripts/fingerprints.py --out before.json     # then, after the change:
     python scripts/fingerprints.py --compare before.json
 """
-import argparse
 import json
 import os
 import subprocess
@@ -44,7 +43,7 @@ def fingerprint(model, gamma, steps=200, seed=3):
 
 def main(argv=None):
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
-  p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  p = checks.ArgumentParser(description=__doc__.split("\n")[0])
   p.add_argument("--out", type=checks.output_file, help="write the fingerprints here (JSON)")
   p.add_argument("--compare", help="compare with fingerprints written earlier (JSON)")
   args = p.parse_args(argv)

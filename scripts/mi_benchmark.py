@@ -5,7 +5,6 @@
 Writes mi_benchmark.png (estimate against truth, the InfoNCE log-batch ceiling drawn) and
 mi_benchmark.csv (estimate and error per estimator and true MI).
 """
-import argparse
 import math
 import os
 import sys
@@ -56,7 +55,7 @@ def figure(rows, batch_size, path, dim):
 
 def main(argv=None):
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
-  p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+  p = checks.ArgumentParser(description=__doc__.split("\n")[0])
   p.add_argument("--dim", type=checks.int_at_least(1), default=5)
   p.add_argument("--mis", type=checks.positive_float, nargs="+", default=[0.5, 1, 2, 4, 6, 8],
                  help="true mutual informations to estimate (nats)")

@@ -44,6 +44,9 @@ import rundir  # noqa: E402
 # more steps per second in total than one run of two threads.
 DEFAULT_JOBS, DEFAULT_THREADS = 2, 1
 PROGRESS_EVERY_S = 10  # how often a local sweep's progress bar reads its runs' step counts
+MAX_RUNS_WITHOUT_YES = 1000  # a larger grid is almost always a typo in --seeds
+PAPER_STEPS = 300000  # train.steps of gin_configs/paper.gin, when --steps is not given
+STEPS_PER_S_AVX2 = 6.0  # vae at two threads on the AVX2 kind (docs/speed.md)
 
 
 def parse_seeds(items):
@@ -294,7 +297,7 @@ def submit(script):
 
 def parse_args(argv=None):
   """The sweep's arguments, checked; also returns the parser for error messages."""
-  p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+  p = checks.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
   p.add_argument("--models", nargs="+", default=["echo", "vae"])
   p.add_argument("--datasets", nargs="+", default=["dsprites", "ds_corr"])
   p.add_argument("--betas", nargs="+", type=float, default=[1.0])
@@ -318,6 +321,8 @@ def parse_args(argv=None):
                      help=f"runs at a time (default {DEFAULT_JOBS}: see README, Sweeps)")
   local.add_argument("--threads", type=checks.int_at_least(1), default=DEFAULT_THREADS,
                      help=f"TensorFlow threads per run (default {DEFAULT_THREADS})")
+  p.add_argument("--yes", action="store_true",
+                 help=f"run a grid of more than {MAX_RUNS_WITHOUT_YES:,} runs (never asked)")
   slurm = p.add_argument_group("Slurm (--slurm writes RUNS_DIR/sweep.sbatch and submits it)")
   slurm.add_argument("--slurm", action="store_true", help="run as a Slurm job array")
   slurm.add_argument("--no_submit", action="store_true", help="write the script, do not sbatch it")
@@ -374,9 +379,25 @@ def parse_args(argv=None):
         spec.check_weights(beta, gamma)
       except ValueError as e:
         p.error(f"--betas {args.betas} --gammas {args.gammas}: {e}")
+  args.run_count = len(data_variants(args.datasets, args.sigmas)) * len(args.seed_list) * sum(
+      len(settings(args.betas, args.gammas, args.grid, registry.default_gamma(m)))
+      for m in args.models)
+  if args.run_count > MAX_RUNS_WITHOUT_YES and not args.yes:
+    p.error(f"{args.run_count:,} runs planned ({cost(args.run_count, args.steps)}); a sweep of "
+            f"more than {MAX_RUNS_WITHOUT_YES:,} runs needs --yes")
   args.runs_dir = os.path.abspath(args.runs_dir)  # commands must work from any directory
   args.gin_file = [os.path.abspath(f) for f in args.gin_file]
   return args, p
+
+
+def cost(run_count, steps):
+  """A sweep's size in words: its gradient steps and, at the AVX2 kind's measured training rate
+  (docs/speed.md), the CPU time they take."""
+  steps = steps or PAPER_STEPS
+  total = run_count * steps
+  hours = total / STEPS_PER_S_AVX2 / 3600
+  return (f"{total:,} gradient steps at {steps:,} a run: about {hours:,.0f} hours of one "
+          f"2-core AVX2 machine at {STEPS_PER_S_AVX2:g} steps/s")
 
 
 def _safe_slurm_value(value):
@@ -463,7 +484,8 @@ def main(argv=None):
   except ValueError as e:
     p.error(str(e))
   todo = [r for r in runs if not is_done(r["dir"], steps, chosen)]
-  print(f"{len(runs)} runs, {len(runs) - len(todo)} done, {len(todo)} to run")
+  print(f"{len(runs)} runs, {len(runs) - len(todo)} done, {len(todo)} to run "
+        f"({cost(len(todo), steps)})")
   if args.status:
     for r in runs:
       print(f"{os.path.basename(r['dir'])}: {run_status(r['dir'], steps, chosen)}")

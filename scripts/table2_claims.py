@@ -348,7 +348,7 @@ def claims_figure(runs, path):
 
 
 def parse_args(argv=None):
-  p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+  p = checks.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
   p.add_argument("study_dir", help="the study's runs folder (steps30000/, steps5000/ below it)")
   p.add_argument("--out", type=checks.output_folder, help="output folder (default STUDY_DIR)")
   return p.parse_args(argv), p

@@ -60,7 +60,7 @@ def check(run, images):
 
 def main(argv=None):
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
-  p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+  p = checks.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
   p.add_argument("runs", nargs="+")
   # a covariance of the codes wants many more images than code dimensions
   p.add_argument("--images", type=checks.int_at_least(100), default=10000)

@@ -385,3 +385,14 @@ def test_a_full_disk_while_scoring_is_one_line_and_leaves_no_partial_output(tmp_
   fresh = tmp_path / "fresh"
   assert score_cli.main([*args, "--output_dir", str(fresh)]) == 2
   assert not fresh.exists()  # the folder this call made is gone
+
+
+def test_factor_vae_of_a_collapsed_code_is_undefined_not_zero(tmp_path):
+  constant = np.zeros((737280, 3), np.float32)  # no dimension varies: no vote can be cast
+  block = external.score(constant, metrics=["factor_vae"], progress=False,
+                         settings={"eval_factor_vae.num_train": 50,
+                                   "eval_factor_vae.num_eval": 50,
+                                   "eval_factor_vae.num_variance_estimate": 500})
+  values = block["metrics"]["mean"]["factor_vae"]
+  assert list(values) == ["error"] and "FactorVAE is undefined" in values["error"]
+  assert "prune_dims_threshold = 0.05" in values["error"]

@@ -226,6 +226,16 @@ def test_no_noise_before_an_error():
   assert "blacklist" not in out.stderr
 
 
+@pytest.mark.parametrize("cli", ["disentanglement.py", "score.py --codes c.npz", "dataset.py",
+                                 "scripts/sweep.py", "scripts/aggregate.py runs"])
+def test_argparse_errors_are_one_line_without_a_usage_block(cli):
+  script, *args = cli.split()
+  out = subprocess.run([sys.executable, os.path.join(ROOT, script), *args, "--no_such_flag"],
+                       capture_output=True, text=True)
+  assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
+  assert out.stderr.startswith("error: ") and "--no_such_flag" in out.stderr
+
+
 def test_no_tensorflow_start_up_lines_on_any_kind_of_cpu():
   """TF_ENABLE_ONEDNN_OPTS=1 makes an AVX2 CPU print what AVX-512 ones print by default."""
   env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1"}

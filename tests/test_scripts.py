@@ -241,6 +241,38 @@ def test_a_score_edited_by_hand_is_refused_by_every_reader_naming_the_run(tmp_pa
   assert "no digest" in provenance.stale_reason(unsealed)
 
 
+def test_aggregate_says_what_is_wrong_in_one_line(tmp_path, capsys):
+  runs = tmp_path / "runs"
+  _fake_run(runs, "dsprites", "echo", 1.0, 0.0, 0, 0.6, 0.1)
+  for args, message in ((["--udr"], "--udr: no setting has two seeds or more"),
+                        ([], None)):
+    if message is None:  # a missing folder is named as missing
+      args, message = [], f"runs_dir {str(tmp_path / 'nope')!r} does not exist"
+      target = str(tmp_path / "nope")
+    else:
+      target = str(runs)
+    with pytest.raises(SystemExit) as stop:
+      aggregate.main([target, *args])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err == f"error: {message}" + err[len(f"error: {message}"):]
+    assert err.count("\n") == 1 and "usage" not in err, err
+  assert sorted(os.listdir(runs)) == [rundir.run_name("dsprites", "echo", 1.0, 0.0, 0)]
+
+
+def test_a_huge_sweep_needs_yes_and_says_its_cost(tmp_path, capsys):
+  base = ["--models", "vae", "--datasets", "dsprites", "--steps", "5", "--runs_dir",
+          str(tmp_path / "sweep")]
+  with pytest.raises(SystemExit) as stop:
+    sweep.parse_args([*base, "--seeds", "0-100000"])
+  err = capsys.readouterr().err
+  assert stop.value.code == 2 and err.startswith("error: 100,001 runs planned (500,005 "), err
+  assert "needs --yes" in err and err.count("\n") == 1
+  args, _ = sweep.parse_args([*base, "--seeds", "0-100000", "--yes"])
+  assert args.run_count == 100001
+  args, _ = sweep.parse_args([*base, "--seeds", "0-999"])  # 1,000 runs: no --yes needed
+  assert args.run_count == 1000 and not (tmp_path / "sweep").exists()
+
+
 def test_aggregate_scores_against_factor_dependence(tmp_path):
   runs = tmp_path / "runs"
   for seed in (0, 1):
