@@ -8,7 +8,8 @@ CODES.npz holds `codes` (N, d): one row per image of the evaluation set in its c
 any rows with an `indices` array of their flat dataset indices. FILE.py:NAME is a Python callable
 images (N, 64, 64, 1) float32 in [0, 1] -> codes (N, d) numpy, imported and run in batches (no
 TensorFlow needed in it). Writes OUTPUT_DIR/results.json (the scores block, with the SHA-256 of
-the codes file or of the function's source file in place of a weights fingerprint), scores.csv
+the codes file, or for a function the fingerprint of the codes it returned, in place of a
+weights fingerprint; the function file's SHA-256 is recorded beside it), scores.csv
 and figures/factor_response.png. Bad input is a one-line error before anything is written.
 The same as a function: `metrics.external.score` (re-exported here as `score`).
 """
@@ -234,7 +235,11 @@ def main(argv=None):
     block, table = external.score_and_table(
         representation, data, args.metrics, args.seed, settings, indices,
         batch_size=args.batch_size, progress=not args.no_progress)
-    block = provenance.seal({"step": None, "weights": f"sha256:{sha[:16]}", **block,
+    weights = f"sha256:{sha[:16]}"
+    if args.function:  # the file alone does not fix its codes (it may read weights elsewhere)
+      record["codes_fingerprint"] = provenance.fingerprint([table.indices, table.codes])
+      weights = f"codes:{record['codes_fingerprint']}"
+    block = provenance.seal({"step": None, "weights": weights, **block,
                              "device": device.describe()})
     existed, started = os.path.isdir(output_dir), time.time()
     try:

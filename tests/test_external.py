@@ -206,10 +206,11 @@ def test_a_pca_of_the_pixels_scores_the_same_through_command_and_api(tmp_path, m
   spec.loader.exec_module(module)
   api = external.score(module.encode, settings=settings, progress=False)
   assert results["scores"]["metrics"] == api["metrics"]
+  fingerprint = results["representation"].pop("codes_fingerprint")
   assert results["representation"] == {
       "kind": "function", "source": f"{tmp_path / 'pca.py'}:encode",
       "sha256": external.sha256_of(str(tmp_path / "pca.py"))}
-  assert results["scores"]["weights"] == "sha256:" + results["representation"]["sha256"][:16]
+  assert results["scores"]["weights"] == f"codes:{fingerprint}" and len(fingerprint) == 16
   assert results["data"]["name"] == "dsprites"
   assert (out / "scores.csv").read_text().count("\n") == 1 + 3 + 1  # header, FactorVAE 3, MIG 1
   assert (out / "figures" / "factor_response.png").stat().st_size > 10000
@@ -396,3 +397,23 @@ def test_factor_vae_of_a_collapsed_code_is_undefined_not_zero(tmp_path):
   values = block["metrics"]["mean"]["factor_vae"]
   assert list(values) == ["error"] and "FactorVAE is undefined" in values["error"]
   assert "prune_dims_threshold = 0.05" in values["error"]
+
+
+def test_a_function_is_fingerprinted_by_the_codes_it_returns_not_its_file(tmp_path):
+  (tmp_path / "f.py").write_text(
+      "import os\nimport numpy as np\n\n"
+      "def encode(images):\n"
+      "  w = np.load(os.path.join(os.path.dirname(__file__), 'w.npy'))\n"
+      "  return images[:, 16:48, 16:48, 0].reshape(len(images), -1)[:, ::16] @ w\n")
+  blocks = []
+  for seed in (0, 1):  # the same file reading other weights
+    np.save(tmp_path / "w.npy", np.random.RandomState(seed).randn(64, 3).astype(np.float32))
+    out = tmp_path / f"out{seed}"
+    assert score_cli.main(["--function", f"{tmp_path / 'f.py'}:encode", "--metrics", "mig",
+                           "--gin_param", "eval_mig.num_train = 200", "--output_dir", str(out),
+                           "--no_progress"]) == 0
+    with open(out / "results.json") as f:
+      blocks.append(json.load(f))
+  assert blocks[0]["representation"]["sha256"] == blocks[1]["representation"]["sha256"]
+  assert blocks[0]["scores"]["weights"] != blocks[1]["scores"]["weights"]
+  assert all(b["scores"]["weights"].startswith("codes:") for b in blocks)
