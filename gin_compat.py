@@ -27,12 +27,16 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 DEPENDENCIES = ("disentanglement_lib", "gin", "tensorflow", "keras", "numpy", "scipy", "sklearn")
 
 
-class _DropBlacklistNotices(logging.Filter):
+class _DropGinNotices(logging.Filter):
+  """Item 3, and gin's 'Path not found' log line before the exception that names the file."""
+
   def filter(self, record):
-    return "Argument blacklist is deprecated" not in record.getMessage()
+    message = record.getMessage()
+    return "Argument blacklist is deprecated" not in message and \
+        not message.startswith("Path not found: ")
 
 
-_FILTER = _DropBlacklistNotices()
+_FILTER = _DropGinNotices()
 
 
 def install(gin_tf=False):

@@ -39,6 +39,29 @@ def run_name(dataset, model, beta, gamma, seed, sigma=None):
   return f"{label}_{model}_b{beta:g}_g{gamma:g}_s{seed}"
 
 
+def read_history(path):
+  """The records of a history.jsonl, and how many of its lines were unreadable (cut by a kill,
+  not UTF-8, not a JSON object with a step): those are skipped, never fatal.
+
+  Returns:
+    (list of (line text with its newline, record dict), number of lines skipped).
+  """
+  import json
+  with open(path, "rb") as f:
+    raw = [line for line in f.read().splitlines(keepends=True) if line.strip()]
+  records, skipped = [], 0
+  for line in raw:
+    try:
+      text = line.decode("utf-8")
+      record = json.loads(text)
+      int(record["step"])
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+      skipped += 1
+      continue
+    records.append((text if text.endswith("\n") else text + "\n", record))
+  return records, skipped
+
+
 class RunDirError(ValueError):
   """The output directory cannot be used: named, with the reason."""
 

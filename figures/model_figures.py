@@ -1,6 +1,5 @@
 """Figures of a trained model: latent traversals (PNG + GIF), factor responses (paper Fig. 4),
 reconstructions, training curves, rate per dimension. Numpy in, PNG out."""
-import json
 import os
 import warnings
 
@@ -8,6 +7,7 @@ import numpy as np
 from PIL import Image
 
 import atomic_io
+import rundir
 from figures.style import plt, save
 from metrics import alignment
 from models import registry
@@ -133,8 +133,8 @@ def reconstructions(images, recon, path, title="reconstructions (top: input, bot
 
 
 def read_history(history_path):
-  with open(history_path) as f:
-    return [json.loads(line) for line in f if line.strip()]
+  """The readable records of a history.jsonl (rundir.read_history skips the others)."""
+  return [record for _, record in rundir.read_history(history_path)[0]]
 
 
 def training_curves(history, path, title="training"):

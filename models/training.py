@@ -419,16 +419,12 @@ def _resume_logs(output_dir, start):
   open the summary writer."""
   history_path = os.path.join(output_dir, rundir.HISTORY_FILE)
   if os.path.exists(history_path):
-    with open(history_path) as f:
-      lines = [line for line in f if line.strip()]
-    kept = []
-    for line in lines:
-      try:
-        if json.loads(line)["step"] <= start:
-          kept.append(line)
-      except (json.JSONDecodeError, KeyError, TypeError):  # a line cut by a kill: drop it
-        pass
-    if kept != lines:
+    records, skipped = rundir.read_history(history_path)
+    kept = [text for text, record in records if record["step"] <= start]
+    if skipped:
+      print(f"note: {skipped} unreadable line(s) of {history_path} dropped (cut by a kill, or "
+            "not UTF-8 JSON)")
+    if skipped or len(kept) != len(records):
       atomic_io.write_text(history_path, "".join(kept))
   logdir = os.path.join(output_dir, rundir.TENSORBOARD_DIR)
   for path in glob.glob(os.path.join(logdir, "events.out.tfevents.*")):

@@ -151,6 +151,27 @@ def test_a_run_never_writes_through_a_symbolic_link(run, tmp_path, capsys, name)
   assert (victim / "precious.txt").read_text() == "keep"
 
 
+def test_a_history_line_that_is_not_utf8_is_dropped_and_the_run_resumes(run, capsys):
+  history = os.path.join(run, "history.jsonl")
+  with open(history, "ab") as f:
+    f.write(b'{"step": 11, "rate": "\xff\xfe"}\n')
+  assert disentanglement.main(["--output_dir", run, "--steps", "20", *TINY, *MIG_ONLY]) == 0
+  assert f"1 unreadable line(s) of {history} dropped" in capsys.readouterr().out
+  with open(history, encoding="utf-8") as f:
+    steps = [json.loads(line)["step"] for line in f]
+  assert steps == sorted(steps) and steps[-1] == 20
+
+
+def test_a_missing_gin_include_is_one_line(tmp_path, capsys):
+  including = tmp_path / "including.gin"
+  including.write_text(f"include '{tmp_path / 'absent.gin'}'\n")
+  assert disentanglement.main(["--output_dir", str(tmp_path / "run"), "--gin_file",
+                               str(including)]) == 2
+  err = capsys.readouterr().err
+  assert err.startswith("error: bad gin configuration") and err.count("\n") == 1, err
+  assert "absent.gin" in err
+
+
 def test_leftover_temporary_files_are_removed_on_the_next_run(run):
   left = os.path.join(run, ".tmp-abc123.json")
   open(left, "w").close()
