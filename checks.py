@@ -100,6 +100,9 @@ def output_file(text):
 def _output_folder_problem(path):
   if os.path.exists(path) and not os.path.isdir(path):
     return f"{path!r} is a file; give a folder"
+  if os.path.islink(path) and not os.path.exists(path):
+    return (f"{path!r} is a symbolic link that leads nowhere (a loop, or a missing target "
+            f"{os.readlink(path)!r}); give a folder")
   return _unwritable(path, path)
 
 

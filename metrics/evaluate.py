@@ -189,10 +189,13 @@ def score_table(table, chosen, sample_from_params=None, progress=True):
   with tqdm([(k, m) for k in wanted for m in metrics], disable=not progress, unit="metric",
             desc="scoring") as bar:
     for kind, name in bar:
-      bar.set_postfix_str(f"{name} ({kind} code), {len(table.indices):,} images encoded")
+      encoded = len(table.indices)  # the table fills as the metrics draw images
+      bar.set_postfix_str(f"{name} ({kind} code)" + (f", {encoded:,} images encoded so far"
+                                                     if encoded else ", encoding as it draws"))
       function = (table.representation_function if kind == "mean" else
                   table.sampled_representation_function(sample_from_params, seed))
       results[kind][name] = _score(name, table, function, seed, data)
+      bar.set_postfix_str(f"{name} ({kind} code) done, {len(table.indices):,} images encoded")
   return {"metrics": results, "eval_on": data.name, "num_images": int(len(data.kept_indices)),
           "seed": int(seed), "settings": chosen, "departures_from_paper": departed}
 

@@ -514,6 +514,10 @@ def test_output_checks_name_the_flag_and_accept_a_folder_still_to_make(tmp_path)
       check(str(path))
     assert str(e.value) == message
   assert not os.path.exists(tmp_path / "a") and a_file.read_text() == "x"
+  loop = tmp_path / "loop"
+  os.symlink(loop, loop)
+  with pytest.raises(ValueError, match="is a symbolic link that leads nowhere"):
+    checks.check_output_folder("--output_dir", str(loop))
 
 
 @pytest.mark.parametrize("name,minimum,text,result", [
