@@ -16,6 +16,7 @@ import pytest
 
 import disentanglement
 import conftest
+import provenance
 from conftest import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
@@ -415,9 +416,9 @@ def test_aggregate_skips_an_odd_results_file_and_refuses_a_file_as_out(tmp_path,
       "dataset": "dsprites", "model": "echo", "beta": 1.0, "gamma": 0.0, "config": "",
       "training": {"step": 5, "weights": "w", "final_losses_last_100_steps": {
           "rate": 1.0, "distortion": 2.0}},
-      "scores": {"step": 5, "weights": "w", "eval_on": "dsprites", "seed": 0,
-                 "metrics": {"mean": {"factor_vae": {"eval_accuracy": 0.8},
-                                      "mig": {"discrete_mig": 0.2}}}}}))
+      "scores": provenance.seal({"step": 5, "weights": "w", "eval_on": "dsprites", "seed": 0,
+                                 "metrics": {"mean": {"factor_vae": {"eval_accuracy": 0.8},
+                                                      "mig": {"discrete_mig": 0.2}}}})}))
   assert aggregate.main([str(runs), "--out", str(tmp_path / "agg")]) == 0
   out = capsys.readouterr().out
   assert f"skipped {odd}" in out and "1 runs with current scores" in out
@@ -431,7 +432,7 @@ def test_aggregate_skips_an_odd_results_file_and_refuses_a_file_as_out(tmp_path,
 
 def test_a_full_disk_at_a_checkpoint_is_one_error_line_and_the_run_resumes(tmp_path, capsys,
                                                                             monkeypatch):
-  import tensorflow as tf
+  from quiet_tensorflow import tf
   from models import training
   out = str(tmp_path / "run")
   args = ["--output_dir", out, *TINY, "--no_eval"]
