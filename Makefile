@@ -1,6 +1,7 @@
 # make demo  - create .venv, install, train and score a small ds_corr model on CPU
 # make test  - create .venv, install, run the test suite (all but the slow tier)
-# make test-slow - the slow tier: minutes of scikit-learn probes (DCI, downstream, fairness)
+# make test-slow - the slow tier: minutes of scikit-learn probes (DCI, downstream, fairness) and
+#              multi-run training checks
 # make test-slurm - start a single-node Slurm cluster here (installs slurm-wlm and munge if
 #              missing; needs root), run a sweep on it with a preempted task, stop the daemons
 PYTHON ?= $(shell command -v python3.11 || command -v python3)

@@ -32,6 +32,7 @@ def mig(out):
   return results(out)["scores"]["metrics"]["mean"]["mig"]["discrete_mig"]
 
 
+@pytest.mark.slow  # trains several runs; its classes keep fast tests in test_hostile.py
 def test_extending_a_run_rescores_the_new_weights(tmp_path, capsys):
   out = tmp_path / "run"
   assert run(out, "--steps", "20", *SCORE) == 0
@@ -59,6 +60,7 @@ def test_extending_a_run_rescores_the_new_weights(tmp_path, capsys):
   assert "trained for 40 steps, more than steps=30" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # trains several runs; its classes keep fast tests in test_hostile.py
 def test_no_eval_extension_removes_the_old_scores(tmp_path):
   out = tmp_path / "run"
   assert run(out, "--steps", "20", *SCORE) == 0
@@ -68,6 +70,7 @@ def test_no_eval_extension_removes_the_old_scores(tmp_path):
   assert not os.path.exists(out / "scores.csv") and not os.path.exists(out / "figures")
 
 
+@pytest.mark.slow  # trains several runs; its classes keep fast tests in test_hostile.py
 def test_eval_only_refuses_model_flags_and_replays_saved_settings(tmp_path, capsys):
   out = tmp_path / "run"
   assert run(out, "--steps", "20", *SCORE, "--gin_param", "eval_mig.num_bins = 10") == 0
@@ -154,6 +157,7 @@ def test_foreign_directory_is_not_adopted(tmp_path, capsys):
   assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
+@pytest.mark.slow  # trains several runs; its classes keep fast tests in test_hostile.py
 def test_missing_or_truncated_results_are_rebuilt_from_the_checkpoint(tmp_path, capsys):
   out = tmp_path / "run"
   assert run(out, "--steps", "20", "--no_eval") == 0

@@ -143,6 +143,7 @@ def test_corrupt_checkpoint_is_a_clear_error(tmp_path, capsys):
   assert "no usable checkpoint" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a corrupt checkpoint keeps a fast test: test_corrupt_checkpoint_is_a_clear_error
 def test_corrupt_newest_checkpoint_falls_back_to_the_previous_one(tmp_path, capsys):
   assert run(tmp_path, "--steps", "20") == 0  # checkpoints at 10 and 20
   (tmp_path / "checkpoints" / "ckpt-20.index").write_bytes(b"garbage")
