@@ -410,6 +410,10 @@ def run(args):
   except training.Interrupted as e:
     print(f"\n{_message(e)}", file=sys.stderr)
     return e.exit_code
+  except RecursionError:  # gin calls a reference as it builds: @dataset() inside dataset.*
+    print("error: bad gin configuration: a binding calls the configurable it configures (e.g. "
+          "dataset.name = @dataset()), which never ends", file=sys.stderr)
+    return 2
   except (ValueError, FileNotFoundError, RuntimeError, FloatingPointError) as e:
     print(f"error: {_message(e)}", file=sys.stderr)
     return 2

@@ -163,6 +163,16 @@ def test_a_history_line_that_is_not_utf8_is_dropped_and_the_run_resumes(run, cap
   assert steps == sorted(steps) and steps[-1] == 20
 
 
+def test_a_non_ascii_output_dir_under_the_c_locale(tmp_path):
+  out = tmp_path / "läufe" / "run"
+  done = subprocess.run([sys.executable, os.path.join(ROOT, "disentanglement.py"),
+                         "--output_dir", str(out), "--steps", "2", *TINY, "--no_eval"],
+                        capture_output=True, text=True,
+                        env={**os.environ, "LANG": "C", "LC_ALL": "C"})
+  assert done.returncode == 0, done.stderr
+  assert (out / "results.json").is_file() and str(out) in done.stdout
+
+
 def test_a_missing_gin_include_is_one_line(tmp_path, capsys):
   including = tmp_path / "including.gin"
   including.write_text(f"include '{tmp_path / 'absent.gin'}'\n")
@@ -182,6 +192,7 @@ def test_leftover_temporary_files_are_removed_on_the_next_run(run):
 
 @pytest.mark.parametrize("args,message", [
     (["--gin_file", ROOT], "is a directory"),
+    (["--gin_param", "dataset.name = @dataset()"], "calls the configurable it configures"),
     (["--gin_param", "import nonexistent_mod"], "gin 'import nonexistent_mod' refused"),
     (["--gin_param", "import subprocess"], "gin 'import subprocess' refused"),
     (["--gin_param", "import os.path\nmodel.beta = 2.0"], "gin 'import os.path' refused"),
