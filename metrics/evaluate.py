@@ -206,7 +206,7 @@ def _score(name, table, function, seed, data):
     values = scores.METRICS[name](table, function, np.random.RandomState(seed))
     return {k: float(v) for k, v in values.items()}
   except scores.UndefinedScore as e:
-    return {"error": str(e)}
+    return {"error": str(e).split("\n  In call to configurable")[0]}  # gin appends its call
   except RemovedCombinationError as e:
     return {"error": f"{name} needs images of factor combinations that {data.name} removed, so "
                      f"it cannot be scored on the kept set; evaluate on the full dSprites "
