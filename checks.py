@@ -7,6 +7,7 @@ import argparse
 import math
 import numbers
 import os
+import sys
 
 
 def check_number(name, value, minimum=None, strict=False):
@@ -127,7 +128,5 @@ class ArgumentParser(argparse.ArgumentParser):
   usage block before it (`--help` still prints the usage)."""
 
   def error(self, message):
-    import sys
     print(f"error: {message}", file=sys.stderr)
     raise SystemExit(2)
-

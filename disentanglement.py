@@ -112,9 +112,8 @@ def check_command_line(args):
   need the suite's configurables are checked by `configure`, still before any work."""
   if args.model is not None:
     registry.get(args.model)
-  if args.dataset is not None and args.dataset not in data_registry.DATASET_NAMES:
-    raise ValueError(f"unknown dataset {args.dataset!r}; choose one of "
-                     f"{list(data_registry.DATASET_NAMES)}")
+  if args.dataset is not None:
+    data_registry.check_name(args.dataset)
   if args.metrics is not None:
     names.check_metric_names(args.metrics)
   check_gin_files(args.gin_file)

@@ -13,7 +13,7 @@ disentanglement_lib. Idempotent; importing this module changes nothing.
    so that an error is the only line on stderr.
 4. A gin file's `import` line imports any module on the path: a config file (--gin_file, a
    run's config.gin) could run code. Only the suite's own modules and those of its named
-   dependencies (IMPORTABLE) may be imported; any other is a ValueError before it is imported.
+   dependencies (DEPENDENCIES; `importable`) may be imported; any other is a ValueError before it is imported.
 """
 import collections
 import collections.abc

@@ -12,6 +12,7 @@ import gin
 import gin.config_parser
 import numpy as np
 
+import atomic_io
 import rundir
 
 
@@ -161,8 +162,7 @@ def _scores_digest(block):
 def seal(block):
   """A scores block as its file will hold it, with the digest of its content: a reader checks a
   block against it (`seal_problem`), so a score edited after scoring is never reported."""
-  content = json.loads(json.dumps({k: v for k, v in block.items() if k != DIGEST_KEY},
-                                  sort_keys=True, default=float))
+  content = atomic_io.as_saved({k: v for k, v in block.items() if k != DIGEST_KEY})
   return {**content, DIGEST_KEY: _scores_digest(content)}
 
 

@@ -7,6 +7,7 @@ by SIGKILL, so a stale lock cannot outlive its holder. Imports only the standard
 """
 import errno
 import fcntl
+import json
 import os
 import shutil
 
@@ -39,6 +40,17 @@ def run_name(dataset, model, beta, gamma, seed, sigma=None):
   return f"{label}_{model}_b{beta:g}_g{gamma:g}_s{seed}"
 
 
+def read_identity(run_dir):
+  """The identity lines of a run directory's RUN_CONFIG, less RETIRED_IDENTITY_LINES (empty when
+  it has none): what `claim` compares and every checkpoint records."""
+  try:
+    with open(os.path.join(run_dir, RUN_CONFIG), encoding="utf-8") as f:
+      return [line for line in f.read().splitlines()
+              if line.strip() and line not in RETIRED_IDENTITY_LINES]
+  except FileNotFoundError:
+    return []
+
+
 def read_history(path):
   """The records of a history.jsonl, and how many of its lines were unreadable (cut by a kill,
   not UTF-8, not a JSON object with a step): those are skipped, never fatal.
@@ -46,7 +58,6 @@ def read_history(path):
   Returns:
     (list of (line text with its newline, record dict), number of lines skipped).
   """
-  import json
   with open(path, "rb") as f:
     raw = [line for line in f.read().splitlines(keepends=True) if line.strip()]
   records, skipped = [], 0
@@ -171,10 +182,8 @@ def claim(output_dir, identity, overwrite=False):
         atomic_io.remove_leftovers(folder)
     marker = os.path.join(output_dir, RUN_CONFIG)
     if is_run_dir(output_dir):
-      with open(marker) as f:
-        old = [line for line in f.read().splitlines() if line.strip()]
-      if [line for line in old if line not in RETIRED_IDENTITY_LINES] != identity and \
-          not overwrite:
+      old = read_identity(output_dir)
+      if old != identity and not overwrite:
         diff = sorted(set(old) ^ set(identity))
         raise RunDirError(f"{output_dir!r} holds a run with a different config (differing lines: "
                           f"{diff}); choose another --output_dir or pass --overwrite")

@@ -15,7 +15,9 @@ The same as a function: `metrics.external.score` (re-exported here as `score`).
 """
 import argparse
 import importlib.util
+import json
 import os
+import shutil
 import sys
 import time
 import traceback
@@ -85,10 +87,15 @@ def parse_settings(bindings):
   return out
 
 
-def load_codes(path, data):
-  """(codes, indices, sha256) of a codes file, checked."""
+def check_codes_path(path):
+  """ValueError unless the --codes file exists."""
   if not os.path.isfile(path):
     raise ValueError(f"--codes {path!r}: no such file")
+
+
+def load_codes(path, data):
+  """(codes, indices, sha256) of a codes file, checked."""
+  check_codes_path(path)
   try:
     with np.load(path, allow_pickle=False) as f:
       fields = {k: f[k] for k in f.files}
@@ -168,7 +175,6 @@ def check_output_dir(path):
 
 def is_score_output(path):
   """Whether `path` holds what score.py wrote: a results.json that records a representation."""
-  import json
   try:
     with open(os.path.join(path, rundir.RESULTS_FILE), encoding="utf-8") as f:
       return isinstance(json.load(f).get("representation"), dict)
@@ -181,7 +187,6 @@ def _remove_partial_outputs(output_dir, existed, started):
   absent): remove the output folder this call made, or, in one that was there before, the
   files this call wrote since `started` and an emptied figures/, so none disagrees with
   results.json."""
-  import shutil
   if not existed:
     shutil.rmtree(output_dir, ignore_errors=True)
     return
@@ -220,9 +225,9 @@ def main(argv=None):
     names.check_metric_names(args.metrics)
     output_dir = args.output_dir or default_output_dir(args)
     check_output_dir(output_dir)
-    if args.codes and not os.path.isfile(args.codes):
-      raise ValueError(f"--codes {args.codes!r}: no such file")
-    if args.function:
+    if args.codes:
+      check_codes_path(args.codes)
+    else:
       check_function_spec(args.function)
     from metrics import evaluate, external  # TensorFlow, once the command line is checked
     if args.codes:

@@ -17,10 +17,15 @@ DATASET_NAMES = tuple(DATASETS)
 NPZ_ENV_VAR = "DSPRITES_NPZ"
 
 
+def check_name(name):
+  """ValueError naming `name` unless it is one of DATASET_NAMES."""
+  if name not in DATASET_NAMES:
+    raise ValueError(f"unknown dataset {name!r}; choose one of {list(DATASET_NAMES)}")
+
+
 @gin.configurable("dataset")
 def make_dataset(name="dsprites", dsprites_npz=None):
   """The dataset called `name` (one of DATASET_NAMES); the npz path falls back to $DSPRITES_NPZ."""
-  if name not in DATASET_NAMES:
-    raise ValueError(f"unknown dataset {name!r}; choose one of {list(DATASET_NAMES)}")
+  check_name(name)
   path = dsprites_npz or os.environ.get(NPZ_ENV_VAR) or None
   return DATASETS[name](path)

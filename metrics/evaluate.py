@@ -16,8 +16,8 @@ from data.ground_truth import DSprites, RemovedCombinationError
 import provenance
 import rundir
 from metrics import code_table, names, scores
-
 from metrics.names import EVAL_SETS, REPRESENTATIONS, check_metric_names  # noqa: F401
+
 # evaluate()'s arguments that do not change a score.
 _NOT_SETTINGS = ("output_dir", "weights", "progress", "sample_from_params")
 

@@ -45,16 +45,6 @@ class Interrupted(Exception):
                      "the same command again to resume")
 
 
-def read_identity(output_dir):
-  """A run directory's identity: its run_config.gin, one setting a line ('' when it has none)."""
-  try:
-    with open(os.path.join(output_dir, rundir.RUN_CONFIG), encoding="utf-8") as f:
-      lines = [line for line in f.read().splitlines() if line.strip()]
-  except FileNotFoundError:
-    return ""
-  return "\n".join(line for line in lines if line not in rundir.RETIRED_IDENTITY_LINES)
-
-
 def check_same_run(path, written_by, identity):
   """RuntimeError naming both identities (the lines they differ in) when checkpoint `path` was
   written by another run than the one whose identity is `identity`. A checkpoint of a version
@@ -137,7 +127,7 @@ class RunState:
     self._strict = tf.train.Checkpoint(**core)  # what a restore must match exactly
     # The identity of the run that writes (its run_config.gin): a checkpoint copied from another
     # run is refused on restore, naming both (read by name, below).
-    self.identity = read_identity(output_dir)
+    self.identity = "\n".join(rundir.read_identity(output_dir))
     self._identity = tf.Variable(self.identity, dtype=tf.string, name="run_identity")
     self.checkpoint = tf.train.Checkpoint(**core, loss_windows=self._windows,
                                           run_identity=self._identity)  # what is saved

@@ -6,7 +6,6 @@ code z (what the discriminator sees) and of the mean code, on random dSprites im
     python scripts/tc_check.py RUN [RUN ...] [--images 10000] [--json out.json]
 """
 import argparse
-import json
 import os
 import sys
 
@@ -36,8 +35,8 @@ def gaussian_total_correlation(codes):
 
 def last_logged(run, key, n=5):
   """Mean of `key` over the last n lines of the run's history (None if never logged)."""
-  with open(os.path.join(run, rundir.HISTORY_FILE)) as f:
-    values = [row[key] for row in map(json.loads, f) if key in row]
+  records, _ = rundir.read_history(os.path.join(run, rundir.HISTORY_FILE))
+  values = [row[key] for _, row in records if key in row]
   return float(np.mean(values[-n:])) if values else None
 
 
