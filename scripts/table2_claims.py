@@ -1,26 +1,31 @@
-"""The Table 2 study's three claims (docs/table2_study/), each as one table and one figure panel:
-baseline against treatment, mean ± sd over seeds, the difference in standard deviations, and the
-paper's numbers where it states them.
+"""The Table 2 study's claims (docs/table2_study/), generated from its runs: one table per claim
+(baseline against treatment per data set, model and code), Welch's t and an exact permutation
+test of each cell, the verdict word of `evidence.verdict`, and README's headline block.
 
-    python scripts/table2_claims.py STUDY_DIR [--out DIR]
+    python scripts/table2_claims.py STUDY_DIR [--keep RECORDS.csv] [--out DIR] [--readme README.md]
+    python scripts/table2_claims.py --records RECORDS.csv [--out DIR] [--readme README.md]
 
-STUDY_DIR is the study's runs folder (scripts/table2_study.sh's RUNS_DIR, with steps30000/ and
-steps5000/ below it); every run with current scores below it is read, runs trained with other
-settings than gin_configs/paper.gin's are listed and left out, and each claim takes the runs of
-its own step budget. The claims (Brekelmans et al. 2019, Sec. 5.3, Table 2):
+STUDY_DIR is the study's runs folder (scripts/table2_study.sh's RUNS_DIR: steps30000/,
+steps5000/, steps5000_adam0999/ below it). Every run with current scores below it becomes one
+record (records.csv: its folder, settings, weights, losses, both codes' scores, where it trained);
+runs trained with other settings than gin_configs/paper.gin's (besides the departures a claim
+names) are listed and left out. `--keep` adds the records of an earlier records.csv whose runs
+are not below STUDY_DIR (runs whose directories are gone); `--records` regenerates everything
+from a records.csv alone. The claims (Brekelmans et al. 2019, Sec. 5.3, Table 2):
 
   (a) Echo beats beta-VAE on both scores on both data sets (row 1: beta 1, gamma 0).
-  (b) A larger beta hurts on the dependent data (ds_corr FactorVAE, rows 1 -> 3; the paper does
-      not state row 3's beta; the study uses 4).
+  (b) A larger beta hurts on the dependent data (ds_corr, rows 1 -> 3; the paper does not state
+      row 3's beta; the study uses 4).
   (c) TC regularisation raises MIG on independent data (dSprites, rows 4 -> 5; the paper does not
-      state row 5's gamma; the study uses 20).
+      state row 5's gamma; the study uses 20, and 5 for Echo).
 
-Writes claims.md, claims.csv and claims.png. sd is the sample standard deviation over seeds
-(n - 1 in the denominator; none with one seed); 'diff / sd' divides the treatment's mean minus
-the baseline's by the two groups' pooled sd, sqrt((sd_b^2 + sd_t^2) / 2).
+Writes records.csv, claims.md, claims.csv, runs.md, claims.png and readme_block.txt (README's block,
+also written into README between its markers with --readme).
 """
 import argparse
+import csv
 import dataclasses
+import itertools
 import os
 import sys
 
@@ -34,6 +39,7 @@ import aggregate  # noqa: E402
 import atomic_io  # noqa: E402
 import checks  # noqa: E402
 import device  # noqa: E402
+import evidence  # noqa: E402
 import gin_compat  # noqa: E402
 import provenance  # noqa: E402
 import rundir  # noqa: E402
@@ -42,32 +48,44 @@ from figures.style import plt, save  # noqa: E402
 from metrics import alignment, code_table  # noqa: E402
 
 REPRESENTATIONS = ("mean", "sample")
+PAPER_REPRESENTATION = "sample"  # the public code scored the sampled code
 PAPER_GIN = os.path.join(ROOT, "gin_configs", "paper.gin")  # the study's settings
-# An effect this many pooled standard deviations from zero, in the claimed direction, "holds".
-HOLDS_AT_SD = 2.0
+# The public code's discriminator optimiser (Adam beta2 left at its default); paper.gin keeps
+# disentanglement_lib's 0.9. A claim names it where its runs bound it.
+ADAM_0999 = "model.disc_beta_2 = 0.999"
+ALLOWED_DEPARTURES = ("", ADAM_0999)
+README_BEGIN = "<!-- table2_claims.py: begin (generated; do not edit by hand) -->"
+README_END = "<!-- table2_claims.py: end -->"
+STUDY_PAGE = "docs/table2_study"  # where README's block links to
 
 
 @dataclasses.dataclass(frozen=True)
 class Claim:
-  """One claim: `vary` goes from `baseline` to `treatment` with the rest of `fixed` held.
+  """One cell group of a claim: `vary` goes from `baseline` to `treatment`, the rest held.
 
   Attributes:
-    key: 'a', 'b' or 'c'.
+    id: the cell group's name in claims.csv ('a', 'c_g5', 'c_5k_adam', ...).
+    key: the paper's claim it tests: 'a', 'b' or 'c'.
     text: the claim in words.
-    steps: the study's step budget for it.
-    datasets, models: the cells it is made in (a varies the model: models is empty).
+    steps: the step budget of its runs.
+    folder: the folder of STUDY_DIR its runs sit in.
+    datasets, models: the cells (a varies the model: models is empty).
     vary, baseline, treatment: the setting that changes ('model', 'beta' or 'gamma').
     fixed: the settings held ({'beta': 1.0, ...}).
     metrics: aggregate.METRICS entries, the claim's own metric first.
     sign: +1 if the claim says the score rises from baseline to treatment, -1 if it falls.
     paper: {(dataset, model or None, metric): (baseline, treatment)} from the paper's Table 2.
     paper_rows: which rows of the paper's Table 2 the numbers come from.
-    claimed: the metric names the claim speaks of (empty: all of `metrics`); the others are
-      shown beside it and read as 'rises'/'falls', not 'holds'/'reversed'.
+    claimed: the metric names the claim speaks of (empty: all of `metrics`).
+    departures: (baseline's, treatment's) departures from paper.gin, as records hold them.
+    note: what sets this group apart from the others of its claim ('' for none).
+    tag: the budget column's few words on that (README's table).
   """
+  id: str
   key: str
   text: str
   steps: int
+  folder: str
   datasets: tuple
   models: tuple
   vary: str
@@ -79,6 +97,9 @@ class Claim:
   paper: dict
   paper_rows: str
   claimed: tuple = ()
+  departures: tuple = ("", "")
+  note: str = ""
+  tag: str = ""
 
   def sign_of(self, metric):
     """The claimed direction of `metric`'s change; None for a metric shown beside the claim."""
@@ -92,111 +113,186 @@ def _paper(row, dataset, metric, model):
 
 
 FVAE, MIG = (next(m for m in aggregate.METRICS if m[0] == name) for name in ("factor_vae", "mig"))
+_PAPER_A = {(d, None, m): (_paper(1, d, m, "vae"), _paper(1, d, m, "echo"))
+            for d in ("dsprites", "ds_corr") for m in ("factor_vae", "mig")}
+_PAPER_B = {("ds_corr", model, m): (_paper(1, "ds_corr", m, model), _paper(3, "ds_corr", m, model))
+            for model in ("echo", "vae") for m in ("factor_vae", "mig")}
+_PAPER_C = {("dsprites", model, m): (_paper(4, "dsprites", m, model),
+                                     _paper(5, "dsprites", m, model))
+            for model in ("echo", "vae") for m in ("factor_vae", "mig")}
+_TEXT = {"a": "Echo beats beta-VAE on both scores on both data sets",
+         "b": "a larger beta hurts on the dependent data (ds_corr)",
+         "c": "TC regularisation raises MIG on independent data (dSprites)"}
+_ROWS_B, _ROWS_C = "rows 1 -> 3 (row 3's beta not stated)", "rows 4 -> 5 (row 5's gamma not stated)"
 CLAIMS = (
-    Claim("a", "Echo beats beta-VAE on both scores on both data sets", 30000,
-          ("dsprites", "ds_corr"), (), "model", "vae", "echo", {"beta": 1.0, "gamma": 0.0},
-          (FVAE, MIG), +1,
-          {(d, None, m): (_paper(1, d, m, "vae"), _paper(1, d, m, "echo"))
-           for d in ("dsprites", "ds_corr") for m in ("factor_vae", "mig")}, "row 1"),
-    Claim("b", "a larger beta hurts on the dependent data (ds_corr)", 5000, ("ds_corr",),
-          ("echo", "vae"), "beta", 1.0, 4.0, {"gamma": 0.0}, (FVAE, MIG), -1,
-          {("ds_corr", model, m): (_paper(1, "ds_corr", m, model), _paper(3, "ds_corr", m, model))
-           for model in ("echo", "vae") for m in ("factor_vae", "mig")},
-          "rows 1 -> 3 (row 3's beta not stated)"),
-    Claim("c", "TC regularisation raises MIG on independent data (dSprites)", 5000,
-          ("dsprites",), ("echo", "vae"), "gamma", 0.0, 20.0, {"beta": 1.0}, (MIG, FVAE), +1,
-          {("dsprites", model, m): (_paper(4, "dsprites", m, model),
-                                    _paper(5, "dsprites", m, model))
-           for model in ("echo", "vae") for m in ("factor_vae", "mig")},
-          "rows 4 -> 5 (row 5's gamma not stated)", claimed=("mig",)),
+    Claim("a", "a", _TEXT["a"], 30000, "steps30000", ("dsprites", "ds_corr"), (), "model", "vae",
+          "echo", {"beta": 1.0, "gamma": 0.0}, (FVAE, MIG), +1, _PAPER_A, "row 1"),
+    Claim("b", "b", _TEXT["b"], 30000, "steps30000", ("ds_corr",), ("echo", "vae"), "beta", 1.0,
+          4.0, {"gamma": 0.0}, (FVAE, MIG), -1, _PAPER_B, _ROWS_B),
+    Claim("c", "c", _TEXT["c"], 30000, "steps30000", ("dsprites",), ("echo", "vae"), "gamma",
+          0.0, 20.0, {"beta": 1.0}, (MIG, FVAE), +1, _PAPER_C, _ROWS_C, claimed=("mig",),
+          departures=("", ADAM_0999), note="discriminator Adam beta2 0.999", tag="Adam 0.999"),
+    Claim("c_g5", "c", _TEXT["c"], 30000, "steps30000", ("dsprites",), ("echo",), "gamma", 0.0,
+          5.0, {"beta": 1.0}, (MIG, FVAE), +1, _PAPER_C, _ROWS_C, claimed=("mig",),
+          departures=("", ADAM_0999), note="discriminator Adam beta2 0.999", tag="Adam 0.999"),
+    Claim("c_5k_adam", "c", _TEXT["c"], 5000, "steps5000_adam0999", ("dsprites",),
+          ("echo", "vae"), "gamma", 0.0, 20.0, {"beta": 1.0}, (MIG, FVAE), +1, _PAPER_C, _ROWS_C,
+          claimed=("mig",), departures=(ADAM_0999, ADAM_0999),
+          note="discriminator Adam beta2 0.999", tag="Adam 0.999"),
+    Claim("b_5k", "b", _TEXT["b"], 5000, "steps5000", ("ds_corr",), ("echo", "vae"), "beta", 1.0,
+          4.0, {"gamma": 0.0}, (FVAE, MIG), -1, _PAPER_B, _ROWS_B, note="round 1", tag="round 1"),
+    Claim("c_5k", "c", _TEXT["c"], 5000, "steps5000", ("dsprites",), ("echo", "vae"), "gamma",
+          0.0, 20.0, {"beta": 1.0}, (MIG, FVAE), +1, _PAPER_C, _ROWS_C, claimed=("mig",),
+          note="round 1, discriminator Adam beta2 0.9 (paper.gin)", tag="round 1, Adam 0.9"),
 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Records: one per run, what every table below is generated from.
+
+RECORD_FIELDS = ("folder", "run", "steps", "dataset", "model", "beta", "gamma", "seed",
+                 "departures", "weights", "distortion", "rate", "disc_accuracy",
+                 "factor_vae_mean", "factor_vae_sample", "mig_mean", "mig_sample", "position",
+                 "computed_on", "source")
+_NUMBERS = {"steps": int, "seed": int, "beta": float, "gamma": float, "distortion": float,
+            "rate": float, "disc_accuracy": float, "factor_vae_mean": float,
+            "factor_vae_sample": float, "mig_mean": float, "mig_sample": float}
+SOURCE_RUN = "run directory"
 
 
 def paper_departures(run, paper):
   """The bindings of paper.gin (`paper`: {'configurable.arg': value}) that the run's identity
   (rundir.RUN_CONFIG) sets to another value, as 'name = value' lines. A run's identity leaves out
   its budget (train.steps, checkpointing), so a budget never counts as a departure."""
-  try:
-    with open(os.path.join(run["dir"], rundir.RUN_CONFIG)) as f:
-      identity = provenance.saved_bindings(f.read())
-  except OSError:
+  identity = rundir.read_identity(run["dir"])
+  if not identity:
     return [f"no {rundir.RUN_CONFIG}"]
-  return [f"{k} = {identity[k]!r}" for k, v in sorted(paper.items())
-          if k in identity and identity[k] != v]
+  bindings = provenance.saved_bindings("\n".join(identity))
+  return [f"{k} = {bindings[k]!r}" for k, v in sorted(paper.items())
+          if k in bindings and bindings[k] != v]
 
 
-def study_runs(runs, paper):
-  """(runs trained with paper.gin's settings, [(run directory, departures)] of the others)."""
-  kept, departing, of_dir = [], {}, {}
-  for r in runs:  # one entry per scored code: read each run's identity once
-    if r["dir"] not in of_dir:
-      of_dir[r["dir"]] = paper_departures(r, paper)
-    departures = of_dir[r["dir"]]
-    if departures:
-      departing[r["dir"]] = departures
-    else:
-      kept.append(r)
-  return kept, sorted(departing.items())
+def records_from_runs(runs, study_dir, paper):
+  """One record per run of aggregate.load_runs' entries (one per scored code).
+
+  Returns:
+    (records, skipped): skipped lists (run directory, reason) of runs with departures from
+    paper.gin other than ALLOWED_DEPARTURES, or another model variant than the paper's.
+  """
+  by_dir = {}
+  for r in runs:
+    by_dir.setdefault(r["dir"], {})[r["representation"]] = r
+  records, skipped = [], []
+  for run_dir, codes in sorted(by_dir.items()):
+    r = next(iter(codes.values()))
+    departures = "; ".join(paper_departures(r, paper))
+    if departures not in ALLOWED_DEPARTURES:
+      skipped.append((run_dir, f"not paper.gin's settings: {departures}"))
+      continue
+    if aggregate.model_label({**r, "representation": "mean"}) != r["model"]:
+      skipped.append((run_dir, f"not the paper's model: {aggregate.model_label(r)}"))
+      continue
+    losses = r["training"].get("final_losses_last_100_steps", {})
+    record = {"folder": os.path.relpath(os.path.dirname(run_dir), study_dir),
+              "run": os.path.basename(run_dir), "steps": r["steps"], "dataset": r["dataset"],
+              "model": r["model"], "beta": float(r["beta"]), "gamma": float(r["gamma"]),
+              "seed": int(r["seed"]), "departures": departures,
+              "weights": r["training"]["weights"], "distortion": losses.get("distortion"),
+              "rate": losses.get("rate"), "disc_accuracy": losses.get("disc_accuracy"),
+              "position": position_cell(run_dir, r), "computed_on": _where(r),
+              "source": SOURCE_RUN}
+    for metric, key, _ in aggregate.METRICS:
+      for rep in REPRESENTATIONS:
+        value = aggregate.score(codes[rep], metric, key) if rep in codes else np.nan
+        record[f"{metric}_{rep}"] = None if np.isnan(value) else value
+    records.append(record)
+  return records, skipped
 
 
-def _selected(runs, claim, dataset, model, representation, value):
-  """The claim's runs of one cell: the paper's models (public f), default score settings."""
+def write_records(path, records):
+  return atomic_io.write_csv(path, RECORD_FIELDS, [
+      {k: ("" if r[k] is None else repr(r[k]) if isinstance(r[k], float) else r[k])
+       for k in RECORD_FIELDS} for r in records])
+
+
+def read_records(path):
+  """records.csv as written by write_records: numbers parsed, '' as None.
+
+  Raises:
+    ValueError: a column missing or a number unreadable, naming the file and line.
+  """
+  with open(path, newline="") as f:
+    reader = csv.DictReader(f)
+    missing = [k for k in RECORD_FIELDS if k not in (reader.fieldnames or ())]
+    if missing:
+      raise ValueError(f"{path} is not a records.csv: no column {', '.join(missing)}")
+    records = []
+    for line, row in enumerate(reader, start=2):
+      try:
+        records.append({k: (None if row[k] == "" else _NUMBERS[k](row[k])) if k in _NUMBERS
+                        else row[k] for k in RECORD_FIELDS})
+      except ValueError as e:
+        raise ValueError(f"{path}, line {line}: {e}") from None
+  return records
+
+
+def _order(record):
+  """The longest budget first, then as the claims list them, seeds together."""
+  return (-record["steps"], record["folder"], record["dataset"] != "dsprites",
+          record["model"] != "echo", record["beta"], record["gamma"], record["seed"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Claims
+
+def _selected(records, claim, dataset, model, side):
+  """The records of one side ('baseline' or 'treatment') of one cell of the claim."""
+  value = claim.baseline if side == "baseline" else claim.treatment
   setting = {**claim.fixed, claim.vary: value}
   if model is not None:
     setting["model"] = model
-  return [r for r in runs if r["steps"] == claim.steps and r["dataset"] == dataset
-          and r["representation"] == representation
-          and aggregate.model_label({**r, "representation": "mean"}) == r["model"]
-          and all(r[k] == v for k, v in setting.items())]
+  departures = claim.departures[0 if side == "baseline" else 1]
+  return sorted((r for r in records if r["folder"] == claim.folder and r["steps"] == claim.steps
+                 and r["dataset"] == dataset and r["departures"] == departures
+                 and all(r[k] == v for k, v in setting.items())), key=lambda r: r["seed"])
 
 
-def claim_rows(runs, claim):
-  """One dict per (dataset, model, representation, metric) of the claim: baseline and treatment
-  mean, sd, n, seeds and runs (directory@weights); difference, difference in pooled sd,
-  reading; the paper's pair."""
+def _values(selected, metric, representation):
+  return [r[f"{metric}_{representation}"] for r in selected
+          if r[f"{metric}_{representation}"] is not None]
+
+
+def claim_rows(records, claim):
+  """One dict per (dataset, model, representation, metric) of the claim: each side's mean, sd,
+  n, seeds and runs (run@weights); the comparison (diff, Welch t, df, p, permutation p), its
+  verdict; the paper's pair beside the representation the paper scored."""
   rows = []
-  for dataset in claim.datasets:
-    for model in claim.models or (None,):
-      for representation in REPRESENTATIONS:
-        for metric, key, name in claim.metrics:
-          row = {"claim": claim.key, "dataset": dataset, "model": model or "",
-                 "representation": representation, "metric": name, "steps": claim.steps}
-          for side, value in (("baseline", claim.baseline), ("treatment", claim.treatment)):
-            sel = _selected(runs, claim, dataset, model, representation, value)
-            mean, sd, n = aggregate.mean_sd([aggregate.score(r, metric, key) for r in sel])
-            row.update({f"{side}_mean": mean, f"{side}_sd": sd, f"{side}_n": n,
-                        f"{side}_seeds": sorted(r["seed"] for r in sel),
-                        f"{side}_runs": " ".join(sorted(  # what produced the numbers
-                            f"{os.path.basename(r['dir'])}@{r['training']['weights']}"
-                            for r in sel))})
-          row.update(effect(row, claim.sign_of(metric)))
-          paper = claim.paper.get((dataset, model, metric))
-          row["paper_baseline"], row["paper_treatment"] = paper or (None, None)
-          rows.append(row)
+  for dataset, model in itertools.product(claim.datasets, claim.models or (None,)):
+    sides = {side: _selected(records, claim, dataset, model, side)
+             for side in ("baseline", "treatment")}
+    for representation in REPRESENTATIONS:
+      for metric, _, name in claim.metrics:
+        row = {"claim": claim.id, "dataset": dataset, "model": model or "",
+               "representation": representation, "metric": name, "steps": claim.steps}
+        values = {}
+        for side, sel in sides.items():
+          values[side] = _values(sel, metric, representation)
+          mean, sd, n = aggregate.mean_sd(values[side])
+          row.update({f"{side}_mean": mean, f"{side}_sd": sd, f"{side}_n": n,
+                      f"{side}_seeds": [r["seed"] for r in sel
+                                        if r[f"{metric}_{representation}"] is not None],
+                      f"{side}_runs": " ".join(f"{r['run']}@{r['weights']}" for r in sel)})
+        c = evidence.compare(values["baseline"], values["treatment"])
+        row.update({"diff": c.diff, "welch_t": c.t, "welch_df": c.df, "welch_p": c.p,
+                    "permutation_p": c.permutation_p,
+                    "verdict": ("not run yet" if not values["baseline"] or not values["treatment"]
+                                else evidence.verdict(c, claim.sign_of(metric)))})
+        paper = claim.paper.get((dataset, model, metric))
+        if representation != PAPER_REPRESENTATION:
+          paper = None
+        row["paper_baseline"], row["paper_treatment"] = paper or (None, None)
+        rows.append(row)
   return rows
-
-
-def effect(row, sign):
-  """diff (treatment - baseline), diff / pooled sd, and the reading of it for a claim of `sign`
-  (None: a metric shown beside the claim, read as 'rises' or 'falls')."""
-  b, t = row["baseline_mean"], row["treatment_mean"]
-  if b is None or t is None:
-    return {"diff": None, "diff_sd": None, "reading": "not run yet"}
-  diff = t - b
-  if row["baseline_sd"] is None or row["treatment_sd"] is None:
-    return {"diff": diff, "diff_sd": None, "reading": "one seed: no sd"}
-  pooled = float(np.sqrt((row["baseline_sd"] ** 2 + row["treatment_sd"] ** 2) / 2))
-  ratio = diff / pooled if pooled > 0 else float("inf") * np.sign(diff) if diff else 0.0
-  if sign is None:
-    reading = ("rises" if ratio >= HOLDS_AT_SD else "falls" if ratio <= -HOLDS_AT_SD
-               else "within noise") + " (not claimed)"
-  elif sign * ratio >= HOLDS_AT_SD:
-    reading = "holds"
-  elif sign * ratio <= -HOLDS_AT_SD:
-    reading = "reversed"
-  else:
-    reading = "within noise"
-  return {"diff": diff, "diff_sd": ratio, "reading": reading}
 
 
 def _side_label(claim, value):
@@ -205,45 +301,49 @@ def _side_label(claim, value):
   return f"{claim.vary} {value:g}"
 
 
+def _f(value, spec):
+  return "–" if value is None else format(value, spec)
+
+
 def claim_markdown(claim, rows):
   """The claim's table in Markdown, with its budget, seeds and the paper's rows."""
   base, treat = _side_label(claim, claim.baseline), _side_label(claim, claim.treatment)
   fixed = ", ".join(f"{k} {v:g}" for k, v in claim.fixed.items())
   seeds = sorted({s for r in rows for s in r["baseline_seeds"] + r["treatment_seeds"]})
-  lines = [f"### Claim ({claim.key}): {claim.text}", "",
-           f"{base} -> {treat} ({fixed}); {claim.steps:,} steps per run; seeds "
-           f"{', '.join(map(str, seeds)) or 'none yet'}; paper.gin; scored on the full dSprites. "
-           f"Paper: Table 2 {claim.paper_rows}, 300,000 steps, 10 runs, published.", "",
-           f"| data | model | code | metric | {base} | {treat} | diff | diff / sd | reading "
-           f"| paper {base} -> {treat} |", "|---" * 10 + "|"]
+  note = f"; {claim.note}" if claim.note else ""
+  lines = [f"### Claim ({claim.key}), `{claim.id}`: {claim.text}", "",
+           f"{base} -> {treat} ({fixed}); {claim.steps:,} steps per run (folder "
+           f"`{claim.folder}`{note}); seeds {', '.join(map(str, seeds)) or 'none yet'}; "
+           f"paper.gin; scored on the full dSprites. Paper: Table 2 {claim.paper_rows}, "
+           "300,000 steps, 10 runs, sampled codes.", "",
+           f"| data | model | code | metric | {base} | {treat} | diff | Welch t (df) | p "
+           f"| permutation p | verdict | paper |", "|---" * 12 + "|"]
   for r in rows:
-    paper = ("–" if r["paper_baseline"] is None
+    paper = ("" if r["paper_baseline"] is None
              else f"{r['paper_baseline']:.2f} -> {r['paper_treatment']:.2f}")
-    diff = "–" if r["diff"] is None else f"{r['diff']:+.3f}"
-    ratio = "–" if r["diff_sd"] is None else f"{r['diff_sd']:+.1f}"
-    base_cell, treat_cell = (aggregate.format_cell(r[f"{side}_mean"], r[f"{side}_sd"],
-                                                   r[f"{side}_n"], digits=3)
-                             for side in ("baseline", "treatment"))
+    cells = [aggregate.format_cell(r[f"{side}_mean"], r[f"{side}_sd"], r[f"{side}_n"],
+                                   digits=3) for side in ("baseline", "treatment")]
+    t = "–" if r["welch_t"] is None else f"{r['welch_t']:+.2f} ({r['welch_df']:.1f})"
     lines.append(f"| {r['dataset']} | {r['model'] or 'both'} | {r['representation']} | "
-                 f"{r['metric']} | {base_cell} | {treat_cell} | {diff} | {ratio} | "
-                 f"{r['reading']} | {paper} |")
+                 f"{r['metric']} | {cells[0]} | {cells[1]} | {_f(r['diff'], '+.3f')} | {t} | "
+                 f"{evidence.format_p(r['welch_p'])} | {evidence.format_p(r['permutation_p'])} "
+                 f"| {r['verdict']} | {paper} |")
   return "\n".join(lines)
 
 
 def write_markdown(path, tables):
-  head = ("mean ± sample sd over seeds (n runs); diff = treatment - baseline; diff / sd: in "
-          f"pooled sd of the two groups; 'holds': at least {HOLDS_AT_SD:g} sd in the claimed "
-          f"direction, 'reversed': {HOLDS_AT_SD:g} sd against it, else 'within noise'; a "
-          "metric shown beside a claim that does not speak of it (FactorVAE in (c)) reads "
-          f"'rises' or 'falls' at {HOLDS_AT_SD:g} sd, '(not claimed)'. code: mean or sampled code "
-          "(the paper scored sampled codes).")
+  head = ("mean ± sample sd over seeds (n runs); diff = treatment - baseline; Welch's t test "
+          "(its degrees of freedom) and the exact permutation test of the seeds, both two-sided "
+          f"(evidence.py). {evidence.RULES} code: mean or sampled code; the paper's numbers "
+          "sit beside the sampled code, the one its public code scored.")
   return atomic_io.write_text(path, head + "\n\n" + "\n\n".join(tables) + "\n")
 
 
 CSV_FIELDS = ("claim", "dataset", "model", "representation", "metric", "steps", "baseline_mean",
               "baseline_sd", "baseline_n", "baseline_seeds", "treatment_mean", "treatment_sd",
-              "treatment_n", "treatment_seeds", "diff", "diff_sd", "reading", "paper_baseline",
-              "paper_treatment", "baseline_runs", "treatment_runs")
+              "treatment_n", "treatment_seeds", "diff", "welch_t", "welch_df", "welch_p",
+              "permutation_p", "verdict", "paper_baseline", "paper_treatment", "baseline_runs",
+              "treatment_runs")
 
 
 def write_csv(path, rows):
@@ -253,39 +353,148 @@ def write_csv(path, rows):
                          for r in rows])
 
 
-def write_runs_markdown(path, runs):
-  """runs.md: one line per run behind the claims: its budget, weights, final losses, where it
-  trained, and its scores of the mean / sampled code (what every number of claims.md comes from)."""
-  by_dir = {}
-  for r in runs:
-    by_dir.setdefault(r["dir"], {})[r["representation"]] = r
-  lines = ["| run | steps | weights | distortion | rate | discriminator accuracy | FactorVAE "
-           "mean / sampled | MIG mean / sampled | position dimensions: ° off the image axes "
-           "(R²) | computed on |", "|---" * 10 + "|"]
-  def order(item):  # the longest budget first, then as the claims list them, seeds together
-    r = next(iter(item[1].values()))
-    return (-r["steps"], r["dataset"] != "dsprites", r["model"] != "echo", r["beta"], r["gamma"],
-            r["seed"])
+# ---------------------------------------------------------------------------------------------
+# README's headline block
 
-  for run_dir, codes in sorted(by_dir.items(), key=order):
-    r = next(iter(codes.values()))
-    losses = r["training"].get("final_losses_last_100_steps", {})
-    cells = []
-    for metric, key in (("factor_vae", "eval_accuracy"), ("mig", "discrete_mig")):
-      values = [codes[c]["scored"].get(metric, {}).get(key) if c in codes else None
-                for c in REPRESENTATIONS]
-      cells.append(" / ".join("–" if v is None else f"{v:.3f}" for v in values))
-    disc = losses.get("disc_accuracy")
-    lines.append(f"| {os.path.basename(run_dir)} | {r['steps']:,} | {r['training']['weights']} | "
-                 f"{losses.get('distortion', float('nan')):.1f} | "
-                 f"{losses.get('rate', float('nan')):.2f} | "
-                 f"{'–' if disc is None else f'{disc:.2f}'} | {cells[0]} | {cells[1]} | "
-                 f"{position_cell(run_dir, r)} | {_where(r)} |")
+def headline_block(records, rows):
+  """README's Table 2 block: the headline cells of every claim (the claimed metrics of the
+  sampled code, the one the paper scored), one sentence per claim with its numbers, and links to
+  the full tables. Generated: README must hold it byte for byte (tests/test_docs.py)."""
+  by_claim = {c.id: [r for r in rows if r["claim"] == c.id] for c in CLAIMS}
+  lines = [README_BEGIN,
+           "| claim | cell, sampled code | budget | n | baseline | treatment | Welch t (df), p "
+           "| perm. p | verdict | paper |", "|---" * 10 + "|"]
+  sentences = []
+  for claim in CLAIMS:
+    cells = [r for r in by_claim[claim.id] if r["representation"] == PAPER_REPRESENTATION
+             and claim.sign_of(_metric_key(r["metric"])) is not None]
+    base, treat = _side_label(claim, claim.baseline), _side_label(claim, claim.treatment)
+    for r in cells:
+      where = ", ".join(x for x in (r["dataset"], _model_name(r["model"]), r["metric"]) if x)
+      test = ("–" if r["welch_p"] is None else
+              f"{r['welch_t']:+.1f} ({r['welch_df']:.1f}), {evidence.format_p(r['welch_p'])}")
+      paper = ("" if r["paper_baseline"] is None
+               else f"{r['paper_baseline']:.2f} -> {r['paper_treatment']:.2f}")
+      budget = f"{claim.steps // 1000}k" + (f", {claim.tag}" if claim.tag else "")
+      lines.append(f"| ({claim.key}) {base} -> {treat} | {where} | {budget} | "
+                   f"{r['baseline_n']} / {r['treatment_n']} | {_cell(r, 'baseline')} | "
+                   f"{_cell(r, 'treatment')} | {test} | "
+                   f"{evidence.format_p(r['permutation_p'])} | {r['verdict']} | {paper} |")
+    sentences.append(claim_sentence(claim, cells))
+  lines += ["", "Verdicts by fixed rules (`evidence.py`): with fewer than "
+            f"{evidence.MIN_SEEDS_TO_HOLD} seeds a side at most *suggestive*; the paper: "
+            "300,000 steps, 10 runs.", ""]
+  lines += [f"- {s}" for s in sentences]
+  lines += ["", f"Every code, metric and test: [claims.md]({STUDY_PAGE}/claims.md); every run, "
+            f"with its weights and the command that remakes it: [runs.md]({STUDY_PAGE}/runs.md).",
+            README_END]
+  return "\n".join(lines) + "\n"
+
+
+def _metric_key(name):
+  return next(m[0] for m in aggregate.METRICS if m[2] == name)
+
+
+def _model_name(model):
+  return {"echo": "Echo", "vae": "beta-VAE", "": ""}[model]
+
+
+def _cell(row, side):
+  mean, sd = row[f"{side}_mean"], row[f"{side}_sd"]
+  return "–" if mean is None else f"{mean:.3f}" + ("" if sd is None else f" ± {sd:.3f}")
+
+
+def claim_sentence(claim, cells):
+  """'(a) ..., 30,000 steps: suggestive in 1 of 4 cells (...); inconclusive in 3 (p 0.2-0.7).'"""
+  base, treat = _side_label(claim, claim.baseline), _side_label(claim, claim.treatment)
+  note = f", {claim.note}" if claim.note else ""
+  head = f"({claim.key}) {base} -> {treat}, {claim.steps:,} steps{note}:"
+  groups = {}
+  for r in cells:
+    groups.setdefault(r["verdict"], []).append(r)
+  parts = []
+  for word, group in groups.items():
+    if word == "not run yet":
+      parts.append(f"not run yet in {_of(len(group), len(cells))}")
+      continue
+    ps = [r["welch_p"] for r in group if r["welch_p"] is not None]
+    if len(group) == 1:
+      r = group[0]
+      where = ", ".join(x for x in (r["dataset"], _model_name(r["model"]), r["metric"]) if x)
+      detail = (f"{where}, {_f(r['baseline_mean'], '.3f')} -> {_f(r['treatment_mean'], '.3f')}"
+                + (f", Welch {evidence.p_phrase(ps[0])}" if ps else ""))
+      parts.append(f"{word} in {_of(1, len(cells))} ({detail})")
+    else:
+      span = (f"Welch p {evidence.format_p(min(ps))}-{evidence.format_p(max(ps))}"
+              if ps else "no test")
+      parts.append(f"{word} in {_of(len(group), len(cells))} ({span})")
+  return f"{head} {'; '.join(parts) or 'no cells'}."
+
+
+def _of(k, n):
+  return f"{k} of {n} cell{'s' if n > 1 else ''}"
+
+
+def write_readme_block(path, block):
+  """Replace README's block between README_BEGIN and README_END by `block` (atomic)."""
+  with open(path) as f:
+    text = f.read()
+  start, end = text.find(README_BEGIN), text.find(README_END)
+  if start < 0 or end < start:
+    raise ValueError(f"{path} has no block between {README_BEGIN!r} and {README_END!r}")
+  end = text.index("\n", end) + 1
+  return atomic_io.write_text(path, text[:start] + block + text[end:])
+
+
+def readme_block(path):
+  """The block README holds now, markers included ('' without one)."""
+  with open(path) as f:
+    text = f.read()
+  start, end = text.find(README_BEGIN), text.find(README_END)
+  if start < 0 or end < start:
+    return ""
+  return text[start:text.index("\n", end) + 1]
+
+
+# ---------------------------------------------------------------------------------------------
+# runs.md
+
+def retrain_command(record):
+  """The command that retrains and rescores the run into RUNS_DIR/<folder>/<run> (both codes,
+  the study's checkpointing): the run's settings as disentanglement.py's flags."""
+  extra = "".join(f' --gin_param "{d}"' for d in record["departures"].split("; ") if d)
+  return (f"python disentanglement.py --gin_file gin_configs/paper.gin --dataset "
+          f"{record['dataset']} --model {record['model']} --beta {record['beta']:g} --gamma "
+          f"{record['gamma']:g} --seed {record['seed']} --steps {record['steps']}{extra} "
+          "--gin_param \"train.checkpoint_every = 1000\" --representation mean sample "
+          f"--output_dir RUNS_DIR/{record['folder']}/{record['run']}")
+
+
+def write_runs_markdown(path, records):
+  """runs.md: one line per run behind the claims (budget, weights, final losses, scores of the
+  mean / sampled code, position dimensions, where it was computed, the record's source), then
+  the command that retrains and rescores each."""
+  records = sorted(records, key=_order)
+  lines = ["| folder | run | steps | weights | distortion | rate | discriminator accuracy | "
+           "FactorVAE mean / sampled | MIG mean / sampled | position dimensions: ° off the "
+           "image axes (R²) | computed on | source |", "|---" * 12 + "|"]
+  for r in records:
+    cells = [" / ".join(_f(r[f"{metric}_{rep}"], ".4f") for rep in REPRESENTATIONS)
+             for metric in ("factor_vae", "mig")]
+    lines.append(f"| {r['folder']} | {r['run']} | {r['steps']:,} | {r['weights']} | "
+                 f"{_f(r['distortion'], '.1f')} | {_f(r['rate'], '.2f')} | "
+                 f"{_f(r['disc_accuracy'], '.2f')} | {cells[0]} | {cells[1]} | "
+                 f"{r['position']} | {r['computed_on']} | {r['source']} |")
+  lines += ["", "## The command that remakes each run", "",
+            "RUNS_DIR: the study's runs folder (`scripts/table2_study.sh RUNS_DIR` runs them all, "
+            "in phases; each line below is one run alone).", "", "| run | command |",
+            "|---|---|"]
+  lines += [f"| {r['folder']}/{r['run']} | `{retrain_command(r)}` |" for r in records]
   head = ("Every run behind claims.md (`paper.gin`; scored on the full dSprites, the paper's "
-          "metric settings). distortion, rate (Echo: exact; Gaussian: KL) and the discriminator's "
-          "accuracy: nats and fractions averaged over the last 100 steps. Position dimensions: "
-          "each mean-code dimension fitted linearly to (posX, posY) over the run's code table "
-          "(metrics/alignment.py), those with R² >= "
+          "metric settings), generated from records.csv. distortion, rate (Echo: exact; "
+          "Gaussian: KL) and the discriminator's accuracy: nats and fractions averaged over the "
+          "last 100 steps. Position dimensions: each mean-code dimension fitted linearly to "
+          "(posX, posY) over the run's code table (metrics/alignment.py), those with R² >= "
           f"{alignment.MIN_R2:g}: 0° codes along one image axis, 45° along a diagonal.")
   return atomic_io.write_text(path, head + "\n\n" + "\n".join(lines) + "\n")
 
@@ -312,77 +521,106 @@ def _where(run):
   return trained if scored == trained else f"{trained}; scored on {scored}"
 
 
-def claims_figure(runs, path):
-  """One column per claim, one row per metric: every seed's score, baseline (grey) against
-  treatment (colour) per cell, the paper's pair as hollow diamonds."""
-  fig, axes = plt.subplots(2, len(CLAIMS), figsize=(5.2 * len(CLAIMS), 7.5), squeeze=False)
+def claims_figure(records, path):
+  """One column per claim group, one row per metric: every seed's sampled-code score, baseline
+  (grey) against treatment (colour) per cell, the paper's pair as hollow diamonds."""
+  fig, axes = plt.subplots(2, len(CLAIMS), figsize=(3.4 * len(CLAIMS), 7.5), squeeze=False)
   for j, claim in enumerate(CLAIMS):
-    for i, metric_entry in enumerate((FVAE, MIG)):
+    for i, (metric, _, name) in enumerate((FVAE, MIG)):
       ax = axes[i, j]
-      metric, key, name = metric_entry
-      cells = [(d, m, rep) for d in claim.datasets for m in claim.models or (None,)
-               for rep in REPRESENTATIONS]
-      for x, (dataset, model, rep) in enumerate(cells):
-        for k, (value, color) in enumerate(((claim.baseline, "0.55"),
-                                            (claim.treatment, f"C{j}"))):
-          sel = _selected(runs, claim, dataset, model, rep, value)
-          ys = [aggregate.score(r, metric, key) for r in sel]
-          xs = np.full(len(ys), x + (k - 0.5) * 0.3)
-          ax.scatter(xs, ys, s=22, color=color, zorder=3,
-                     label=_side_label(claim, value) if x == 0 else None)
+      cells = list(itertools.product(claim.datasets, claim.models or (None,)))
+      for x, (dataset, model) in enumerate(cells):
+        for k, (side, color) in enumerate((("baseline", "0.55"), ("treatment", f"C{j}"))):
+          ys = _values(_selected(records, claim, dataset, model, side), metric,
+                       PAPER_REPRESENTATION)
+          ax.scatter(np.full(len(ys), x + (k - 0.5) * 0.3), ys, s=22, color=color, zorder=3,
+                     label=_side_label(claim, getattr(claim, side)) if x == 0 else None)
           paper = claim.paper.get((dataset, model, metric))
-          if paper is not None and rep == "sample":
+          if paper is not None:
             ax.scatter([x + (k - 0.5) * 0.3], [paper[k]], s=60, marker="D", facecolors="none",
                        edgecolors=color, zorder=2,
-                       label="paper (sampled codes)" if (x, k) == (1, 1) else None)
+                       label="paper" if (x, k) == (len(cells) - 1, 1) else None)
       ax.set_xticks(range(len(cells)))
-      ax.set_xticklabels([f"{d}\n{m or ''}\n{rep}".replace("\n\n", "\n") for d, m, rep in cells],
-                         fontsize=8)
+      ax.set_xticklabels([f"{d}\n{m or ''}".strip() for d, m in cells], fontsize=8)
       ax.set_xlim(-0.6, len(cells) - 0.4)
-      ax.set_ylabel(name)
-      ax.set_title(f"({claim.key}) {name}, {claim.steps:,} steps", fontsize=10)
+      ax.set_ylabel(f"{name}, sampled code")
+      ax.set_title(f"({claim.key}) {claim.id}, {claim.steps // 1000}k steps", fontsize=9)
       ax.legend(fontsize=7)
-  fig.suptitle("The Table 2 study's claims: one point per seed")
+  fig.suptitle("The Table 2 study's claims: one point per seed (sampled codes)")
   fig.tight_layout(rect=(0, 0, 1, 0.96))
   return save(fig, path)
 
 
+# ---------------------------------------------------------------------------------------------
+
 def parse_args(argv=None):
   p = checks.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-  p.add_argument("study_dir", help="the study's runs folder (steps30000/, steps5000/ below it)")
+  p.add_argument("study_dir", nargs="?",
+                 help="the study's runs folder (steps30000/, steps5000/, ... below it)")
+  p.add_argument("--records", help="regenerate from this records.csv alone (no STUDY_DIR)")
+  p.add_argument("--keep", help="an earlier records.csv: keep its runs not below STUDY_DIR")
   p.add_argument("--out", type=checks.output_folder, help="output folder (default STUDY_DIR)")
+  p.add_argument("--readme", help="also write README's block into this file, between its markers")
   return p.parse_args(argv), p
+
+
+def _read_records_or_exit(p, flag, path):
+  try:
+    return read_records(path)
+  except OSError as e:
+    p.error(f"{flag} {path!r}: {e.strerror}")
+  except ValueError as e:
+    p.error(f"{flag}: {e}")
 
 
 def main(argv=None):
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   args, p = parse_args(argv)
-  if not os.path.isdir(args.study_dir):
+  if (args.study_dir is None) == (args.records is None):
+    p.error("give a STUDY_DIR or --records RECORDS.csv (one of them)")
+  if args.records and args.keep:
+    p.error("--keep goes with a STUDY_DIR, not with --records")
+  if args.study_dir is not None and not os.path.isdir(args.study_dir):
     p.error(f"study_dir {args.study_dir!r} is not a folder")
-  out = args.out or args.study_dir
+  if args.readme is not None and not (os.path.isfile(args.readme) and readme_block(args.readme)):
+    p.error(f"--readme {args.readme!r} has no block between the markers {README_BEGIN!r} and "
+            f"{README_END!r}")
+  out = args.out or args.study_dir or os.path.dirname(os.path.abspath(args.records))
   try:
-    checks.check_output_folder("study_dir", out)  # --out was checked as it was parsed
+    checks.check_output_folder("--out", out)  # --out was checked as it was parsed
   except ValueError as e:
     p.error(f"{e}; give --out")
-  runs, skipped = aggregate.load_runs(args.study_dir)
-  with open(PAPER_GIN) as f:
-    runs, departing = study_runs(runs, provenance.saved_bindings(f.read()))
-  skipped += [(d, f"not paper.gin's settings: {'; '.join(lines)}") for d, lines in departing]
-  for run_dir, reason in skipped:
-    print(f"skipped {run_dir}: {reason}")
-  if not runs:
+  kept = _read_records_or_exit(p, "--keep", args.keep) if args.keep else []
+  if args.records:
+    records = _read_records_or_exit(p, "--records", args.records)
+  else:
+    runs, skipped = aggregate.load_runs(args.study_dir)
+    with open(PAPER_GIN) as f:
+      records, departing = records_from_runs(runs, args.study_dir,
+                                             provenance.saved_bindings(f.read()))
+    for run_dir, reason in skipped + departing:
+      print(f"skipped {run_dir}: {reason}")
+    present = {(r["folder"], r["run"]) for r in records}
+    records += [r for r in kept if (r["folder"], r["run"]) not in present]
+  if not records:
     p.error(f"no runs with current scores below {args.study_dir!r}")
+  records.sort(key=_order)
   os.makedirs(out, exist_ok=True)
   all_rows, tables = [], []
   for claim in CLAIMS:
-    rows = claim_rows(runs, claim)
+    rows = claim_rows(records, claim)
     all_rows += rows
     tables.append(claim_markdown(claim, rows))
-  paths = [write_markdown(os.path.join(out, "claims.md"), tables),
+  block = headline_block(records, all_rows)
+  paths = [write_records(os.path.join(out, "records.csv"), records),
+           write_markdown(os.path.join(out, "claims.md"), tables),
            write_csv(os.path.join(out, "claims.csv"), all_rows),
-           write_runs_markdown(os.path.join(out, "runs.md"), runs),
-           claims_figure(runs, os.path.join(out, "claims.png"))]
-  print("\n\n".join(tables))
+           write_runs_markdown(os.path.join(out, "runs.md"), records),
+           atomic_io.write_text(os.path.join(out, "readme_block.txt"), block),
+           claims_figure(records, os.path.join(out, "claims.png"))]
+  if args.readme:
+    paths.append(write_readme_block(args.readme, block))
+  print(block)
   for path in paths:
     print(f"wrote {path}")
   return 0

@@ -10,7 +10,8 @@
 # -PGID): the trainers checkpoint at a step boundary. Rerun the same command to continue. Phases
 # run in the order below (seed-major inside each); 'train' only trains, 'score' only scores (mean
 # and sampled codes on the full dSprites, the paper's metric settings); 'status' prints where each
-# run stands (done = trained and scored; trained; at step N; not started) and changes nothing.
+# run stands (done = trained and scored; trained; at step N; not started), then which phases
+# (cells) are complete, and changes nothing.
 # PYTHON selects the interpreter (default: the clone's .venv).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,8 +54,24 @@ sweep() {
 # Each phase trains, then scores its runs with mean and sampled codes in one pass over one code
 # table (the paper's metric settings), so a partial study has scores of its first cells.
 scored=(--gin_param "evaluation.representation = ['mean', 'sample']")
+cells=()  # status: one line per phase (a claim's cell group), complete or how far
 for phase in "${phases[@]}"; do
-  if [ "$stage" = status ]; then sweep "$phase" "${scored[@]}" --status; continue; fi
+  if [ "$stage" = status ]; then
+    out=$(sweep "$phase" "${scored[@]}" --status)
+    echo "$out"
+    if [[ $out =~ ([0-9]+)\ runs,\ ([0-9]+)\ done ]]; then
+      total=${BASH_REMATCH[1]} finished=${BASH_REMATCH[2]}
+      if [ "$finished" = "$total" ]; then word=complete; else word="$finished of $total runs done"; fi
+    else
+      word="status unreadable"
+    fi
+    cells+=("${phase%%|*}: $word")
+    continue
+  fi
   if [ "$stage" != score ]; then sweep "$phase" --no_eval; fi
   if [ "$stage" != train ]; then sweep "$phase" "${scored[@]}"; fi
 done
+if [ "$stage" = status ]; then
+  echo "== cells (done = trained and scored, both codes)"
+  printf '%s\n' "${cells[@]}"
+fi

@@ -114,21 +114,27 @@ def test_the_validation_refuses_a_stale_command(tmp_path, monkeypatch):
     validate("python disentanglement.py --gin_param 'model.no_such_arg = 1'", tmp_path)
 
 
-def test_readme_headline_shows_every_scored_claim_row_as_claims_csv_holds_it():
-  # README's claim tables are copied from docs/table2_study/claims.csv (table2_claims.py): a
-  # regenerated csv with other numbers fails here until README is brought up to date.
-  import csv
-  readme = open(PAGES[0]).read().splitlines()
-  with open(os.path.join(ROOT, "docs", "table2_study", "claims.csv")) as f:
-    rows = [r for r in csv.DictReader(f) if r["baseline_mean"] and r["treatment_mean"]]
-  assert any(r["diff_sd"] for r in rows), "claims.csv has no scored row with an sd"
-  for r in rows:
-    if r["diff_sd"]:
-      cells = [f"{float(r[f'{side}_mean']):.3f} ± {float(r[f'{side}_sd']):.3f}"
-               for side in ("baseline", "treatment")] + [f"{float(r['diff_sd']):+.1f}"]
-    else:  # one seed a side: the means, and no sd
-      cells = [f"| {float(r[f'{side}_mean']):.3f} |" for side in ("baseline", "treatment")]
-      cells.append("(n = 1)")
-    assert any(all(c in line for c in cells) for line in readme), (
-        f"README shows no line with {cells} (claim {r['claim']}, {r['dataset']}, "
-        f"{r['model'] or 'both'}, {r['representation']}, {r['metric']})")
+def test_readme_headline_and_the_study_tables_are_what_their_records_generate(tmp_path, capsys):
+  # README's Table 2 block, claims.md/.csv and runs.md are written by table2_claims.py from
+  # docs/table2_study/records.csv: one character apart fails here.
+  import table2_claims
+  study = os.path.join(ROOT, "docs", "table2_study")
+  out = tmp_path / "out"
+  assert table2_claims.main(["--records", os.path.join(study, "records.csv"), "--out",
+                             str(out)]) == 0
+  capsys.readouterr()
+  block = (out / "readme_block.txt").read_text()
+  assert table2_claims.readme_block(PAGES[0]) == block
+  assert len(block.splitlines()) <= 40
+  for name in ("claims.md", "claims.csv", "runs.md", "readme_block.txt"):
+    with open(os.path.join(study, name)) as f:
+      assert f.read() == (out / name).read_text(), f"docs/table2_study/{name} is not generated"
+
+
+def test_every_command_of_runs_md_is_accepted(tmp_path, monkeypatch):
+  monkeypatch.chdir(ROOT)
+  with open(os.path.join(ROOT, "docs", "table2_study", "runs.md")) as f:
+    commands = re.findall(r"`(python disentanglement.py [^`]+)`", f.read())
+  assert len(commands) >= 24
+  for command in commands:
+    validate(command.replace("RUNS_DIR", str(tmp_path / "runs")), tmp_path)

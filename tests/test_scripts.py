@@ -430,7 +430,9 @@ def test_aggregate_reads_the_recorded_data_lists_every_metric_and_ranks_by_udr(t
   assert udr_rows["0"]["models"] == "3" and udr_rows["0"]["images"] == "3000"
 
 
-def test_table2_claims_read_each_claim_in_its_own_budget_and_sd(tmp_path, capsys):
+def _study(tmp_path):
+  """A fake study: row 1 at 30,000 steps (two seeds), runs that are not the study's, claim (b)
+  and (c) cells at 5,000 steps, and claim (c) with the public code's discriminator Adam."""
   import table2_claims
   runs = tmp_path / "study"
   with open(table2_claims.PAPER_GIN) as f:
@@ -452,6 +454,10 @@ def test_table2_claims_read_each_claim_in_its_own_budget_and_sd(tmp_path, capsys
     fake(big / "stretched", "dsprites", "echo", 1.0, 0.0, seed, fvae=0.1, mig=0.9, steps=30000,
          config="model.f_param = 'stretched'\n", identity="model.f_param = 'stretched'\n")
     fake(runs / "steps5000", "dsprites", "echo", 1.0, 0.0, seed, fvae=0.1, mig=0.9, steps=5000)
+    # Claim (c) at 5,000 steps with the public code's discriminator optimiser, in its folder.
+    for gamma, mig in ((0.0, 0.30 + 0.01 * seed), (20.0, 0.10 + 0.02 * seed)):
+      fake(runs / "steps5000_adam0999", "dsprites", "echo", 1.0, gamma, seed, fvae=0.7,
+           mig=mig, steps=5000, identity="model.disc_beta_2 = 0.999\n")
   # Trained with another batch size than paper.gin's: listed, left out.
   fake(big / "other", "dsprites", "vae", 1.0, 0.0, 2, fvae=0.0, mig=0.0, steps=30000,
        identity="train.batch_size = 32\n")
@@ -468,50 +474,151 @@ def test_table2_claims_read_each_claim_in_its_own_budget_and_sd(tmp_path, capsys
   factors[:, 3:5] = factors[:, 3:5] @ np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
   for name, weights in (("dsprites_echo_b1_g0_s1", "w"), ("dsprites_vae_b1_g0_s1", "old")):
     code_table.save(str(big / name / rundir.CODES_FILE), factors, indices, "dsprites", weights)
+  return runs
+
+
+def _claims_csv(path):
+  with open(path) as f:
+    return {(r["claim"], r["dataset"], r["model"], r["representation"], r["metric"]): r
+            for r in csv.DictReader(f)}
+
+
+def test_table2_claims_test_each_cell_and_word_it_by_the_fixed_rules(tmp_path, capsys):
+  import table2_claims
+  from scipy import stats
+  runs = _study(tmp_path)
   out = tmp_path / "claims"
   assert table2_claims.main([str(runs), "--out", str(out)]) == 0
-  assert "dsprites_vae_b1_g0_s2: not paper.gin's settings: train.batch_size = 32" in \
-      capsys.readouterr().out
-  with open(out / "claims.csv") as f:
-    rows = {(r["claim"], r["dataset"], r["model"], r["representation"], r["metric"]): r
-            for r in csv.DictReader(f)}
-  fvae = rows[("a", "dsprites", "", "mean", "FactorVAE")]
+  printed = capsys.readouterr().out
+  assert "dsprites_vae_b1_g0_s2: not paper.gin's settings: train.batch_size = 32" in printed
+  assert "stretched/dsprites_echo_b1_g0_s0: not paper.gin's settings: model.f_param" in printed
+  rows = _claims_csv(out / "claims.csv")
+  fvae = rows[("a", "dsprites", "", "mean", "FactorVAE")]  # 0.60, 0.64 against 0.80, 0.84
   assert float(fvae["baseline_mean"]) == pytest.approx(0.62)
   assert float(fvae["treatment_sd"]) == pytest.approx(0.04 / np.sqrt(2))  # sample sd (n - 1)
   assert float(fvae["diff"]) == pytest.approx(0.2)
-  assert float(fvae["diff_sd"]) == pytest.approx(0.2 / (0.04 / np.sqrt(2)))
-  assert fvae["reading"] == "holds" and fvae["paper_treatment"] == "0.83"
+  ref = stats.ttest_ind([0.80, 0.84], [0.60, 0.64], equal_var=False)
+  assert float(fvae["welch_t"]) == pytest.approx(ref.statistic)  # 7.07 on 2 df: p = 0.019
+  assert float(fvae["welch_df"]) == pytest.approx(2.0)
+  assert float(fvae["welch_p"]) == pytest.approx(ref.pvalue)
+  assert float(fvae["permutation_p"]) == pytest.approx(1 / 3)  # the least two seeds a side give
+  assert fvae["verdict"] == "suggestive"  # never 'holds' below four seeds a side
+  assert fvae["paper_treatment"] == ""  # the paper scored sampled codes: its numbers sit there
   assert fvae["baseline_runs"] == "dsprites_vae_b1_g0_s0@w dsprites_vae_b1_g0_s1@w"
-  mig = rows[("a", "dsprites", "", "mean", "MIG")]  # diff 0.02, pooled sd 0.051
-  assert float(mig["diff_sd"]) == pytest.approx(0.02 / np.sqrt((0.005 + 0.0002) / 2))
-  assert mig["reading"] == "within noise"
-  assert rows[("a", "ds_corr", "", "mean", "FactorVAE")]["reading"] == "reversed"
-  assert rows[("a", "dsprites", "", "sample", "FactorVAE")]["reading"] == "not run yet"
-  one = rows[("b", "ds_corr", "vae", "mean", "FactorVAE")]
-  assert (one["reading"], float(one["diff"]), one["treatment_n"]) == ("one seed: no sd",
+  assert rows[("a", "dsprites", "", "mean", "MIG")]["verdict"] == "inconclusive"
+  assert rows[("a", "ds_corr", "", "mean", "FactorVAE")]["verdict"] == "suggestive, against"
+  assert rows[("a", "dsprites", "", "sample", "FactorVAE")]["verdict"] == "not run yet"
+  one = rows[("b_5k", "ds_corr", "vae", "mean", "FactorVAE")]
+  assert (one["verdict"], float(one["diff"]), one["treatment_n"]) == ("untested",
                                                                       pytest.approx(-0.1), "1")
-  assert one["paper_baseline"] == "0.6" and one["paper_treatment"] == "0.56"
-  # (c) speaks of MIG only: FactorVAE beside it reads 'rises'/'falls', never 'reversed'.
-  assert rows[("c", "dsprites", "echo", "mean", "MIG")]["reading"] == "holds"
-  assert rows[("c", "dsprites", "echo", "mean", "FactorVAE")]["reading"] == "falls (not claimed)"
-  assert rows[("c", "dsprites", "vae", "mean", "MIG")]["reading"] == "not run yet"
+  assert rows[("b", "ds_corr", "vae", "mean", "FactorVAE")]["verdict"] == "not run yet"
+  # (c) speaks of MIG only: FactorVAE beside it is worded '(not claimed)'.
+  c5 = rows[("c_5k", "dsprites", "echo", "mean", "MIG")]  # 0.9, 0.9 against 0.95, 0.97
+  assert (c5["baseline_n"], c5["treatment_seeds"]) == ("2", "0 1")
+  assert float(c5["welch_df"]) == pytest.approx(1.0)  # all the spread on one side
+  assert c5["verdict"] == "inconclusive"  # t = 6 on 1 df: p = 0.105
+  assert rows[("c_5k", "dsprites", "echo", "mean", "FactorVAE")]["verdict"] == \
+      "no clear change (not claimed)"
+  # The Adam 0.999 runs make their own cell group, and no other.
+  adam = rows[("c_5k_adam", "dsprites", "echo", "sample", "MIG")]
+  assert (adam["baseline_n"], adam["treatment_n"]) == ("0", "0")  # scored the mean code only
+  adam = rows[("c_5k_adam", "dsprites", "echo", "mean", "MIG")]
+  assert float(adam["baseline_mean"]) == pytest.approx(0.305)
+  assert float(adam["treatment_mean"]) == pytest.approx(0.11)
+  assert adam["verdict"] == "suggestive, against"  # t = -15.6 on 1.6 df: p = 0.01
+  assert rows[("c", "dsprites", "echo", "mean", "MIG")]["treatment_n"] == "0"
   md = (out / "claims.md").read_text()
-  assert "| dsprites | both | mean | FactorVAE | 0.620 ± 0.028 (n=2) | 0.820 ± 0.028 (n=2) | " \
-         "+0.200 | +7.1 | holds | 0.65 -> 0.83 |" in md
-  assert "seeds 0, 1" in md and "30,000 steps per run" in md
+  assert ("| dsprites | both | mean | FactorVAE | 0.620 ± 0.028 (n=2) | 0.820 ± 0.028 (n=2) | "
+          "+0.200 | +7.07 (2.0) | 0.019 | 0.333 | suggestive |  |") in md
+  assert "seeds 0, 1" in md and "30,000 steps per run" in md and evidence_rules() in md
   assert _png_ok(out / "claims.png")
-  # runs.md: every study run once (not the departing ones), its numbers beside its weights.
-  lines = [ln for ln in (out / "runs.md").read_text().splitlines() if ln.startswith("| ds")]
-  assert len(lines) == 14 and not any("_s2 " in ln for ln in lines)
-  assert lines[0] == ("| dsprites_echo_b1_g0_s0 | 30,000 | w | 60.0 | 10.00 | – | 0.800 / – | "
-                      "0.100 / – | – (no code table) | unrecorded |")
+  # runs.md: every study run once (not the departing ones), 4 decimals, its command.
+  text = (out / "runs.md").read_text()
+  lines = [ln for ln in text.splitlines() if ln.startswith("| steps") and "`" not in ln]
+  assert len(lines) == 18 and not any("_s2 " in ln for ln in lines)
+  assert lines[0] == ("| steps30000 | dsprites_echo_b1_g0_s0 | 30,000 | w | 60.0 | 10.00 | – | "
+                      "0.8000 / – | 0.1000 / – | – (no code table) | unrecorded | run directory |")
   assert " | z3 40° (R² 1.00), z4 40° (R² 1.00) | " in lines[1]  # 40° from posX, 50° from posY
   assert " | – (code table of weights old, not the scored ones) | " in lines[3]
-  assert [ln.split(" | ")[0][2:] for ln in lines[:4]] == [  # the longest budget first, then
+  assert [ln.split(" | ")[1] for ln in lines[:4]] == [  # the longest budget first, then
       "dsprites_echo_b1_g0_s0", "dsprites_echo_b1_g0_s1", "dsprites_vae_b1_g0_s0",  # as claims
       "dsprites_vae_b1_g0_s1"]
-  assert lines[8].startswith("| dsprites_echo_b1_g0_s0 | 5,000 |")
-  assert lines[-1].startswith("| ds_corr_vae_b4_g0_s0 | 5,000 |")
+  assert lines[-1].startswith("| steps5000_adam0999 | dsprites_echo_b1_g20_s1 | 5,000 |")
+  assert ("| steps5000_adam0999/dsprites_echo_b1_g20_s1 | `python disentanglement.py --gin_file "
+          "gin_configs/paper.gin --dataset dsprites --model echo --beta 1 --gamma 20 --seed 1 "
+          "--steps 5000 --gin_param \"model.disc_beta_2 = 0.999\" --gin_param "
+          "\"train.checkpoint_every = 1000\" --representation mean sample --output_dir "
+          "RUNS_DIR/steps5000_adam0999/dsprites_echo_b1_g20_s1` |") in text
+
+
+def evidence_rules():
+  import evidence
+  return evidence.RULES
+
+
+def test_table2_claims_regenerate_byte_for_byte_from_their_records(tmp_path, capsys):
+  # What README's block and the study's tables are made from: records.csv alone, or the run
+  # directories plus the records of runs whose directories are gone.
+  import shutil
+  import table2_claims
+  runs = _study(tmp_path)
+  first, again, kept = tmp_path / "first", tmp_path / "again", tmp_path / "kept"
+  assert table2_claims.main([str(runs), "--out", str(first)]) == 0
+  assert table2_claims.main(["--records", str(first / "records.csv"), "--out", str(again)]) == 0
+  shutil.rmtree(runs / "steps30000" / "dsprites_vae_b1_g0_s1")  # a run directory lost
+  readme = tmp_path / "README.md"
+  readme.write_text(f"# x\n\nbefore\n{table2_claims.README_BEGIN}\nold\n"
+                    f"{table2_claims.README_END}\nafter\n")
+  assert table2_claims.main([str(runs), "--keep", str(first / "records.csv"), "--out", str(kept),
+                             "--readme", str(readme)]) == 0
+  capsys.readouterr()
+  for name in ("records.csv", "claims.md", "claims.csv", "runs.md", "readme_block.txt"):
+    assert (again / name).read_text() == (first / name).read_text(), name
+    assert (kept / name).read_text() == (first / name).read_text(), name
+  block = (first / "readme_block.txt").read_text()
+  assert readme.read_text() == f"# x\n\nbefore\n{block}after\n"
+  assert table2_claims.readme_block(str(readme)) == block
+  assert len(block.splitlines()) <= 40
+  # The headline holds the sampled code's cells (the paper's): give the records sampled scores.
+  records = table2_claims.read_records(str(first / "records.csv"))
+  for r in records:
+    r["factor_vae_sample"], r["mig_sample"] = r["factor_vae_mean"], r["mig_mean"]
+  table2_claims.write_records(str(tmp_path / "sampled.csv"), records)
+  assert table2_claims.main(["--records", str(tmp_path / "sampled.csv"), "--out",
+                             str(tmp_path / "sampled")]) == 0
+  block = (tmp_path / "sampled" / "readme_block.txt").read_text()
+  assert len(block.splitlines()) <= 40
+  assert ("| (a) beta-VAE -> Echo | dsprites, FactorVAE | 30k | 2 / 2 | 0.620 ± 0.028 | 0.820 ± "
+          "0.028 | +7.1 (2.0), 0.019 | 0.333 | suggestive | 0.65 -> 0.83 |") in block
+  assert ("| (c) gamma 0 -> gamma 20 | dsprites, Echo, MIG | 5k, round 1, Adam 0.9 | 2 / 2 | "
+          "0.900 ± 0.000 | 0.960 ± 0.014 | +6.0 (1.0), 0.105 | 0.333 | inconclusive | "
+          "0.16 -> 0.30 |") in block
+  assert ("- (a) beta-VAE -> Echo, 30,000 steps: suggestive in 1 of 4 cells (dsprites, FactorVAE, "
+          "0.620 -> 0.820, Welch p = 0.019); inconclusive in 2 of 4 cells (Welch p 0.758-1.000); "
+          "suggestive, against in 1 of 4 cells (ds_corr, FactorVAE, 0.710 -> 0.510, Welch p = "
+          "0.005).\n") in block
+  capsys.readouterr()
+
+
+def test_table2_claims_refuse_bad_input_before_writing(tmp_path, capsys):
+  import table2_claims
+  runs = _study(tmp_path)
+  readme = tmp_path / "README.md"
+  readme.write_text("# no markers\n")
+  bad_records = tmp_path / "records.csv"
+  bad_records.write_text("folder,run\nx,y\n")
+  for argv, message in (
+      ([], "give a STUDY_DIR or --records RECORDS.csv (one of them)"),
+      ([str(runs), "--records", str(bad_records)], "give a STUDY_DIR or --records"),
+      ([str(runs), "--readme", str(readme)], f"--readme {str(readme)!r} has no block"),
+      (["--records", str(bad_records)], "is not a records.csv: no column steps, dataset"),
+      (["--records", str(tmp_path / "none.csv")], "No such file or directory"),
+  ):
+    with pytest.raises(SystemExit) as stop:
+      table2_claims.main(argv + ["--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and message in err and err.count("\n") == 1, (argv, err)
+  assert not (tmp_path / "out").exists() and readme.read_text() == "# no markers\n"
 
 
 def test_device_label_names_the_kind_of_machine():
@@ -528,7 +635,9 @@ def test_table2_study_script_runs_its_phases_in_order_and_status_trains_nothing(
   # A stand-in interpreter records each sweep the study would run.
   log = tmp_path / "calls.txt"
   fake = tmp_path / "python"
-  fake.write_text(f'#!/bin/sh\necho "$@" >> {log}\n')
+  # Its status answer: every claim (c) phase complete, the others half done.
+  fake.write_text(f'#!/bin/sh\necho "$@" >> {log}\ncase "$*" in *--status*) case "$*" in '
+                  '*--gammas*) echo "4 runs, 4 done";; *) echo "6 runs, 3 done";; esac;; esac\n')
   fake.chmod(0o755)
   script = os.path.join(ROOT, "scripts", "table2_study.sh")
   env = {**os.environ, "PYTHON": str(fake)}
@@ -537,10 +646,19 @@ def test_table2_study_script_runs_its_phases_in_order_and_status_trains_nothing(
   assert bad.returncode == 2 and "error: stage 'trian'" in bad.stderr and not log.exists()
   for stage, per_phase in (("status", ["--status"]), ("all", ["--no_eval", "representation"])):
     log.unlink(missing_ok=True)
-    assert subprocess.run(["bash", script, str(tmp_path / "study"), stage], env=env,
-                          capture_output=True).returncode == 0
+    done = subprocess.run(["bash", script, str(tmp_path / "study"), stage], env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0
     calls = log.read_text().splitlines()
     assert len(calls) == 11 * len(per_phase)  # eleven phases
+    cells = done.stdout.split("== cells (done = trained and scored, both codes)\n")
+    if stage == "status":  # last, one line per phase: complete, or how far
+      assert cells[1].splitlines()[:4] == [
+          "claim_c_5k_adam: complete", "claim_c_30k_echo: complete", "claim_c_30k_vae: complete",
+          "row1_dsprites: 3 of 6 runs done"]
+      assert len(cells[1].splitlines()) == 11
+    else:
+      assert len(cells) == 1
     assert all(c.split()[0].endswith("scripts/sweep.py") for c in calls)
     for call, marker in zip(calls, per_phase * 11):
       assert marker in call, call
