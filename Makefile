@@ -21,13 +21,14 @@ DEMO_DIR ?= runs/demo
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt Makefile
+$(STAMP): requirements.txt pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	rm -f $(VENV)/.installed-*
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip uninstall --quiet --yes $(TF_OTHER) 2>/dev/null || true
 	$(PY) -m pip install --quiet -r requirements.txt '$(TF_PACKAGE)'
 	$(PY) -m pip install --quiet --no-deps disentanglement-lib==1.5
+	$(PY) -m pip install --quiet --no-deps --editable .
 	@echo "installed TensorFlow $(TF_VERSION) for the $(TF_FLAVOUR) ($(TF_PACKAGE))"
 	touch $(STAMP)
 

@@ -1,7 +1,7 @@
 """Where a run computes: TensorFlow's thread counts, and a record of the machine (CPU model, cores,
 vector extensions, GPUs, TensorFlow version) that results.json keeps beside every number.
 
-    threads.set_threads(2)        # before TensorFlow runs anything
+    set_threads(2)                # before TensorFlow runs anything
     record = describe()           # {'cpu': ..., 'gpus': [...], 'tensorflow': ..., 'threads': ...}
 
 A machine with an NVIDIA GPU that TensorFlow cannot see (the CPU wheel, or missing CUDA
@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 
-import checks
+from echo_suite import checks
 
 _WARNED = []
 
@@ -62,7 +62,7 @@ def set_threads(threads):
   if threads is None:
     return
   checks.check_count("threads", threads)
-  from quiet_tensorflow import tf
+  from echo_suite.quiet_tensorflow import tf
   try:
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
@@ -74,7 +74,7 @@ def set_threads(threads):
 
 
 def tensorflow_gpus():
-  from quiet_tensorflow import tf
+  from echo_suite.quiet_tensorflow import tf
   return [d.name for d in tf.config.list_physical_devices("GPU")]
 
 
@@ -95,7 +95,7 @@ def warn_if_gpu_unused(stream=None):
 def describe():
   """Record of where this process computes: CPU model, cores, AVX-512/AVX2 presence, the GPUs
   TensorFlow uses, TensorFlow's version and thread counts."""
-  from quiet_tensorflow import tf
+  from echo_suite.quiet_tensorflow import tf
   flags = cpu_flags()
   intra = tf.config.threading.get_intra_op_parallelism_threads()
   env = os.environ.get("TF_NUM_INTRAOP_THREADS")

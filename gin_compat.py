@@ -97,7 +97,7 @@ class _Lenient:
 
 def _import_gin_tf():
   """Make `import gin.tf` succeed on TensorFlow without tf.estimator, then import it."""
-  from quiet_tensorflow import tf
+  from echo_suite.quiet_tensorflow import tf
   if not hasattr(tf, "estimator"):
 
     class SessionRunHook:  # stand-in base class of gin.tf.utils.GinConfigSaverHook; never run

@@ -12,8 +12,8 @@ import gin
 import gin.config_parser
 import numpy as np
 
-import atomic_io
-import rundir
+from echo_suite import atomic_io
+from echo_suite import rundir
 
 
 

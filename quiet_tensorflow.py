@@ -1,6 +1,6 @@
 """TensorFlow and Keras, imported once without TensorFlow's C++ start-up lines.
 
-    from quiet_tensorflow import tf, keras
+    from echo_suite.quiet_tensorflow import tf, keras
 
 TensorFlow 2.21 writes a few lines straight to file descriptor 2 while it is imported: absl's
 "All log messages before absl::InitializeLog() ..." notice, oneDNN's "custom operations are on"

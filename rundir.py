@@ -11,8 +11,8 @@ import json
 import os
 import shutil
 
-import atomic_io
-import checks
+from echo_suite import atomic_io
+from echo_suite import checks
 
 # The files of a run directory: their one home.
 RUN_CONFIG = "run_config.gin"  # the run's identity (effective model and data settings): the mark

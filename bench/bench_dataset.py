@@ -4,10 +4,9 @@ import sys
 import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import device  # noqa: E402
-from data import registry as data_registry  # noqa: E402
-from data import renderer  # noqa: E402
+from echo_suite import device
+from echo_suite.data import registry as data_registry
+from echo_suite.data import renderer
 
 
 def images_per_second(data, batch_size=64, seconds=3.0):

@@ -11,21 +11,20 @@ import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import gin_compat  # noqa: E402
+from echo_suite import gin_compat
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import atomic_io  # noqa: E402
-import checks  # noqa: E402
-from data import registry as data_registry  # noqa: E402
-import device  # noqa: E402
-import disentanglement  # noqa: E402
-import rundir  # noqa: E402
-from metrics import code_table, evaluate, scores  # noqa: E402
-from models import training  # noqa: E402
-from models.autoencoder import Autoencoder  # noqa: E402
+from echo_suite import atomic_io
+from echo_suite import checks
+from echo_suite.data import registry as data_registry
+from echo_suite import device
+from echo_suite.commands import train as disentanglement
+from echo_suite import rundir
+from echo_suite.metrics import code_table, evaluate, scores
+from echo_suite.models import training
+from echo_suite.models.autoencoder import Autoencoder
 
 
 def score_both(data, representation_function):
@@ -72,7 +71,7 @@ def main():
   print(f"sampled code, table: FactorVAE {sampled[0]:.3f}, MIG {sampled[1]:.3f} in "
         f"{out['sample_table_s']:.1f} s")
 
-  from quiet_tensorflow import tf
+  from echo_suite.quiet_tensorflow import tf
   generator, rng = tf.random.Generator.from_seed(0), np.random.RandomState(1)
   start = time.perf_counter()
   mig_images = scores.mig_score(data, lambda images: model.sample_codes(

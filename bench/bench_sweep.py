@@ -14,15 +14,13 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
-sys.path.insert(0, ROOT)
 
-import checks  # noqa: E402
-import device  # noqa: E402
-import gin_compat  # noqa: E402
+from echo_suite import checks
+from echo_suite import device
+from echo_suite import gin_compat
 
-import rundir  # noqa: E402  (sweep.py puts the repository root on the path)
-import sweep  # noqa: E402  (the sweep's thread settings, so the bench measures what it runs)
+from echo_suite import rundir
+from echo_suite.commands import sweep
 
 
 def layout_throughput(jobs, threads, steps):

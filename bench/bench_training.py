@@ -12,18 +12,17 @@ import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import atomic_io  # noqa: E402
-import checks  # noqa: E402
-import device  # noqa: E402
-import gin_compat  # noqa: E402
+from echo_suite import atomic_io
+from echo_suite import checks
+from echo_suite import device
+from echo_suite import gin_compat
 
-from quiet_tensorflow import tf  # noqa: E402
+from echo_suite.quiet_tensorflow import tf
 
-from data import registry as data_registry  # noqa: E402
-from models import networks, registry  # noqa: E402
-from models.autoencoder import Autoencoder  # noqa: E402
+from echo_suite.data import registry as data_registry
+from echo_suite.models import networks, registry
+from echo_suite.models.autoencoder import Autoencoder
 
 
 def matmul_peak_gflops(n=1024, repeats=30, trials=5):

@@ -1,2 +1,2 @@
-"""Ground-truth data: the factor grid, renderer, npz, dependence structures and dataset class.
-The registry and command line live in dataset.py."""
+"""Ground-truth data: the factor grid, renderer, npz, dependence structures and dataset classes.
+The registry of data sets is data/registry.py; the command line, dataset.py (commands/dataset.py)."""

@@ -11,9 +11,9 @@ import math
 
 import numpy as np
 
-import checks
+from echo_suite import checks
 
-from data.grid import FACTOR_NAMES, FACTOR_SIZES, LATENT_FACTOR_INDICES
+from echo_suite.data.grid import FACTOR_NAMES, FACTOR_SIZES, LATENT_FACTOR_INDICES
 
 
 def factor_bins(n_bins):

@@ -5,11 +5,11 @@ import itertools
 import gin
 import numpy as np
 
-from data import dependence
-from data.grid import (FACTOR_NAMES, FACTOR_SIZES, IMAGE_SIZE, LATENT_FACTOR_INDICES, NUM_IMAGES,
+from echo_suite.data import dependence
+from echo_suite.data.grid import (FACTOR_NAMES, FACTOR_SIZES, IMAGE_SIZE, LATENT_FACTOR_INDICES, NUM_IMAGES,
                        classes_of, index_of)
-from data.npz import load_npz
-from data.renderer import render
+from echo_suite.data.npz import load_npz
+from echo_suite.data.renderer import render
 
 
 class RemovedCombinationError(ValueError):

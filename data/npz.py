@@ -3,10 +3,10 @@ import os
 
 import numpy as np
 
-import atomic_io
-from data.grid import (FACTOR_NAMES, FACTOR_SIZES, IMAGE_SIZE, NUM_IMAGES, classes_of, index_of,
+from echo_suite import atomic_io
+from echo_suite.data.grid import (FACTOR_NAMES, FACTOR_SIZES, IMAGE_SIZE, NUM_IMAGES, classes_of, index_of,
                        latents_possible_values)
-from data.renderer import render
+from echo_suite.data.renderer import render
 
 
 _LOADED = {}  # (real path, size, mtime): images; the training and evaluation sets share one copy

@@ -10,7 +10,7 @@ import os
 
 import gin
 
-from data.ground_truth import DSprites, DSpritesCorrelated, DSpritesPairs
+from echo_suite.data.ground_truth import DSprites, DSpritesCorrelated, DSpritesPairs
 
 DATASETS = {cls.name: cls for cls in (DSprites, DSpritesCorrelated, DSpritesPairs)}
 DATASET_NAMES = tuple(DATASETS)

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from data.grid import IMAGE_SIZE, classes_of, latents_possible_values
+from echo_suite.data.grid import IMAGE_SIZE, classes_of, latents_possible_values
 
 # Geometry fitted to the 320 real frames of ../shared/reference/dsprites_real_factors.gif: the real
 # images are point-sampled at pixel centres, the sprite centre sits at pixel coordinate

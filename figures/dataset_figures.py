@@ -5,8 +5,8 @@ import os
 
 import numpy as np
 
-from data import dependence
-from figures.style import plt, save
+from echo_suite.data import dependence
+from echo_suite.figures.style import plt, save
 
 REFERENCE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                              os.pardir, "shared", "reference")

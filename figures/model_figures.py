@@ -6,11 +6,11 @@ import warnings
 import numpy as np
 from PIL import Image
 
-import atomic_io
-import rundir
-from figures.style import plt, save
-from metrics import alignment
-from models import registry
+from echo_suite import atomic_io
+from echo_suite import rundir
+from echo_suite.figures.style import plt, save
+from echo_suite.metrics import alignment
+from echo_suite.models import registry
 
 SHAPES = ("square", "ellipse", "heart")
 

@@ -1,10 +1,10 @@
 """Shared matplotlib set-up: a non-interactive backend and an atomic PNG writer."""
 import matplotlib
 
-import atomic_io
+from echo_suite import atomic_io
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
+import matplotlib.pyplot as plt
 
 plt.rcParams.update({"font.size": 10, "axes.titlesize": 10, "figure.dpi": 100})
 

@@ -7,9 +7,9 @@ spreads each factor over two dimensions and loses MIG. The angle below says whic
 """
 import numpy as np
 
-from data.grid import FACTOR_NAMES, LATENT_FACTOR_INDICES
+from echo_suite.data.grid import FACTOR_NAMES, LATENT_FACTOR_INDICES
 
-# the columns of posX and posY among the ground-truth factors (data.ground_truth.factors_of)
+# the columns of posX and posY among the ground-truth factors (data.ground_truth.DSprites.factors_of)
 POSITION_FACTORS = tuple(LATENT_FACTOR_INDICES.index(FACTOR_NAMES.index(name))
                          for name in ("posX", "posY"))
 MIN_R2 = 0.5  # below it a dimension hardly codes position: its angle is not reported
@@ -21,7 +21,7 @@ def position_alignment(codes, factors, min_r2=MIN_R2, position_factors=POSITION_
 
   Args:
     codes: (N, D) codes of N images.
-    factors: (N, F) their ground-truth factor classes (data.ground_truth factors_of).
+    factors: (N, F) their ground-truth factor classes (data.ground_truth.DSprites.factors_of).
     min_r2: fits with a lower R^2 get no angle (NaN).
     position_factors: the columns of `factors` holding posX and posY.
 

@@ -15,8 +15,8 @@ import zipfile
 import numpy as np
 from tqdm import tqdm
 
-import atomic_io
-from data.grid import NUM_IMAGES
+from echo_suite import atomic_io
+from echo_suite.data.grid import NUM_IMAGES
 
 
 # Evaluation images joined to each call of the sampled representation: Echo noise is drawn from
@@ -196,7 +196,7 @@ class CodeTableData:
         model's `sample_from_params`.
       seed: the evaluation seed.
     """
-    from quiet_tensorflow import tf  # only the sampled representation needs it
+    from echo_suite.quiet_tensorflow import tf  # only the sampled representation needs it
     if self._scales is None and (self._codes is not None or self.encode_images is None):
       raise ValueError("this code table holds no log noise scales: the sampled representation "
                        "needs a model's channel (re-encode with its channel_params_function)")

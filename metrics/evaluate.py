@@ -10,13 +10,13 @@ import gin
 import numpy as np
 from tqdm import tqdm
 
-import atomic_io
-import checks
-from data.ground_truth import DSprites, RemovedCombinationError
-import provenance
-import rundir
-from metrics import code_table, names, scores
-from metrics.names import EVAL_SETS, REPRESENTATIONS, check_metric_names  # noqa: F401
+from echo_suite import atomic_io
+from echo_suite import checks
+from echo_suite.data.ground_truth import DSprites, RemovedCombinationError
+from echo_suite import provenance
+from echo_suite import rundir
+from echo_suite.metrics import code_table, names, scores
+from echo_suite.metrics.names import EVAL_SETS, REPRESENTATIONS, check_metric_names  # noqa: F401
 
 # evaluate()'s arguments that do not change a score.
 _NOT_SETTINGS = ("output_dir", "weights", "progress", "sample_from_params")

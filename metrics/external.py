@@ -2,7 +2,7 @@
 disentanglement_lib's metric functions, settings and provenance record, for a numpy callable or
 for precomputed codes.
 
-    from metrics.external import score
+    from echo_suite.metrics.external import score
     block = score(lambda images: my_encoder(images), data="dsprites", metrics=["factor_vae"])
 
 A PyTorch module in three lines (no torch in the suite):
@@ -15,8 +15,8 @@ import hashlib
 
 import numpy as np
 
-from data import registry as data_registry
-from metrics import code_table, evaluate, names, scores
+from echo_suite.data import registry as data_registry
+from echo_suite.metrics import code_table, evaluate, names, scores
 
 
 class RepresentationError(ValueError):

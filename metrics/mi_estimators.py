@@ -15,7 +15,7 @@ the off-diagonal pairs samples of the product p(x) p(z).
 import math
 
 import numpy as np
-from quiet_tensorflow import keras, tf
+from echo_suite.quiet_tensorflow import keras, tf
 from tqdm import tqdm
 
 ESTIMATORS = ("mine", "nwj", "infonce")

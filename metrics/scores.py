@@ -10,13 +10,13 @@ import contextlib
 import gin
 import numpy as np
 
-import gin_compat
-from metrics.names import METRIC_NAMES
+from echo_suite import gin_compat
+from echo_suite.metrics.names import METRIC_NAMES
 
 gin_compat.install(gin_tf=True)  # must precede any disentanglement_lib import
 from disentanglement_lib.evaluation.metrics import beta_vae, dci, downstream_task, \
     factor_vae, fairness, irs, mig, modularity_explicitness, sap_score, unsupervised_metrics, \
-    utils  # noqa: E402
+    utils
 
 
 _UNBOUND = object()

@@ -4,13 +4,13 @@ import os
 
 import gin
 import numpy as np
-from quiet_tensorflow import keras, tf
+from echo_suite.quiet_tensorflow import keras, tf
 
-import atomic_io
-import checks
-import provenance
-import rundir
-from models import heads, networks, objective, regularisers, registry
+from echo_suite import atomic_io
+from echo_suite import checks
+from echo_suite import provenance
+from echo_suite import rundir
+from echo_suite.models import heads, networks, objective, regularisers, registry
 
 
 def make_head(spec, d_max, clip, replace, f_param, f_scale):

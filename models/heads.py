@@ -1,8 +1,8 @@
 """Encoder heads: turn the encoder's pre-activations into a noisy code, its rate, and the
 deterministic representation used for evaluation. One head per channel, same interface."""
-from quiet_tensorflow import tf
+from echo_suite.quiet_tensorflow import tf
 
-import echo_noise
+from echo_suite import echo_noise
 
 
 class GaussianHead:

@@ -1,5 +1,5 @@
 """The convolutional encoder/decoder of Locatello et al. (2019) and the FactorVAE discriminator."""
-from quiet_tensorflow import keras
+from echo_suite.quiet_tensorflow import keras
 
 layers = keras.layers
 

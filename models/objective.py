@@ -1,5 +1,5 @@
 """The objective shared by every encoder: distortion + beta * rate + gamma * TC (paper Sec. 5.3)."""
-from quiet_tensorflow import tf
+from echo_suite.quiet_tensorflow import tf
 
 
 def distortion(images, logits):

@@ -15,7 +15,7 @@ Adding a model: one `ModelSpec` in MODELS (and its penalty in models/regulariser
 """
 import dataclasses
 
-import checks
+from echo_suite import checks
 
 # Logged by every model (nats per example), and by the FactorVAE discriminator when gamma > 0.
 BASE_TERMS = {"loss": "nats", "distortion": "nats", "rate": "nats"}

@@ -24,9 +24,9 @@ of the loss, {logged name: value}); models.registry says which model uses which.
 import math
 
 import gin
-from quiet_tensorflow import tf
+from echo_suite.quiet_tensorflow import tf
 
-import checks
+from echo_suite import checks
 
 DIP_LAMBDA_D_FACTOR = {"dip_vae_i": 10.0, "dip_vae_ii": 1.0}
 

@@ -14,15 +14,15 @@ import time
 
 import gin
 import numpy as np
-from quiet_tensorflow import tf
+from echo_suite.quiet_tensorflow import tf
 from tqdm import tqdm
 
-import atomic_io
-import checks
-import device
-import provenance
-import rundir
-from models.autoencoder import Autoencoder
+from echo_suite import atomic_io
+from echo_suite import checks
+from echo_suite import device
+from echo_suite import provenance
+from echo_suite import rundir
+from echo_suite.models.autoencoder import Autoencoder
 
 WINDOW = 100  # final losses are means over the run's last WINDOW steps
 # Scoring outputs that describe particular weights; removed when training moves the weights on.

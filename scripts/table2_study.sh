@@ -12,7 +12,8 @@
 # and sampled codes on the full dSprites, the paper's metric settings); 'status' prints where each
 # run stands (done = trained and scored; trained; at step N; not started), then which phases
 # (cells) are complete, and changes nothing.
-# PYTHON selects the interpreter (default: the clone's .venv).
+# PYTHON selects the interpreter (default: this checkout's .venv); it must import echo_suite from
+# this checkout.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:?usage: scripts/table2_study.sh RUNS_DIR [train|score|all|status]}
@@ -21,6 +22,14 @@ case "$stage" in train|score|all|status) ;; *)
   echo "error: stage '$stage' is not one of train, score, all, status" >&2; exit 2 ;;
 esac
 PY=${PYTHON:-$root/.venv/bin/python}
+# The study runs this checkout's code: its Python must import echo_suite from here (a frozen
+# worktree gets its own environment: make -C WORKTREE install), not from the clone it came from.
+pkg=$("$PY" -c 'import echo_suite, os; print(os.path.realpath(echo_suite.ROOT))' 2>/dev/null) || pkg=""
+if [ "$pkg" != "$(realpath "$root")" ]; then
+  echo "error: $PY imports echo_suite from '${pkg:-nowhere}', not from this checkout $root;" \
+       "run 'make -C $root install' and use its .venv (the default), or set PYTHON" >&2
+  exit 2
+fi
 common=(--gin_file "$root/gin_configs/paper.gin" --gin_param "train.checkpoint_every = 1000")
 
 # name, sweep arguments: one phase per line (the study's order). Round 2 first: claim (c) with the

@@ -1,14 +1,13 @@
-"""Tests run from the repository root; make its modules importable and keep TF quiet."""
+"""The tests import the installed package `echo_suite` (make install: editable); keep TF quiet."""
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-  sys.path.insert(0, ROOT)
-import gin_compat  # noqa: E402
+
+from echo_suite import ROOT, gin_compat  # noqa: E402  (after the log level, before TensorFlow)
 
 gin_compat.install()  # the tests' entry point, as each command line's main()
+# The one file that may name the import path: test_package checks that no other does.
+IMPORT_PATH_NAME = "sys.path"
 REFERENCE_DIR = os.path.join(ROOT, os.pardir, "shared", "reference")
 # The flags of every tiny test run (quick.gin, then tests/tiny.gin); a file adds its own.
 TINY = ["--gin_file", os.path.join(ROOT, "gin_configs", "quick.gin"),
@@ -19,7 +18,7 @@ def assert_same_weights(dir_a, dir_b):
   """The newest checkpoints of two runs hold the same weights, optimiser states and step (to
   float32 round-off); the wall-clock training time is left out."""
   import numpy as np
-  from quiet_tensorflow import tf
+  from echo_suite.quiet_tensorflow import tf
   a, b = tf.train.load_checkpoint(str(dir_a)), tf.train.load_checkpoint(str(dir_b))
   names = [n for n in a.get_variable_to_shape_map()
            if "save_counter" not in n and "train_seconds" not in n]

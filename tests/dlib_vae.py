@@ -5,7 +5,7 @@ the real module is absent). Tests call its functions to check ours; nothing here
 import sys
 import types
 
-import gin_compat
+from echo_suite import gin_compat
 
 gin_compat.install(gin_tf=True)
 

@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from data import registry
-from data import dependence, grid, ground_truth, npz, renderer
+from echo_suite.data import registry
+from echo_suite.data import dependence, grid, ground_truth, npz, renderer
 from conftest import REFERENCE_DIR, ROOT
 
 
@@ -213,7 +213,7 @@ def test_ds_corr_no_removed_combination_reachable(corr):
 # -- disentanglement_lib compatibility -----------------------------------------------------------
 def test_disentanglement_lib_metric_runs_on_both_datasets(corr):
   import gin
-  import gin_compat
+  from echo_suite import gin_compat
   gin_compat.install(gin_tf=True)  # before disentanglement_lib
   from disentanglement_lib.evaluation.metrics import mig
   # Ground-truth MIG with the 20-bin histogram discretiser: orientation's 40 values share 20 bins,
@@ -339,7 +339,7 @@ def test_a_data_file_never_runs_code(tmp_path, capsys):
   assert not marker.exists()
   # Through the CLI: one error line, exit 2, nothing run, nothing written.
   out = tmp_path / "run"
-  import disentanglement
+  from echo_suite.commands import train as disentanglement
   assert disentanglement.main(["--dsprites_npz", str(as_pickle), "--steps", "2",
                                "--output_dir", str(out)]) == 2
   assert "not a readable npz" in capsys.readouterr().err

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-import device
+from echo_suite import device
 from conftest import ROOT
 
 
@@ -44,7 +44,7 @@ def test_install_chooses_the_tensorflow_build(tmp_path, fake_gpu, args, package)
 
 
 def test_device_record_names_cpu_tensorflow_and_threads():
-  from quiet_tensorflow import tf
+  from echo_suite.quiet_tensorflow import tf
   record = device.describe()
   assert set(record) == {"cpu", "cores", "avx512", "avx2", "gpus", "tensorflow", "threads"}
   assert record["tensorflow"] == tf.__version__ and record["cores"] == os.cpu_count()

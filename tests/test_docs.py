@@ -11,20 +11,19 @@ import sys
 import pytest
 
 import conftest
-import disentanglement
-import dataset
-from metrics import evaluate
+from echo_suite.commands import train as disentanglement
+from echo_suite.commands import dataset
+from echo_suite.metrics import evaluate
 
-sys.path.insert(0, os.path.join(conftest.ROOT, "scripts"))
-import aggregate  # noqa: E402
-import sweep  # noqa: E402
+from echo_suite.commands import aggregate
+from echo_suite.commands import sweep
 
 ROOT = conftest.ROOT
 PAGES = [os.path.join(ROOT, "README.md")] + sorted(glob.glob(os.path.join(ROOT, "docs", "**", "*.md"),
                                                               recursive=True))
 # Commands of the study's own script and of git/the shell: run by scripts/table2_study.sh and
 # by people, not validated here.
-NOT_SUITE = ("git ", "kill ", "PYTHON=", "scripts/table2_study.sh", "bash ")
+NOT_SUITE = ("git ", "kill ", "PYTHON=", "scripts/table2_study.sh", "bash ", "setsid ", "make -C ")
 
 
 def shell_commands(path):
@@ -40,7 +39,7 @@ def shell_commands(path):
 
 
 def test_readme_is_short_and_every_link_resolves():
-  assert len(open(PAGES[0]).read().splitlines()) <= 200
+  assert len(open(PAGES[0]).read().splitlines()) <= 120
   for page in PAGES:
     text = open(page).read()  # inline links, and reference definitions ("[label]: target")
     targets = re.findall(r"\]\(([^)#\s]+)", text) + re.findall(r"(?m)^\[[^]]+\]: *([^#\s]+)", text)
@@ -78,10 +77,10 @@ def validate(command, tmp_path):
   elif script == "scripts/aggregate.py":
     aggregate.parse_args(argv)
   elif script == "scripts/table2_claims.py":
-    import table2_claims
+    from echo_suite.commands import table2_claims
     table2_claims.parse_args(argv)
   elif script == "score.py":
-    import score
+    from echo_suite.commands import score
     args = score.parse_args(argv)
     score.parse_settings(args.gin_param)
     evaluate.check_metric_names(args.metrics)
@@ -117,7 +116,7 @@ def test_the_validation_refuses_a_stale_command(tmp_path, monkeypatch):
 def test_readme_headline_and_the_study_tables_are_what_their_records_generate(tmp_path, capsys):
   # README's Table 2 block, claims.md/.csv and runs.md are written by table2_claims.py from
   # docs/table2_study/records.csv: one character apart fails here.
-  import table2_claims
+  from echo_suite.commands import table2_claims
   study = os.path.join(ROOT, "docs", "table2_study")
   out = tmp_path / "out"
   assert table2_claims.main(["--records", os.path.join(study, "records.csv"), "--out",

@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 from scipy import stats
 
-import echo_noise as en
+from echo_suite import echo_noise as en
 
 
 def test_clip_worked_values():

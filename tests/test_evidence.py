@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-import evidence
+from echo_suite import evidence
 
 
 def test_welch_t_test_matches_scipy_and_the_satterthwaite_formula():

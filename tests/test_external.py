@@ -2,6 +2,8 @@
 remaining metrics (IRS, downstream task, fairness) and UDR: oracles, refusals, and one number
 through the API, the command and a direct call of disentanglement_lib's function."""
 import json
+import importlib.machinery
+import importlib.util
 import os
 
 import gin
@@ -9,9 +11,9 @@ import numpy as np
 import pytest
 
 import conftest
-import score as score_cli
-from data import grid, registry
-from metrics import code_table, external, udr
+from echo_suite.commands import score as score_cli
+from echo_suite.data import grid, registry
+from echo_suite.metrics import code_table, external, udr
 
 FACTORS = grid.classes_of(np.arange(grid.NUM_IMAGES))[:, 1:].astype(np.float32)  # shape..posY
 # Every metric at a size that runs in seconds (each departure is recorded by the scores block).
@@ -36,9 +38,10 @@ PCA_FILE = '''"""PCA of the pixels, fitted on 10,000 images with scikit-learn: n
 import numpy as np
 from sklearn.decomposition import PCA
 
-from data.renderer import render
+from echo_suite.data.renderer import render
+from pca_settings import COMPONENTS  # a file beside this one
 
-_pca = PCA(n_components=6, random_state=0).fit(
+_pca = PCA(n_components=COMPONENTS, random_state=0).fit(
     render(np.random.RandomState(0).randint(737280, size=10000)).reshape(10000, -1))
 
 
@@ -98,7 +101,7 @@ DIRECT = {
 def direct(metric, table, function, seed=0):
   """disentanglement_lib's own function on the code table, with its study's gin bindings."""
   import importlib
-  import gin_compat
+  from echo_suite import gin_compat
   gin_compat.install(gin_tf=True)
   name, bindings, kwargs = DIRECT[metric]
   module, fn = name.rsplit(".", 1)
@@ -196,15 +199,16 @@ def test_oracles_of_the_probed_metrics(probed):
 
 def test_a_pca_of_the_pixels_scores_the_same_through_command_and_api(tmp_path, monkeypatch):
   (tmp_path / "pca.py").write_text(PCA_FILE)
-  monkeypatch.syspath_prepend(conftest.ROOT)  # the file imports the suite's renderer
+  (tmp_path / "pca_settings.py").write_text("COMPONENTS = 6\n")
   settings = {"eval_factor_vae.num_train": 200, "eval_factor_vae.num_eval": 100,
               "eval_factor_vae.num_variance_estimate": 1000, "eval_mig.num_train": 1000}
   out = tmp_path / "out"
   assert score_cli.main(["--function", f"{tmp_path / 'pca.py'}:encode", *cli_args(settings),
                          "--output_dir", str(out), "--no_progress"]) == 0
+  # the sibling was found, and its folder is not on the import path (nothing can shadow)
+  assert importlib.machinery.PathFinder.find_spec("pca_settings") is None
   with open(out / "results.json") as f:
     results = json.load(f)
-  import importlib.util
   spec = importlib.util.spec_from_file_location("pca_again", tmp_path / "pca.py")
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
@@ -334,7 +338,7 @@ def test_udr_closed_cases():
 
 RUN_FILE = '''import os
 
-import disentanglement
+from echo_suite.commands import train as disentanglement
 
 encode = disentanglement.restore(os.environ["SCORED_RUN"])[0].representation_function
 '''
@@ -343,7 +347,7 @@ encode = disentanglement.restore(os.environ["SCORED_RUN"])[0].representation_fun
 @pytest.mark.slow
 def test_a_trained_run_scores_the_same_through_api_command_and_disentanglement_lib(
     tmp_path, monkeypatch):
-  import disentanglement
+  from echo_suite.commands import train as disentanglement
   run = tmp_path / "run"
   assert disentanglement.main(["--output_dir", str(run), *conftest.TINY, "--steps", "10",
                                "--no_eval"]) == 0

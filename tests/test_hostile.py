@@ -3,6 +3,7 @@
 Each run these tests need is a copy of one tiny trained and scored run (`scored_run`), made once.
 """
 import argparse
+import importlib
 import json
 import os
 import shutil
@@ -14,12 +15,11 @@ import textwrap
 import numpy as np
 import pytest
 
-import disentanglement
+from echo_suite.commands import train as disentanglement
 import conftest
-import provenance
+from echo_suite import provenance
 from conftest import ROOT
 
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
 TINY = conftest.TINY
 MIG_ONLY = ["--metrics", "mig", "--gin_param", "eval_mig.num_train = 1000"]
@@ -59,8 +59,8 @@ def test_files_of_one_scoring_agree_after_a_kill_at_any_instant(run, capsys):
   before = _results(run)["scores"]
   killer = textwrap.dedent(f"""
       import os, signal, sys
-      sys.path.insert(0, {ROOT!r})
-      import atomic_io, disentanglement
+      from echo_suite import atomic_io
+      from echo_suite.commands import train as disentanglement
       write_json = atomic_io.write_json
       def die_at_results(path, obj):
         if path.endswith("results.json") and "scores" in obj:
@@ -92,8 +92,8 @@ def test_files_of_one_scoring_agree_after_a_kill_at_any_instant(run, capsys):
 def test_a_finished_scoring_leaves_nothing_to_reconcile(tmp_path):
   """scores.csv from the scoring's own block (metric order, numpy numbers) equals the one the next
   run derives from results.json (sorted keys, floats): no 'disagreed' note after a full scoring."""
-  from metrics import evaluate
-  import atomic_io
+  from echo_suite.metrics import evaluate
+  from echo_suite import atomic_io
   block = {"step": 3, "weights": "abc", "eval_on": "dsprites", "seed": 0,
            "settings": {"eval_mig": {"num_bins": 20}},
            "metrics": {"sample": {"mig": {"discrete_mig": np.float32(0.07)}},
@@ -224,7 +224,7 @@ def test_bad_configuration_is_one_error_line_before_any_write(tmp_path, capsys, 
 
 
 def test_a_gin_file_imports_only_the_suites_modules_and_dependencies(tmp_path, capsys, run):
-  import gin_compat
+  from echo_suite import gin_compat
   assert gin_compat.importable("metrics.scores") and gin_compat.importable("numpy.linalg")
   assert gin_compat.importable("disentanglement_lib.evaluation.metrics.mig")
   assert not gin_compat.importable("os") and not gin_compat.importable("shutil")
@@ -283,7 +283,7 @@ def test_no_tensorflow_start_up_lines_on_any_kind_of_cpu():
 
 
 def test_start_up_lines_are_dropped_and_every_other_line_kept():
-  import quiet_tensorflow
+  from echo_suite import quiet_tensorflow
   startup = [b"WARNING: All log messages before absl::InitializeLog() is called are written to "
              b"STDERR\n",
              b"I0000 00:00:1796290891.699742    2497 port.cc:153] oneDNN custom operations are on. "
@@ -301,7 +301,7 @@ def test_start_up_lines_are_dropped_and_every_other_line_kept():
   script = textwrap.dedent(f"""
       import os, sys
       sys.modules["tensorflow"] = sys.modules["keras"] = sys  # stand-ins: no import needed
-      import quiet_tensorflow
+      from echo_suite import quiet_tensorflow
       print("before", file=sys.stderr)
       with quiet_tensorflow.startup_lines_dropped():
         for line in {[startup[0], real[0], startup[1], startup[2], startup[3], real[1]]!r}:
@@ -393,7 +393,7 @@ def test_dataset_cli_checks_destinations_before_rendering(tmp_path):
 ])
 def test_sweep_refuses_bad_grids_and_slurm_values_before_writing(tmp_path, capsys, args,
                                                                   message):
-  import sweep
+  from echo_suite.commands import sweep
   runs_dir = tmp_path / "sweep"
   with pytest.raises(SystemExit) as stop:
     sweep.main(["--runs_dir", str(runs_dir), "--no_submit", "--dry_run", *args])
@@ -403,7 +403,7 @@ def test_sweep_refuses_bad_grids_and_slurm_values_before_writing(tmp_path, capsy
 
 
 def test_sweep_runs_a_value_named_twice_once_and_keeps_full_precision(capsys):
-  import sweep
+  from echo_suite.commands import sweep
   assert sweep.main(["--models", "echo", "echo", "--datasets", "dsprites", "--betas", "1.5",
                      "1.5", "2.0000001", "--dry_run", "--steps", "5"]) == 0
   lines = [l for l in capsys.readouterr().out.splitlines() if "disentanglement.py" in l]
@@ -413,7 +413,7 @@ def test_sweep_runs_a_value_named_twice_once_and_keeps_full_precision(capsys):
 
 
 def test_aggregate_skips_an_odd_results_file_and_refuses_a_file_as_out(tmp_path, capsys):
-  import aggregate
+  from echo_suite.commands import aggregate
   runs = tmp_path / "runs"
   odd = runs / "odd"
   odd.mkdir(parents=True)
@@ -443,8 +443,8 @@ def test_aggregate_skips_an_odd_results_file_and_refuses_a_file_as_out(tmp_path,
 
 def test_a_full_disk_at_a_checkpoint_is_one_error_line_and_the_run_resumes(tmp_path, capsys,
                                                                             monkeypatch):
-  from quiet_tensorflow import tf
-  from models import training
+  from echo_suite.quiet_tensorflow import tf
+  from echo_suite.models import training
   out = str(tmp_path / "run")
   args = ["--output_dir", out, *TINY, "--no_eval"]
   assert disentanglement.main([*args, "--steps", "10"]) == 0
@@ -466,7 +466,7 @@ def test_a_full_disk_at_a_checkpoint_is_one_error_line_and_the_run_resumes(tmp_p
 
 
 def test_metadata_is_never_read_so_its_keys_cannot_break_loading(tmp_path):
-  from data import npz
+  from echo_suite.data import npz
   import numpy as np
   # Before: metadata without latents_sizes was a KeyError traceback. Now metadata is not read:
   # an npz whose other fields are wrong is refused for those, by name.
@@ -479,8 +479,8 @@ def test_metadata_is_never_read_so_its_keys_cannot_break_loading(tmp_path):
 
 def test_a_code_table_whose_rows_do_not_match_its_indices_is_encoded_again(tmp_path, capsys):
   import numpy as np
-  from data import ground_truth
-  from metrics import code_table, evaluate
+  from echo_suite.data import ground_truth
+  from echo_suite.metrics import code_table, evaluate
   path = str(tmp_path / "codes.npz")
   np.savez(path, codes=np.zeros((5, 3), np.float32), indices=np.arange(7),
            dataset=np.array("dsprites"), weights=np.array("w"))
@@ -507,7 +507,7 @@ def test_no_negative_zero_total_correlation():
 
 
 def test_output_checks_name_the_flag_and_accept_a_folder_still_to_make(tmp_path):
-  import checks
+  from echo_suite import checks
   a_file = tmp_path / "notes.txt"
   a_file.write_text("x")
   new = str(tmp_path / "a" / "b")
@@ -542,7 +542,7 @@ def test_output_checks_name_the_flag_and_accept_a_folder_still_to_make(tmp_path)
     ("positive_float", None, "nan", "'nan' is not a finite number"),
 ])
 def test_command_line_number_types_accept_or_say_why_not(name, minimum, text, result):
-  import checks
+  from echo_suite import checks
   parse = getattr(checks, name) if minimum is None else getattr(checks, name)(minimum)
   if isinstance(result, str):
     with pytest.raises(argparse.ArgumentTypeError) as e:
@@ -570,7 +570,7 @@ def test_command_line_number_types_accept_or_say_why_not(name, minimum, text, re
 ])
 def test_scripts_refuse_a_bad_destination_or_input_before_any_work(tmp_path, capsys, monkeypatch,
                                                                    script, work, args, message):
-  module = __import__(script)
+  module = importlib.import_module(f"echo_suite.commands.{script}")
   monkeypatch.setattr(module, work, lambda *a, **k: pytest.fail(f"{work} ran"))
   a_file = tmp_path / "notes.txt"
   a_file.write_text("x")

@@ -5,10 +5,10 @@ import os
 
 import pytest
 
-import disentanglement
-import rundir
-from data import registry as data_registry
-from models import autoencoder
+from echo_suite.commands import train as disentanglement
+from echo_suite import rundir
+from echo_suite.data import registry as data_registry
+from echo_suite.models import autoencoder
 
 # One base configuration per group of configurables: together they reach every one.
 BASES = {

@@ -107,7 +107,7 @@ def test_stopped_sweep_starts_nothing_and_leaves_no_trainer(tmp_path, how):
   else:
     assert sweep.returncode == -9
   # The trainer stopped too (it holds the run's lock while alive) and left a checkpoint.
-  import rundir
+  from echo_suite import rundir
   deadline = time.time() + 60
   while True:
     try:

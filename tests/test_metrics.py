@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from data import registry as ds
-from data import grid, ground_truth
-from metrics import code_table, evaluate, scores
+from echo_suite.data import registry as ds
+from echo_suite.data import grid, ground_truth
+from echo_suite.metrics import code_table, evaluate, scores
 
 SMALL_FVAE = dict(batch_size=64, num_train=800, num_eval=400, num_variance_estimate=3000)
 SMALL_MIG = dict(num_train=4000, batch_size=200)
@@ -172,14 +172,14 @@ def test_scoring_leaves_the_gin_config_as_it_found_it(data, factors):
     assert gin.query_parameter("discretizer.num_bins") == 7  # a binding is put back
   finally:
     with gin.unlock_config():
-      from metrics.scores import _unbind
+      from echo_suite.metrics.scores import _unbind
       _unbind("discretizer.num_bins")
 
 
 @pytest.mark.parametrize("degrees", [0.0, 30.0, 45.0])
 def test_position_alignment_reads_the_rotation_of_the_position_pair(data, factors, degrees):
-  from figures import model_figures
-  from metrics import alignment
+  from echo_suite.figures import model_figures
+  from echo_suite.metrics import alignment
   t = np.radians(degrees)
   rotation = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
   codes = factors.copy()
@@ -198,7 +198,7 @@ def test_position_alignment_reads_the_rotation_of_the_position_pair(data, factor
 
 
 def test_position_alignment_of_a_constant_or_noisy_dimension():
-  from metrics import alignment
+  from echo_suite.metrics import alignment
   rs = np.random.RandomState(3)
   factors = rs.randint(32, size=(4000, 5))
   y = factors[:, 4] / 31

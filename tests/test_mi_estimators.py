@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from metrics import mi_estimators as mie
+from echo_suite.metrics import mi_estimators as mie
 
 BUDGET = dict(epochs=8, batch_size=128, progress=False)  # 512 steps on 8,192 pairs
 
@@ -84,7 +84,7 @@ def test_bad_input():
 @pytest.mark.slow  # fits three estimators to convergence: about 40 s
 def test_echo_channel_exact_rate_bounds_the_estimates():
   # The 1-D toy Echo channel of test_echo_noise: exact rate -E log s(x) = 0.800 nats.
-  import echo_noise
+  from echo_suite import echo_noise
   from test_echo_noise import _toy_channel, _toy_maps
   pairs = [_toy_channel(2048, seed=s)[:2] for s in range(8)]
   x = np.concatenate([p[0] for p in pairs])[:, None]

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import echo_noise
-from models import heads, networks, objective
-from models.autoencoder import Autoencoder
+from echo_suite import echo_noise
+from echo_suite.models import heads, networks, objective
+from echo_suite.models.autoencoder import Autoencoder
 
 
 def test_locatello_shapes():
@@ -91,9 +91,9 @@ def test_sampled_codes_from_the_code_table_equal_those_from_images(name):
   """The table path (stored loc and log scale, no images) draws the noisy codes the image path
   draws for the same seed: same extra examples, same noise; equal up to the round-off of
   encoding in other batch shapes."""
-  from data import ground_truth
-  from data.grid import FACTOR_SIZES
-  from metrics import code_table
+  from echo_suite.data import ground_truth
+  from echo_suite.data.grid import FACTOR_SIZES
+  from echo_suite.metrics import code_table
   keep = np.zeros(FACTOR_SIZES, bool)
   keep[0, :, :2, ::3, ::3, ::3] = True  # 3 x 6 x 2 x 11 x 11 = 4,356 images
   data = ground_truth.DSprites(keep=keep)

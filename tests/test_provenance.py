@@ -1,5 +1,5 @@
-"""Every number tied to the weights, step and settings that made it (issue 8's reproductions 1, 4-7;
-2 and 3 are in test_scripts.py): stale scores, --eval_only, early validation, recovery."""
+"""Every number tied to the weights, step and settings that made it (the stale-score reproductions;
+the aggregate ones are in test_scripts.py): stale scores, --eval_only, early validation, recovery."""
 import csv
 import json
 import os
@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-import disentanglement
-import provenance
+from echo_suite.commands import train as disentanglement
+from echo_suite import provenance
 import conftest
 
 
@@ -209,16 +209,16 @@ def test_stale_reason_and_fingerprint():
     (0.0, {"minimum": 0, "strict": True}, "x=0.0 must be > 0"),
 ])
 def test_check_number_refuses_with_one_wording(value, kwargs, message):
-  import checks
+  from echo_suite import checks
   with pytest.raises(ValueError) as e:
     checks.check_number("x", value, **kwargs)
   assert str(e.value) == message
 
 
 def test_check_number_returns_accepted_values_and_the_registry_needs_no_tensorflow():
-  import checks
+  from echo_suite import checks
   assert checks.check_number("x", 0, minimum=0) == 0
   assert checks.check_number("x", 2.5, minimum=0, strict=True) == 2.5
-  code = ("import sys; from models import registry; registry.get('vae').check_weights(1.0, 0.0); "
+  code = ("import sys; from echo_suite.models import registry; registry.get('vae').check_weights(1.0, 0.0); "
           "sys.exit('tensorflow' in sys.modules or 'gin' in sys.modules)")
   assert subprocess.run([sys.executable, "-c", code], cwd=conftest.ROOT).returncode == 0

@@ -10,11 +10,11 @@ import pytest
 import tensorflow as tf
 
 import dlib_vae
-import disentanglement
+from echo_suite.commands import train as disentanglement
 import conftest
 
-from models import registry, regularisers
-from models.autoencoder import Autoencoder
+from echo_suite.models import registry, regularisers
+from echo_suite.models.autoencoder import Autoencoder
 
 ZOO = ("beta_tcvae", "dip_vae_i", "dip_vae_ii", "annealed_vae", "info_vae")
 
@@ -166,7 +166,7 @@ def test_zoo_model_scores_and_draws(tmp_path, name):
 
 def test_training_curves_draw_the_capacity_target(tmp_path):
   from PIL import Image
-  from figures import model_figures
+  from echo_suite.figures import model_figures
   history = [{"step": s, "distortion": 500.0 - s, "rate": 0.2 * s, "capacity": 0.25 * s}
              for s in range(10, 110, 10)]
   path = model_figures.training_curves(history, str(tmp_path / "curves.png"), title="annealed")

@@ -9,15 +9,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import disentanglement
+from echo_suite.commands import train as disentanglement
 import conftest
-import provenance
-import rundir
+from echo_suite import provenance
+from echo_suite import rundir
 from conftest import ROOT
 
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
-import aggregate  # noqa: E402
-import sweep  # noqa: E402
+from echo_suite.commands import aggregate
+from echo_suite.commands import sweep
 
 FAST_EVAL = ["--gin_param", "eval_factor_vae.num_train = 200",
              "--gin_param", "eval_factor_vae.num_eval = 100",
@@ -377,7 +376,7 @@ def test_aggregate_refuses_mixed_step_budgets_and_stale_scores(tmp_path, capsys)
 def test_traversal_gif_keeps_every_frame_of_a_flat_traversal(tmp_path):
   # An untrained or collapsed dimension decodes to the same image at every step; the GIF must
   # still hold one frame per column forth and back (9 + 7), each marked by its position bar.
-  from figures import model_figures
+  from echo_suite.figures import model_figures
   grid = np.full((3, 9, 64, 64), 0.5)
   model_figures.latent_traversals(grid, ["z0", "z1", "z2"], str(tmp_path / "t.png"),
                                   str(tmp_path / "t.gif"))
@@ -405,7 +404,7 @@ def test_aggregate_never_averages_different_score_settings(tmp_path):
 
 
 def test_aggregate_reads_the_recorded_data_lists_every_metric_and_ranks_by_udr(tmp_path):
-  from metrics import code_table
+  from echo_suite.metrics import code_table
   runs = tmp_path / "runs"
   rng = np.random.default_rng(0)
   base = rng.normal(size=(3000, 5))
@@ -433,7 +432,7 @@ def test_aggregate_reads_the_recorded_data_lists_every_metric_and_ranks_by_udr(t
 def _study(tmp_path):
   """A fake study: row 1 at 30,000 steps (two seeds), runs that are not the study's, claim (b)
   and (c) cells at 5,000 steps, and claim (c) with the public code's discriminator Adam."""
-  import table2_claims
+  from echo_suite.commands import table2_claims
   runs = tmp_path / "study"
   with open(table2_claims.PAPER_GIN) as f:
     paper = f.read()
@@ -466,8 +465,8 @@ def _study(tmp_path):
     fake(runs / "steps5000", "dsprites", "echo", 1.0, 20.0, seed, fvae=fvae, mig=mig, steps=5000)
   fake(runs / "steps5000", "ds_corr", "vae", 1.0, 0.0, 0, fvae=0.6, mig=0.05, steps=5000)
   # Code tables: one of the scored weights (its position dimensions are read), one of others.
-  from data import ground_truth
-  from metrics import code_table
+  from echo_suite.data import ground_truth
+  from echo_suite.metrics import code_table
   indices = np.arange(0, 737280, 97)
   factors = ground_truth.DSprites().factors_of(indices).astype(np.float32)
   t = np.radians(40)
@@ -484,7 +483,7 @@ def _claims_csv(path):
 
 
 def test_table2_claims_test_each_cell_and_word_it_by_the_fixed_rules(tmp_path, capsys):
-  import table2_claims
+  from echo_suite.commands import table2_claims
   from scipy import stats
   runs = _study(tmp_path)
   out = tmp_path / "claims"
@@ -552,7 +551,7 @@ def test_table2_claims_test_each_cell_and_word_it_by_the_fixed_rules(tmp_path, c
 
 
 def evidence_rules():
-  import evidence
+  from echo_suite import evidence
   return evidence.RULES
 
 
@@ -560,7 +559,7 @@ def test_table2_claims_regenerate_byte_for_byte_from_their_records(tmp_path, cap
   # What README's block and the study's tables are made from: records.csv alone, or the run
   # directories plus the records of runs whose directories are gone.
   import shutil
-  import table2_claims
+  from echo_suite.commands import table2_claims
   runs = _study(tmp_path)
   first, again, kept = tmp_path / "first", tmp_path / "again", tmp_path / "kept"
   assert table2_claims.main([str(runs), "--out", str(first)]) == 0
@@ -601,7 +600,7 @@ def test_table2_claims_regenerate_byte_for_byte_from_their_records(tmp_path, cap
 
 
 def test_table2_claims_refuse_bad_input_before_writing(tmp_path, capsys):
-  import table2_claims
+  from echo_suite.commands import table2_claims
   runs = _study(tmp_path)
   readme = tmp_path / "README.md"
   readme.write_text("# no markers\n")
@@ -622,7 +621,7 @@ def test_table2_claims_refuse_bad_input_before_writing(tmp_path, capsys):
 
 
 def test_device_label_names_the_kind_of_machine():
-  import device
+  from echo_suite import device
   record = {"cpu": "AMD EPYC", "cores": 2, "avx512": False, "avx2": True, "gpus": [],
             "threads": 1}
   assert device.label(record) == "AMD EPYC, 2 cores, AVX2, 1 thread"
@@ -636,11 +635,21 @@ def test_table2_study_script_runs_its_phases_in_order_and_status_trains_nothing(
   log = tmp_path / "calls.txt"
   fake = tmp_path / "python"
   # Its status answer: every claim (c) phase complete, the others half done.
-  fake.write_text(f'#!/bin/sh\necho "$@" >> {log}\ncase "$*" in *--status*) case "$*" in '
+  # It imports echo_suite from PACKAGE (asked with -c).
+  fake.write_text(f'#!/bin/sh\ncase "$1" in -c) echo "$PACKAGE"; exit 0;; esac\n'
+                  f'echo "$@" >> {log}\ncase "$*" in *--status*) case "$*" in '
                   '*--gammas*) echo "4 runs, 4 done";; *) echo "6 runs, 3 done";; esac;; esac\n')
   fake.chmod(0o755)
   script = os.path.join(ROOT, "scripts", "table2_study.sh")
-  env = {**os.environ, "PYTHON": str(fake)}
+  # A Python that imports the suite from another checkout (the clone a worktree came from) is
+  # refused before any phase: the study would run that checkout's code.
+  env = {**os.environ, "PYTHON": str(fake), "PACKAGE": str(tmp_path / "other_clone")}
+  other = subprocess.run(["bash", script, str(tmp_path / "study"), "status"], env=env,
+                         capture_output=True, text=True)
+  assert other.returncode == 2 and not log.exists()
+  assert other.stderr.startswith(f"error: {fake} imports echo_suite from "
+                                 f"'{tmp_path / 'other_clone'}', not from this checkout")
+  env["PACKAGE"] = os.path.realpath(ROOT)
   bad = subprocess.run(["bash", script, str(tmp_path / "study"), "trian"], env=env,
                        capture_output=True, text=True)
   assert bad.returncode == 2 and "error: stage 'trian'" in bad.stderr and not log.exists()

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data import registry as data_registry
-import disentanglement
+from echo_suite.data import registry as data_registry
+from echo_suite.commands import train as disentanglement
 import conftest
 from conftest import ROOT, assert_same_weights
-from models import training
+from echo_suite.models import training
 
 TINY = [*conftest.TINY, "--no_eval"]
 
@@ -184,7 +184,7 @@ def test_checkpoint_never_holds_an_update_without_its_step(tmp_path):
 
 
 def test_one_writer_per_run_directory(tmp_path, capsys):
-  import rundir
+  from echo_suite import rundir
   assert run(tmp_path, "--steps", "2") == 0
   with rundir.RunLock(str(tmp_path)):
     assert run(tmp_path, "--steps", "4") == 2
@@ -214,7 +214,7 @@ def _state_with_losses(model, run_dir, steps=7):
 
 
 def test_checkpoint_restores_when_the_model_logs_a_new_term(tmp_path, monkeypatch):
-  from models.autoencoder import Autoencoder
+  from echo_suite.models.autoencoder import Autoencoder
   gin.clear_config()
   model = Autoencoder(name="vae", d_max=15)
   before = _state_with_losses(model, tmp_path)
@@ -229,7 +229,7 @@ def test_checkpoint_restores_when_the_model_logs_a_new_term(tmp_path, monkeypatc
 
 
 def test_checkpoint_of_the_earlier_single_window_format_restores(tmp_path):
-  from models.autoencoder import Autoencoder
+  from echo_suite.models.autoencoder import Autoencoder
   gin.clear_config()
   model = Autoencoder(name="vae", d_max=15)
   names = model.scalar_log_names()

@@ -1,0 +1,507 @@
+"""Aggregate a sweep into the paper's Table 2 (Markdown + CSV), a per-seed score figure, the
+rate-distortion figure of Sec. 5.2, and a table and figure of every model's scores against the
+total correlation of the training data's factors.
+
+    python scripts/aggregate.py RUNS_DIR [--out DIR] [--steps N | --pool_steps]
+
+Models are told apart by what makes them differ: Echo with the stretched f is 'echo (stretched f)'
+(Table 2 takes only the paper's public f), scores of the sampled code carry '[sample]' (Table 2
+takes the mean code), and scores made otherwise than the paper's (another evaluation set, seed or
+metric setting) carry it in braces, e.g. '{scored on ds_corr}': no cell mixes score settings.
+The factor TC of each run is recomputed from its saved data settings (data.dependence): 0 for
+dsprites, 1.49 nats for ds_corr, ds_pairs by its sigma.
+
+Rows: beta increasing at gamma = 0, then gamma increasing at beta = 1 (the first of them repeats
+the beta = 1 row, as in the paper). Columns: FactorVAE score and MIG of Echo and VAE on dsprites
+and ds_corr; mean +- sample standard deviation over seeds (n - 1). Only runs whose scores
+belong to their final weights are used (others are listed and skipped). Runs of different step
+budgets are never averaged together unless --pool_steps asks for it: with several budgets
+present, choose one with --steps. The paper's number stands beside ours only in the beta = 1,
+gamma = 0 row, the one row whose setting the paper states; its other rows are printed below the
+table as the paper's.
+"""
+import argparse
+import functools
+import glob
+import os
+import sys
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+from echo_suite import atomic_io
+from echo_suite import checks
+from echo_suite import gin_compat
+from echo_suite import provenance
+from echo_suite import rundir
+from echo_suite.figures.style import plt, save
+from echo_suite.metrics import names
+
+DATASETS = ("dsprites", "ds_corr")
+MODELS = ("echo", "vae")
+# The paper's two metrics: (name, headline score, label), from metrics.names.
+METRICS = tuple((m, names.HEADLINE[m], names.DISPLAY[m]) for m in ("factor_vae", "mig"))
+# Table 2 of the paper (mean of 10 runs), ../shared/reference/paper_facts.md. Columns in COLUMNS
+# order. Its row labels did not survive: rows 1-3 raise beta at gamma = 0, rows 4-7 raise gamma;
+# only rows 1 and 4 have a known setting (beta 1, gamma 0).
+PAPER_TABLE2 = [
+    [0.83, 0.65, 0.16, 0.07, 0.70, 0.60, 0.11, 0.08],
+    [0.78, 0.65, 0.18, 0.10, 0.67, 0.60, 0.11, 0.07],
+    [0.75, 0.69, 0.18, 0.13, 0.56, 0.56, 0.06, 0.06],
+    [0.83, 0.65, 0.16, 0.07, 0.70, 0.60, 0.10, 0.08],
+    [0.78, 0.72, 0.30, 0.17, 0.65, 0.60, 0.16, 0.07],
+    [0.79, 0.73, 0.30, 0.18, 0.58, 0.53, 0.16, 0.07],
+    [0.77, 0.70, 0.29, 0.18, 0.49, 0.53, 0.09, 0.08],
+]
+PAPER_ROW_LABELS = ["beta=1, gamma=0", "beta>1 (value not stated), gamma=0",
+                    "beta>1 (larger, not stated), gamma=0", "beta=1, gamma=0 (repeats row 1)",
+                    "beta=1, gamma>0 (not stated)", "beta=1, gamma>0 (larger)",
+                    "beta=1, gamma>0 (largest)"]
+COLUMNS = [(d, metric, model) for d in DATASETS for metric in METRICS for model in MODELS]
+
+
+RUN_KEYS = ("dataset", "model", "beta", "gamma")  # besides the training and scores blocks
+
+
+def load_runs(runs_dir):
+  """Every run below runs_dir whose scores belong to its final weights, and the skipped ones.
+
+  Returns:
+    (runs, skipped): runs are results.json dicts with 'dir' and 'steps' added, one per scored
+    representation (its name in 'representation', its scores in 'scored'); skipped is a list of
+    (run directory, reason).
+  """
+  runs, skipped = [], []
+  for path in sorted(glob.glob(os.path.join(runs_dir, "**", rundir.RESULTS_FILE),
+                               recursive=True)):
+    run_dir = os.path.dirname(path)
+    try:
+      r = provenance.read_results(run_dir)
+    except provenance.UnreadableFileError as e:
+      skipped.append((run_dir, str(e)))
+      continue
+    reason = provenance.stale_reason(r)
+    if reason:
+      skipped.append((run_dir, reason))
+      continue
+    missing = [k for k in RUN_KEYS if k not in r]
+    if missing:
+      skipped.append((run_dir, f"not a run's results (no {missing})"))
+      continue
+    r["dir"], r["steps"] = run_dir, r["training"]["step"]
+    for kind, by_metric in r["scores"]["metrics"].items():
+      runs.append({**r, "representation": kind, "scored": by_metric})
+  return runs, skipped
+
+
+def select_steps(runs, steps=None, pool=False):
+  """The runs of one step budget: `steps`, or the only one present; all of them with `pool`.
+  Raises ValueError listing the budgets when several are present and none is chosen."""
+  if steps is not None:
+    return [r for r in runs if r["steps"] == steps]
+  budgets = sorted({r["steps"] for r in runs})
+  if len(budgets) > 1 and not pool:
+    raise ValueError(f"runs of several step budgets {budgets}: pick one with --steps N, or "
+                     "average across them with --pool_steps")
+  return runs
+
+
+def config_value(run, name, default=None):
+  """The value of binding `name` (e.g. 'model.f_param') in the run's saved config."""
+  return _saved_bindings(run.get("config", "")).get(name, default)
+
+
+@functools.lru_cache(maxsize=None)
+def _saved_bindings(config):
+  return provenance.saved_bindings(config)
+
+
+def model_label(run):
+  """The run's model, told apart where runs of one name differ: Echo's f, scored code."""
+  label = run["model"]
+  if label == "echo" and config_value(run, "model.f_param", "public") != "public":
+    label += f" ({config_value(run, 'model.f_param')} f)"
+  label += "" if run["representation"] == "mean" else f" [{run['representation']}]"
+  setting = score_setting(run)
+  return label + (f" {{{setting}}}" if setting else "")
+
+
+def score_setting(run):
+  """How the run's scores were made, where that departs from the paper's (the full dSprites,
+  evaluation seed 0, the paper's metric settings): '' for the paper's, else e.g. 'scored on
+  ds_corr; eval_mig.num_bins=10'. Runs of different score settings never share a cell."""
+  block = run["scores"]
+  parts = [] if block.get("eval_on") == "dsprites" else [f"scored on {block.get('eval_on')}"]
+  seed = block.get("seed", 0)
+  parts += [] if seed == 0 else [f"evaluation seed {seed}"]
+  parts += [f"{k}={v['value']!r}" for k, v in sorted(block.get("departures_from_paper",
+                                                                {}).items())]
+  return "; ".join(parts)
+
+
+def data_label(run):
+  """The training data: its name, with sigma for ds_pairs."""
+  if run["dataset"] == "ds_pairs":
+    return f"ds_pairs σ={data_info(run)['sigma']:g}"
+  return run["dataset"]
+
+
+def data_info(run):
+  """The training data's `info()` (size, exact factor TC, its settings) as results.json recorded
+  it at training time; for results written before it did, the data set is rebuilt from the run's
+  saved config through data.registry (cheap: no image is rendered)."""
+  return run.get("data") or _rebuilt_info(run["dataset"], run.get("config", ""))
+
+
+@functools.lru_cache(maxsize=None)
+def _rebuilt_info(name, config):
+  from echo_suite.data import registry
+  prefix = f"{name}."
+  kwargs = {k[len(prefix):]: v for k, v in _saved_bindings(config).items()
+            if k.startswith(prefix)}
+  return registry.DATASETS[name](**kwargs).info()
+
+
+def factor_tc(run):
+  """Exact total correlation (nats) of the run's training factors."""
+  return data_info(run)["total_correlation_nats"]
+
+
+def mean_sd(values):
+  """(mean, sd, n) of the values that are not NaN: sd is the sample standard deviation over seeds
+  (n - 1 in the denominator), None below two values; mean is None without any."""
+  values = [float(v) for v in values if not np.isnan(v)]
+  n = len(values)
+  return (float(np.mean(values)) if n else None,
+          float(np.std(values, ddof=1)) if n > 1 else None, n)
+
+
+def format_cell(mean, sd, n, digits=2):
+  """'0.62 ± 0.03 (n=2)'; '0.62 (n=1)' without an sd; '–' without a value."""
+  if mean is None:
+    return "–"
+  spread = "" if sd is None else f" ± {sd:.{digits}f}"
+  return f"{mean:.{digits}f}{spread} (n={n})"
+
+
+def score(run, metric, key):
+  value = run["scored"].get(metric, {}).get(key)
+  return np.nan if value is None else float(value)
+
+
+def table_rows(runs):
+  """(label, beta, gamma) rows in Table 2 order, from the settings present."""
+  betas = sorted({r["beta"] for r in runs if r["gamma"] == 0})
+  gammas = sorted({r["gamma"] for r in runs if r["beta"] == 1.0})
+  rows = [(f"beta={b:g}, gamma=0", b, 0.0) for b in betas]
+  rows += [(f"gamma={g:g}, beta=1", 1.0, g) for g in gammas if len(gammas) > 1]
+  return rows
+
+
+def cell_values(runs, dataset, model, beta, gamma, metric, key):
+  return [score(r, metric, key) for r in runs if r["dataset"] == dataset
+          and model_label(r) == model and r["beta"] == beta and r["gamma"] == gamma]
+
+
+def paper_value(beta, gamma, column_index):
+  """The paper's number for a setting it states (beta 1, gamma 0: its row 1), else None."""
+  return PAPER_TABLE2[0][column_index] if (beta, gamma) == (1.0, 0.0) else None
+
+
+def build_table(runs):
+  """Table 2's cells: the paper's models (Echo with its public f, VAE; mean codes) only."""
+  runs = [r for r in runs if model_label(r) in MODELS]
+  table = []
+  for label, beta, gamma in table_rows(runs):
+    cells = []
+    for j, (dataset, (metric, key, _), model) in enumerate(COLUMNS):
+      mean, sd, n = mean_sd(cell_values(runs, dataset, model, beta, gamma, metric, key))
+      cells.append({"mean": mean, "std": sd, "n": n,
+                    "paper": paper_value(beta, gamma, j),
+                    "steps": sorted({r["steps"] for r in runs if r["beta"] == beta
+                                     and r["gamma"] == gamma and r["dataset"] == dataset
+                                     and model_label(r) == model})})
+    table.append((label, cells))
+  return table
+
+
+def _count(runs):
+  """Runs (directories), not scored representations."""
+  return len({r["dir"] for r in runs})
+
+
+def _budget(runs):
+  budgets = sorted({r["steps"] for r in runs})
+  text = " and ".join(f"{b:,}" for b in budgets)
+  return f"{text} steps per run" + (" (pooled)" if len(budgets) > 1 else "")
+
+
+def write_markdown(table, path, runs):
+  head = [f"{d} {name} {model}" for d, (_, _, name), model in COLUMNS]
+  lines = [f"Step budget: {_budget(runs)}; {_count(runs)} runs.", "",
+           "| setting | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
+  for label, cells in table:
+    text = []
+    for c in cells:
+      paper = "" if c["paper"] is None else f" [{c['paper']:.2f}]"
+      text.append(format_cell(c["mean"], c["std"], c["n"]) + paper)
+    lines.append(f"| {label} | " + " | ".join(text) + " |")
+  lines.append("")
+  lines.append("Ours: mean ± sample standard deviation over seeds (n runs); [the paper's Table 2, "
+               "row 1, 300,000 steps, 10 runs], shown only for beta = 1, gamma = 0.")
+  lines += ["", "The paper's Table 2 as published (its rows' beta and gamma values are not stated "
+            "except rows 1 and 4; not matched to our rows):", "",
+            "| paper row | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
+  for i, (label, values) in enumerate(zip(PAPER_ROW_LABELS, PAPER_TABLE2)):
+    lines.append(f"| {i + 1}: {label} | " + " | ".join(f"{v:.2f}" for v in values) + " |")
+  return atomic_io.write_text(path, "\n".join(lines) + "\n")
+
+
+def write_csv(table, path):
+  return atomic_io.write_csv(
+      path, ["setting", "dataset", "metric", "model", "mean", "std", "n", "steps", "paper"],
+      [[label, dataset, name, model, c["mean"], c["std"], c["n"],
+        " ".join(str(s) for s in c["steps"]), c["paper"]]
+       for label, cells in table for (dataset, (_, _, name), model), c in zip(COLUMNS, cells)])
+
+
+def scores_figure(runs, path):
+  """One point per seed for every setting, model and data set."""
+  rows = table_rows(runs)
+  fig, axes = plt.subplots(2, 2, figsize=(12, 7), squeeze=False)
+  for i, (metric, key, name) in enumerate(METRICS):
+    for j, dataset in enumerate(DATASETS):
+      ax = axes[i, j]
+      for k, model in enumerate(MODELS):
+        for x, (_, beta, gamma) in enumerate(rows):
+          values = cell_values(runs, dataset, model, beta, gamma, metric, key)
+          jitter = (k - 0.5) * 0.25
+          ax.scatter(np.full(len(values), x + jitter), values, s=18,
+                     color=("tab:blue", "tab:orange")[k], label=model if x == 0 else None)
+      ax.set_xticks(range(len(rows)))
+      ax.set_xlim(-0.6, len(rows) - 0.4)
+      ax.set_xticklabels([label.replace(", ", "\n") for label, _, _ in rows], fontsize=8)
+      ax.set_ylabel(name), ax.set_title(f"{name} on {dataset}")
+      _legend(ax, fontsize=8)
+  fig.suptitle(f"scores per setting, one point per seed ({_budget(runs)})")
+  fig.tight_layout(rect=(0, 0, 1, 0.96))
+  return save(fig, path)
+
+
+def rate_distortion_figure(runs, path):
+  """Distortion against rate (Echo: exact; VAE: KL upper bound), one curve per model and data
+  set, one point per beta (gamma = 0), averaged over seeds."""
+  fig, ax = plt.subplots(figsize=(6.5, 4.5))
+  for dataset, style in zip(DATASETS, ("-", "--")):
+    for model, color in zip(MODELS, ("tab:blue", "tab:orange")):
+      points = []
+      for beta in sorted({r["beta"] for r in runs}):
+        sel = [r for r in runs if r["dataset"] == dataset and model_label(r) == model
+               and r["beta"] == beta and r["gamma"] == 0]
+        if sel:
+          losses = [r["training"]["final_losses_last_100_steps"] for r in sel]
+          points.append((beta, np.mean([l["rate"] for l in losses]),
+                         np.mean([l["distortion"] for l in losses])))
+      if points:
+        _, rate, dist = zip(*points)
+        kind = "exact rate" if model == "echo" else "KL bound"
+        ax.plot(rate, dist, style, marker="o", color=color, label=f"{model} ({kind}), {dataset}")
+        for beta, r, d in points:
+          ax.annotate(f"β={beta:g}", (r, d), fontsize=7, textcoords="offset points",
+                      xytext=(3, 3))
+  ax.set_xlabel("rate (nats)"), ax.set_ylabel("distortion (nats)")
+  ax.set_title(f"rate-distortion (gamma = 0, {_budget(runs)})")
+  _legend(ax, fontsize=8)
+  return save(fig, path)
+
+
+def dependence_groups(runs):
+  """{(model label, beta, gamma): {(factor TC, data label): [runs]}} over every run."""
+  groups = {}
+  for r in runs:
+    key = (model_label(r), r["beta"], r["gamma"])
+    groups.setdefault(key, {}).setdefault((round(factor_tc(r), 6), data_label(r)), []).append(r)
+  return groups
+
+
+def _setting(label, beta, gamma):
+  return f"{label} (beta {beta:g}, gamma {gamma:g})"
+
+
+def write_dependence_table(runs, md_path, csv_path):
+  """Every model against every training data set, ordered by the factors' total correlation:
+  every metric the runs were scored with (FactorVAE and MIG first), mean ± sd over seeds; the
+  paper's Table 2 row 1 in brackets where it applies (echo with the public f and vae, mean or
+  sampled codes, at beta 1, gamma 0, on dsprites and ds_corr)."""
+  groups = dependence_groups(runs)
+  columns = sorted({c for g in groups.values() for c in g})
+  scored = {m for r in runs for m in r["scored"]}
+  metrics = [(m, names.HEADLINE[m], names.DISPLAY[m]) for m in names.METRIC_NAMES if m in scored]
+  head = [f"{name} on {d} (TC {tc:.2f})" for _, _, name in metrics for tc, d in columns]
+  lines = [f"Step budget: {_budget(runs)}; {_count(runs)} runs. TC: exact total correlation of the "
+           "training data's factors (nats). Scored on the full dSprites unless a run says "
+           "otherwise.", "", "| model | " + " | ".join(head) + " |",
+           "|---" * (len(head) + 1) + "|"]
+  rows = []
+  for (label, beta, gamma), cells in sorted(groups.items()):
+    text = []
+    for metric, key, name in metrics:
+      for tc, d in columns:
+        mean, std, n = mean_sd([score(r, metric, key) for r in cells.get((tc, d), [])])
+        paper = None
+        model = label.replace(" [sample]", "")  # the paper scored sampled codes (README)
+        if (model in MODELS and (beta, gamma) == (1.0, 0.0) and d in DATASETS
+            and (metric, key, name) in METRICS):
+          paper = PAPER_TABLE2[0][COLUMNS.index((d, (metric, key, name), model))]
+        rows.append([_setting(label, beta, gamma), d, tc, name, mean, std, n, paper])
+        text.append(format_cell(mean, std, n) + ("" if paper is None else f" [{paper:.2f}]"))
+    lines.append(f"| {_setting(label, beta, gamma)} | " + " | ".join(text) + " |")
+  lines += ["", "Mean ± sample standard deviation over seeds (n runs); [the paper's Table 2 "
+            "row 1: 300,000 steps, 10 runs]."]
+  atomic_io.write_text(md_path, "\n".join(lines) + "\n")
+  atomic_io.write_csv(
+      csv_path, ["model", "data", "factor_tc_nats", "metric", "mean", "std", "n", "paper"], rows)
+  return md_path, csv_path
+
+
+def dependence_figure(runs, path):
+  """Score against the factors' total correlation, mean ± sd over seeds: one line per model over
+  dsprites (TC 0) and ds_pairs' sigmas; ds_corr, a different kind of dependence (removed bin
+  pairs), as an unconnected square of the model's colour."""
+  groups = dependence_groups(runs)
+  fig, axes = plt.subplots(1, len(METRICS), figsize=(6 * len(METRICS), 4.3), squeeze=False)
+  for ax, (metric, key, name) in zip(axes[0], METRICS):
+    for k, ((label, beta, gamma), cells) in enumerate(sorted(groups.items())):
+      points = {True: [], False: []}
+      for (tc, data), sel in sorted(cells.items()):
+        mean, sd, _ = mean_sd([score(r, metric, key) for r in sel])
+        if mean is not None:
+          points[data == "ds_corr"].append((tc, mean, 0.0 if sd is None else sd))
+      color = f"C{k % 10}"
+      shift = 0.01 * (k - len(groups) / 2)  # keeps overlapping error bars apart
+      for is_corr, pts in points.items():
+        if pts:
+          tc, mean, std = map(np.array, zip(*pts))
+          ax.errorbar(tc + shift, mean, yerr=std, marker="s" if is_corr else "o", capsize=3,
+                      color=color, linestyle="none" if is_corr else "-",
+                      mfc="none" if is_corr else color,
+                      label=_setting(label, beta, gamma) + (" on ds_corr" if is_corr else ""))
+    ax.set_xlabel("total correlation of the training factors (nats)")
+    ax.set_ylabel(name), ax.set_title(f"{name} against factor dependence")
+    _legend(ax, fontsize=7)
+  legend = ("; circles: dsprites and ds_pairs, squares: ds_corr"
+            if any(r["dataset"] == "ds_corr" for r in runs) else "")
+  fig.suptitle(f"scores against factor dependence, mean ± sample sd over seeds "
+               f"({_budget(runs)}){legend}")
+  fig.tight_layout(rect=(0, 0, 1, 0.94))
+  return save(fig, path)
+
+
+def _legend(ax, **kwargs):
+  """A legend when the axes hold labelled artists (matplotlib warns on an empty one)."""
+  if ax.get_legend_handles_labels()[0]:
+    ax.legend(**kwargs)
+
+
+def udr_rows(runs, max_images=10000):
+  """UDR (metrics.udr, Duan et al. 2020) of every run over the other seeds of its setting (data,
+  model, beta, gamma, step budget), from the codes of the images their code tables share.
+
+  Returns:
+    list of dicts: setting, run directory, seed, udr, models (seeds in the setting), images.
+  """
+  from echo_suite.metrics import code_table, udr
+  cells = {}
+  for r in runs:
+    if r["representation"] == "mean":  # one entry per run directory
+      label = model_label({**r, "representation": "mean"})
+      key = (data_label(r), label, r["beta"], r["gamma"], r["steps"])
+      cells.setdefault(key, []).append(r)
+  rows = []
+  for (data, label, beta, gamma, steps), cell in sorted(cells.items(), key=str):
+    if len(cell) < 2:
+      continue
+    tables = [code_table.load(os.path.join(r["dir"], rundir.CODES_FILE)) for r in cell]
+    shared = functools.reduce(np.intersect1d, [t["indices"] for t in tables])
+    shared = np.sort(np.random.RandomState(0).permutation(shared)[:max_images])
+    codes = [t["codes"][np.searchsorted(t["indices"], shared)] for t in tables]
+    active = [udr.active_dimensions(r["training"]["rate_per_dim_nats"],
+                                    r["training"]["min_rate_per_dim_nats"]) for r in cell]
+    scores_of, _ = udr.udr(codes, active)
+    for r, value in zip(cell, scores_of):
+      rows.append({"data": data, "model": label, "beta": beta, "gamma": gamma, "steps": steps,
+                   "run": os.path.basename(r["dir"]), "seed": r["seed"], "udr": float(value),
+                   "models": len(cell), "images": int(len(shared))})
+  return rows
+
+
+def write_udr(rows, md_path, csv_path):
+  """udr.md (one line per run, the setting's mean) and udr.csv."""
+  lines = ["| data | model | beta | gamma | steps | run | UDR | models | shared images |",
+           "|---|---|---|---|---|---|---|---|---|"]
+  lines += [f"| {r['data']} | {r['model']} | {r['beta']:g} | {r['gamma']:g} | {r['steps']:,} | "
+            f"{r['run']} | {r['udr']:.3f} | {r['models']} | {r['images']:,} |" for r in rows]
+  atomic_io.write_text(md_path, "UDR (Duan et al. 2020, UDR_L), each run against the other "
+                       "seeds of its setting\n\n" + "\n".join(lines) + "\n")
+  atomic_io.write_csv(csv_path, list(rows[0]) if rows else ["udr"], rows)
+  return [md_path, csv_path]
+
+
+def parse_args(argv=None):
+  """The command line's arguments, and the parser (for its error messages)."""
+  p = checks.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+  p.add_argument("runs_dir")
+  p.add_argument("--out", type=checks.output_folder, help="output folder (default RUNS_DIR)")
+  p.add_argument("--steps", type=checks.int_at_least(1),
+                 help="use the runs of this step budget only")
+  p.add_argument("--pool_steps", action="store_true",
+                 help="average runs of different step budgets together (labelled as pooled)")
+  p.add_argument("--udr", action="store_true",
+                 help="also rank each run by UDR over the seeds of its setting (udr.md, udr.csv)")
+  return p.parse_args(argv), p
+
+
+def main(argv=None):
+  gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
+  args, p = parse_args(argv)
+  out = args.out or args.runs_dir
+  if not os.path.isdir(args.runs_dir):
+    p.error(f"runs_dir {args.runs_dir!r} is not a folder" if os.path.exists(args.runs_dir)
+            else f"runs_dir {args.runs_dir!r} does not exist")
+  try:
+    checks.check_output_folder("runs_dir", out)  # --out was checked as it was parsed
+  except ValueError as e:
+    p.error(str(e))
+  runs, skipped = load_runs(args.runs_dir)
+  for run_dir, reason in skipped:
+    print(f"skipped {run_dir}: {reason}")
+  try:
+    runs = select_steps(runs, args.steps, args.pool_steps)
+  except ValueError as e:
+    p.error(str(e))
+  if not runs:
+    p.error(f"no runs with current scores{'' if args.steps is None else f' at {args.steps} steps'}"
+            f" below {args.runs_dir!r}")
+  udr = udr_rows(runs) if args.udr else None
+  if args.udr and not udr:
+    p.error("--udr: no setting has two seeds or more with current scores (UDR compares each run "
+            "with the other seeds of its setting)")
+  os.makedirs(out, exist_ok=True)
+  table = build_table(runs)
+  paths = [write_markdown(table, os.path.join(out, "table2.md"), runs),
+           write_csv(table, os.path.join(out, "table2.csv")),
+           scores_figure(runs, os.path.join(out, "scores_per_seed.png")),
+           rate_distortion_figure(runs, os.path.join(out, "rate_distortion.png")),
+           *write_dependence_table(runs, os.path.join(out, "models.md"),
+                                   os.path.join(out, "models.csv")),
+           dependence_figure(runs, os.path.join(out, "score_vs_tc.png"))]
+  if args.udr:
+    paths += write_udr(udr, os.path.join(out, "udr.md"), os.path.join(out, "udr.csv"))
+  print(f"{_count(runs)} runs with current scores ({_budget(runs)})")
+  for table in (paths[0], paths[4]):
+    with open(table) as f:
+      print(f.read())
+  for path in paths:
+    print(f"wrote {path}")
+  return 0
