@@ -1,6 +1,5 @@
 """Rendering throughput: random training batches of 64 on one core (target >= 50,000 images/s)."""
 import os
-import sys
 import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")

@@ -7,7 +7,6 @@ sampled code through images (the path the table replaces).
     (a trained run; default: an untrained Echo model)
 """
 import os
-import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -8,7 +8,6 @@ Reports steps/s, achieved GFLOP/s from the analytic FLOP count of the networks
     python bench/bench_training.py [--steps 200] [--json out.json]
 """
 import os
-import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

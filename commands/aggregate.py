@@ -24,7 +24,6 @@ import argparse
 import functools
 import glob
 import os
-import sys
 
 import numpy as np
 
@@ -35,7 +34,7 @@ from echo_suite import checks
 from echo_suite import gin_compat
 from echo_suite import provenance
 from echo_suite import rundir
-from echo_suite.figures.style import plt, save
+from echo_suite.figures import sweep_figures
 from echo_suite.metrics import names
 
 DATASETS = ("dsprites", "ds_corr")
@@ -269,30 +268,26 @@ def write_csv(table, path):
 def scores_figure(runs, path):
   """One point per seed for every setting, model and data set."""
   rows = table_rows(runs)
-  fig, axes = plt.subplots(2, 2, figsize=(12, 7), squeeze=False)
-  for i, (metric, key, name) in enumerate(METRICS):
-    for j, dataset in enumerate(DATASETS):
-      ax = axes[i, j]
-      for k, model in enumerate(MODELS):
-        for x, (_, beta, gamma) in enumerate(rows):
-          values = cell_values(runs, dataset, model, beta, gamma, metric, key)
-          jitter = (k - 0.5) * 0.25
-          ax.scatter(np.full(len(values), x + jitter), values, s=18,
-                     color=("tab:blue", "tab:orange")[k], label=model if x == 0 else None)
-      ax.set_xticks(range(len(rows)))
-      ax.set_xlim(-0.6, len(rows) - 0.4)
-      ax.set_xticklabels([label.replace(", ", "\n") for label, _, _ in rows], fontsize=8)
-      ax.set_ylabel(name), ax.set_title(f"{name} on {dataset}")
-      _legend(ax, fontsize=8)
-  fig.suptitle(f"scores per setting, one point per seed ({_budget(runs)})")
-  fig.tight_layout(rect=(0, 0, 1, 0.96))
-  return save(fig, path)
+  panels = []
+  for metric, key, name in METRICS:
+    panels.append([sweep_figures.StripPanel(
+        f"{name} on {dataset}", name,
+        tuple(sweep_figures.Strip(x + (k - 0.5) * 0.25,
+                                  tuple(cell_values(runs, dataset, model, beta, gamma, metric,
+                                                    key)),
+                                  ("tab:blue", "tab:orange")[k], model if x == 0 else None,
+                                  size=18)
+              for k, model in enumerate(MODELS) for x, (_, beta, gamma) in enumerate(rows)),
+        tuple((x, label.replace(", ", "\n")) for x, (label, _, _) in enumerate(rows)))
+        for dataset in DATASETS])
+  return sweep_figures.strip_panels(
+      panels, f"scores per setting, one point per seed ({_budget(runs)})", path)
 
 
 def rate_distortion_figure(runs, path):
   """Distortion against rate (Echo: exact; VAE: KL upper bound), one curve per model and data
   set, one point per beta (gamma = 0), averaged over seeds."""
-  fig, ax = plt.subplots(figsize=(6.5, 4.5))
+  lines = []
   for dataset, style in zip(DATASETS, ("-", "--")):
     for model, color in zip(MODELS, ("tab:blue", "tab:orange")):
       points = []
@@ -304,16 +299,12 @@ def rate_distortion_figure(runs, path):
           points.append((beta, np.mean([l["rate"] for l in losses]),
                          np.mean([l["distortion"] for l in losses])))
       if points:
-        _, rate, dist = zip(*points)
+        betas, rate, dist = zip(*points)
         kind = "exact rate" if model == "echo" else "KL bound"
-        ax.plot(rate, dist, style, marker="o", color=color, label=f"{model} ({kind}), {dataset}")
-        for beta, r, d in points:
-          ax.annotate(f"β={beta:g}", (r, d), fontsize=7, textcoords="offset points",
-                      xytext=(3, 3))
-  ax.set_xlabel("rate (nats)"), ax.set_ylabel("distortion (nats)")
-  ax.set_title(f"rate-distortion (gamma = 0, {_budget(runs)})")
-  _legend(ax, fontsize=8)
-  return save(fig, path)
+        lines.append(sweep_figures.Curve(f"{model} ({kind}), {dataset}", rate, dist, color,
+                                         style, tuple(f"β={b:g}" for b in betas)))
+  return sweep_figures.curves(lines, "rate (nats)", "distortion (nats)",
+                              f"rate-distortion (gamma = 0, {_budget(runs)})", path)
 
 
 def dependence_groups(runs):
@@ -368,40 +359,32 @@ def write_dependence_table(runs, md_path, csv_path):
 def dependence_figure(runs, path):
   """Score against the factors' total correlation, mean ± sd over seeds: one line per model over
   dsprites (TC 0) and ds_pairs' sigmas; ds_corr, a different kind of dependence (removed bin
-  pairs), as an unconnected square of the model's colour."""
+  pairs), as an unconnected hollow square of the model's colour."""
   groups = dependence_groups(runs)
-  fig, axes = plt.subplots(1, len(METRICS), figsize=(6 * len(METRICS), 4.3), squeeze=False)
-  for ax, (metric, key, name) in zip(axes[0], METRICS):
+  panels = []
+  for metric, key, name in METRICS:
+    series = []
     for k, ((label, beta, gamma), cells) in enumerate(sorted(groups.items())):
       points = {True: [], False: []}
       for (tc, data), sel in sorted(cells.items()):
         mean, sd, _ = mean_sd([score(r, metric, key) for r in sel])
         if mean is not None:
           points[data == "ds_corr"].append((tc, mean, 0.0 if sd is None else sd))
-      color = f"C{k % 10}"
       shift = 0.01 * (k - len(groups) / 2)  # keeps overlapping error bars apart
       for is_corr, pts in points.items():
         if pts:
-          tc, mean, std = map(np.array, zip(*pts))
-          ax.errorbar(tc + shift, mean, yerr=std, marker="s" if is_corr else "o", capsize=3,
-                      color=color, linestyle="none" if is_corr else "-",
-                      mfc="none" if is_corr else color,
-                      label=_setting(label, beta, gamma) + (" on ds_corr" if is_corr else ""))
-    ax.set_xlabel("total correlation of the training factors (nats)")
-    ax.set_ylabel(name), ax.set_title(f"{name} against factor dependence")
-    _legend(ax, fontsize=7)
+          tc, mean, std = zip(*pts)
+          series.append(sweep_figures.Series(
+              _setting(label, beta, gamma) + (" on ds_corr" if is_corr else ""),
+              tuple(t + shift for t in tc), mean, std, f"C{k % 10}",
+              marker="s" if is_corr else "o", connected=not is_corr))
+    panels.append((f"{name} against factor dependence", name, series))
   legend = ("; circles: dsprites and ds_pairs, squares: ds_corr"
             if any(r["dataset"] == "ds_corr" for r in runs) else "")
-  fig.suptitle(f"scores against factor dependence, mean ± sample sd over seeds "
-               f"({_budget(runs)}){legend}")
-  fig.tight_layout(rect=(0, 0, 1, 0.94))
-  return save(fig, path)
-
-
-def _legend(ax, **kwargs):
-  """A legend when the axes hold labelled artists (matplotlib warns on an empty one)."""
-  if ax.get_legend_handles_labels()[0]:
-    ax.legend(**kwargs)
+  return sweep_figures.error_bar_panels(
+      panels, "total correlation of the training factors (nats)",
+      f"scores against factor dependence, mean ± sample sd over seeds ({_budget(runs)}){legend}",
+      path)
 
 
 def udr_rows(runs, max_images=10000):

@@ -9,7 +9,6 @@ InfoNCE estimate it from samples, over several seeds.
 Writes echo_rate_check.csv / .md (exact value, estimates, spread) and echo_rate_check.png.
 """
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -7,7 +7,6 @@ mi_benchmark.csv (estimate and error per estimator and true MI).
 """
 import math
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

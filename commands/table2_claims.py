@@ -27,7 +27,6 @@ import csv
 import dataclasses
 import itertools
 import os
-import sys
 
 import numpy as np
 
@@ -42,7 +41,7 @@ from echo_suite import gin_compat
 from echo_suite import provenance
 from echo_suite import rundir
 from echo_suite.data import registry as data_registry
-from echo_suite.figures.style import plt, save
+from echo_suite.figures import sweep_figures
 from echo_suite.metrics import alignment, code_table
 
 REPRESENTATIONS = ("mean", "sample")
@@ -522,31 +521,33 @@ def _where(run):
 def claims_figure(records, path):
   """One column per claim group, one row per metric: every seed's sampled-code score, baseline
   (grey) against treatment (colour) per cell, the paper's pair as hollow diamonds."""
-  fig, axes = plt.subplots(2, len(CLAIMS), figsize=(3.4 * len(CLAIMS), 7.5), squeeze=False)
-  for j, claim in enumerate(CLAIMS):
-    for i, (metric, _, name) in enumerate((FVAE, MIG)):
-      ax = axes[i, j]
+  rows = []
+  for metric, _, name in (FVAE, MIG):
+    row = []
+    for j, claim in enumerate(CLAIMS):
       cells = list(itertools.product(claim.datasets, claim.models or (None,)))
+      strips = []
       for x, (dataset, model) in enumerate(cells):
+        paper = claim.paper.get((dataset, model, metric))
         for k, (side, color) in enumerate((("baseline", "0.55"), ("treatment", f"C{j}"))):
-          ys = _values(_selected(records, claim, dataset, model, side), metric,
-                       PAPER_REPRESENTATION)
-          ax.scatter(np.full(len(ys), x + (k - 0.5) * 0.3), ys, s=22, color=color, zorder=3,
-                     label=_side_label(claim, getattr(claim, side)) if x == 0 else None)
-          paper = claim.paper.get((dataset, model, metric))
+          position = x + (k - 0.5) * 0.3
+          values = _values(_selected(records, claim, dataset, model, side), metric,
+                           PAPER_REPRESENTATION)
+          strips.append(sweep_figures.Strip(
+              position, tuple(values), color,
+              _side_label(claim, getattr(claim, side)) if x == 0 else None, size=22))
           if paper is not None:
-            ax.scatter([x + (k - 0.5) * 0.3], [paper[k]], s=60, marker="D", facecolors="none",
-                       edgecolors=color, zorder=2,
-                       label="paper" if (x, k) == (len(cells) - 1, 1) else None)
-      ax.set_xticks(range(len(cells)))
-      ax.set_xticklabels([f"{d}\n{m or ''}".strip() for d, m in cells], fontsize=8)
-      ax.set_xlim(-0.6, len(cells) - 0.4)
-      ax.set_ylabel(f"{name}, sampled code")
-      ax.set_title(f"({claim.key}) {claim.id}, {claim.steps // 1000}k steps", fontsize=9)
-      ax.legend(fontsize=7)
-  fig.suptitle("The Table 2 study's claims: one point per seed (sampled codes)")
-  fig.tight_layout(rect=(0, 0, 1, 0.96))
-  return save(fig, path)
+            strips.append(sweep_figures.Strip(
+                position, (paper[k],), color,
+                "paper" if (x, k) == (len(cells) - 1, 1) else None, marker="D", hollow=True,
+                size=60))
+      row.append(sweep_figures.StripPanel(
+          f"({claim.key}) {claim.id}, {claim.steps // 1000}k steps", f"{name}, sampled code",
+          tuple(strips), tuple((x, f"{d}\n{m or ''}".strip()) for x, (d, m) in enumerate(cells))))
+    rows.append(row)
+  return sweep_figures.strip_panels(
+      rows, "The Table 2 study's claims: one point per seed (sampled codes)", path,
+      panel_size=(3.4, 3.6))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ code z (what the discriminator sees) and of the mean code, on random dSprites im
 """
 import argparse
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

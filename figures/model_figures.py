@@ -9,10 +9,10 @@ from PIL import Image
 from echo_suite import atomic_io
 from echo_suite import rundir
 from echo_suite.figures.style import plt, save
+from echo_suite.data.grid import SHAPE_NAMES
 from echo_suite.metrics import alignment
 from echo_suite.models import registry
 
-SHAPES = ("square", "ellipse", "heart")
 
 
 def traversal_grid(decode, codes, seed_code, order, steps=9):
@@ -93,9 +93,9 @@ def factor_response(codes, factors, sizes, path, order, labels, title="factor re
                           va="center", fontsize=9)
     for k in range(sizes[0]):
       axes[r, 1].plot(np.linspace(0.5, 1, sizes[1]), np.nanmean(means[k, ..., d], axis=(1, 2, 3)),
-                      color=colors[k], label=SHAPES[k], marker=".")
+                      color=colors[k], label=SHAPE_NAMES[k], marker=".")
       axes[r, 2].plot(np.linspace(0, 360, sizes[2]), np.nanmean(means[k, ..., d], axis=(0, 2, 3)),
-                      color=colors[k], label=SHAPES[k])
+                      color=colors[k], label=SHAPE_NAMES[k])
   axes[0, 0].set_title("mean code over position")
   axes[0, 1].set_title("mean code vs scale")
   axes[0, 2].set_title("mean code vs orientation")
