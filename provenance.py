@@ -6,14 +6,12 @@ aggregation scripts can use it without TensorFlow.
 import hashlib
 import inspect
 import json
-import os
 
 import gin
 import gin.config_parser
 import numpy as np
 
 from echo_suite import atomic_io
-from echo_suite import rundir
 
 
 
@@ -97,26 +95,6 @@ def fingerprint(arrays):
     h.update(f"{a.dtype.str}{a.shape}".encode())
     h.update(a.tobytes())
   return h.hexdigest()[:16]
-
-
-class UnreadableFileError(ValueError):
-  """A run file exists but cannot be parsed (truncated, corrupt)."""
-
-
-def read_results(run_dir):
-  """results.json of `run_dir` as a dict; None when absent; UnreadableFileError naming the file when
-  it is truncated or not a results file."""
-  path = os.path.join(run_dir, rundir.RESULTS_FILE)
-  if not os.path.exists(path):
-    return None
-  try:
-    with open(path) as f:
-      results = json.load(f)
-  except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-    raise UnreadableFileError(f"{path} is unreadable ({e})") from None
-  if not isinstance(results, dict) or not isinstance(results.get("training"), dict):
-    raise UnreadableFileError(f"{path} is not a results file of this suite (no 'training' block)")
-  return results
 
 
 def stale_reason(results, steps=None, metrics=None, settings=None):

@@ -1,9 +1,11 @@
-"""Run directories: recognising one, claiming it for one writer, and never touching anything else.
+"""Run directories: their files, the one object that reads and writes them (`RunDirectory`),
+recognising one, claiming it for one writer, and never touching anything else.
 
 A run directory is marked by RUN_CONFIG (the run's effective config). Only marked or empty
 directories are adopted or deleted by `--overwrite`. While a process works in a run directory it
 holds an exclusive `fcntl.flock` on RUN/.lock: the kernel releases it when the process ends, even
-by SIGKILL, so a stale lock cannot outlive its holder. Imports only the standard library.
+by SIGKILL, so a stale lock cannot outlive its holder. Imports only the standard library and
+atomic_io and checks.
 """
 import errno
 import fcntl
@@ -75,6 +77,98 @@ def read_history(path):
 
 class RunDirError(ValueError):
   """The output directory cannot be used: named, with the reason."""
+
+
+class UnreadableFileError(ValueError):
+  """A run file exists but cannot be parsed (truncated, corrupt)."""
+
+
+class RunDirectory:
+  """One run directory (or score.py's output folder) and every file in it.
+
+  The only code that writes results.json (`write_results`), appends to or cuts history.jsonl
+  and removes the outputs of weights a run no longer has; everything else reads through it.
+  results.json's schema: the run's settings (model, dataset, beta, gamma, seed, data, config),
+  its `training` block (step, weights, losses, device) and its `scores` block (step, weights,
+  metrics, settings, device, digest; provenance.seal); score.py's folders hold `representation`,
+  `data` and `scores`.
+  """
+
+  def __init__(self, path):
+    self.path = str(path)
+
+  def __repr__(self):
+    return f"RunDirectory({self.path!r})"
+
+  def file(self, name):
+    """The path of one of the run's files (a name of this module: RESULTS_FILE, ...)."""
+    return os.path.join(self.path, name)
+
+  # identity and lock
+  def identity(self):
+    return read_identity(self.path)
+
+  def claim(self, identity, overwrite=False):
+    return claim(self.path, identity, overwrite)
+
+  def lock(self):
+    return RunLock(self.path)
+
+  def check_no_links(self, names=None):
+    check_no_links(self.path, WRITTEN if names is None else names)
+
+  # results.json
+  def read_results(self):
+    """results.json as a dict; None when absent; UnreadableFileError naming the file when it is
+    truncated or holds no training block."""
+    path = self.file(RESULTS_FILE)
+    if not os.path.exists(path):
+      return None
+    try:
+      with open(path, encoding="utf-8") as f:
+        results = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+      raise UnreadableFileError(f"{path} is unreadable ({e})") from None
+    if not isinstance(results, dict) or not isinstance(results.get("training"), dict):
+      raise UnreadableFileError(f"{path} is not a results file of this suite (no 'training' "
+                                "block)")
+    return results
+
+  def write_results(self, results):
+    """Write results.json atomically: each writer's last act (its presence says 'done')."""
+    return atomic_io.write_json(self.file(RESULTS_FILE), results)
+
+  # history.jsonl
+  def history(self):
+    """The readable records of history.jsonl ([] without one; unreadable lines skipped)."""
+    path = self.file(HISTORY_FILE)
+    return [record for _, record in read_history(path)[0]] if os.path.exists(path) else []
+
+  def append_history(self, record):
+    """One line of losses (a dict with 'step'); cheap to append, easy to plot."""
+    with open(self.file(HISTORY_FILE), "a") as f:
+      f.write(json.dumps(record) + "\n")
+
+  def cut_history(self, step):
+    """Keep the history up to `step` (what a resumed run logs again is dropped), and no
+    unreadable line. Returns how many unreadable lines were dropped."""
+    path = self.file(HISTORY_FILE)
+    if not os.path.exists(path):
+      return 0
+    records, skipped = read_history(path)
+    kept = [text for text, record in records if record["step"] <= step]
+    if skipped or len(kept) != len(records):
+      atomic_io.write_text(path, "".join(kept))
+    return skipped
+
+  def remove_scored_outputs(self):
+    """Delete scores.csv and figures/, which describe weights the run no longer has."""
+    for name in SCORED_OUTPUTS:
+      path = self.file(name)
+      if os.path.isdir(path):
+        shutil.rmtree(path)
+      elif os.path.exists(path):
+        os.unlink(path)
 
 
 # Every file and folder the suite creates or rewrites in a run directory: none may be a symbolic

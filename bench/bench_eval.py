@@ -22,7 +22,6 @@ from echo_suite import device
 from echo_suite.commands import train as disentanglement
 from echo_suite import rundir
 from echo_suite.metrics import code_table, evaluate, scores
-from echo_suite.models import training
 from echo_suite.models.autoencoder import Autoencoder
 
 
@@ -44,11 +43,7 @@ def main():
     except ValueError as e:
       parser.error(str(e))
   if args.run:
-    disentanglement.configure(disentanglement.parse_args([]),
-                              base_files=[os.path.join(args.run, rundir.CONFIG_FILE)])
-    model, _ = training.restore_run(args.run, data_registry.make_dataset(),
-                                    **{k: disentanglement.train_settings()[k]
-                                       for k in ("seed", "batch_size")})
+    model, _ = disentanglement.restore(args.run)
   else:
     model = Autoencoder(name="echo")
   data = data_registry.make_dataset("dsprites")

@@ -76,8 +76,8 @@ def load_runs(runs_dir):
                                recursive=True)):
     run_dir = os.path.dirname(path)
     try:
-      r = provenance.read_results(run_dir)
-    except provenance.UnreadableFileError as e:
+      r = rundir.RunDirectory(run_dir).read_results()
+    except rundir.UnreadableFileError as e:
       skipped.append((run_dir, str(e)))
       continue
     reason = provenance.stale_reason(r)

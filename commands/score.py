@@ -232,8 +232,8 @@ def write_outputs(output_dir, block, representation, table, data):
       os.path.join(output_dir, rundir.FIGURES_DIR, FIGURE), order, [f"z{d}" for d in order],
       title=f"factor response: {representation['source']} on {data.name}")
   evaluate.write_scores_csv(os.path.join(output_dir, rundir.SCORES_FILE), block)
-  atomic_io.write_json(os.path.join(output_dir, rundir.RESULTS_FILE),
-                       {"representation": representation, "data": data.info(), "scores": block})
+  rundir.RunDirectory(output_dir).write_results(
+      {"representation": representation, "data": data.info(), "scores": block})
 
 
 def main(argv=None):

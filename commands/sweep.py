@@ -126,7 +126,7 @@ def requested(args):
   through the same gin files, bindings and defaults that disentanglement.py will use."""
   from echo_suite.commands import train as disentanglement
   from echo_suite.metrics import evaluate
-  from echo_suite.models import training
+  from echo_suite import training
   flags = disentanglement.parse_args(
       [a for f in args.gin_file for a in ("--gin_file", f)]
       + [a for b in args.gin_param for a in ("--gin_param", b)]
@@ -139,9 +139,9 @@ def requested(args):
 
 def _readable_results(run_dir):
   """The run's results.json, or None when it is missing or unreadable (counted as not done)."""
-  from echo_suite.provenance import UnreadableFileError, read_results
+  from echo_suite.rundir import RunDirectory, UnreadableFileError
   try:
-    return read_results(run_dir)
+    return RunDirectory(run_dir).read_results()
   except UnreadableFileError:
     return None
 

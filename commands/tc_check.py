@@ -21,7 +21,6 @@ from echo_suite.data import registry as data_registry
 from echo_suite.commands import train as disentanglement
 from echo_suite import rundir
 from echo_suite.metrics import evaluate
-from echo_suite.models import training
 
 
 def gaussian_total_correlation(codes):
@@ -33,17 +32,12 @@ def gaussian_total_correlation(codes):
 
 def last_logged(run, key, n=5):
   """Mean of `key` over the last n lines of the run's history (None if never logged)."""
-  records, _ = rundir.read_history(os.path.join(run, rundir.HISTORY_FILE))
-  values = [row[key] for _, row in records if key in row]
+  values = [row[key] for row in rundir.RunDirectory(run).history() if key in row]
   return float(np.mean(values[-n:])) if values else None
 
 
 def check(run, images):
-  disentanglement.configure(disentanglement.parse_args([]),
-                            base_files=[os.path.join(run, rundir.CONFIG_FILE)])
-  settings = disentanglement.train_settings()
-  model, results = training.restore_run(run, data_registry.make_dataset(), seed=settings["seed"],
-                                        batch_size=settings["batch_size"])
+  model, results = disentanglement.restore(run)
   data = data_registry.make_dataset("dsprites")
   table = evaluate.load_table(model.channel_params_function, data, None)
   idx = data.sample_indices(images, np.random.RandomState(0))

@@ -95,7 +95,8 @@ def load_tensorflow_modules():
   global autoencoder, evaluate, model_figures, scores, training
   from echo_suite.figures import model_figures
   from echo_suite.metrics import evaluate, scores  # registers the metrics' gin configurables
-  from echo_suite.models import autoencoder, training
+  from echo_suite import training
+  from echo_suite.models import autoencoder
 
 
 def check_gin_files(files):
@@ -240,21 +241,21 @@ def score_and_draw(model, data, output_dir, results, progress=True):
                            **block, "device": device.describe()})
   idx = table.indices[np.random.RandomState(0).randint(len(table.indices), size=8)]
   images = table.data.observations(idx)
-  history_path = os.path.join(output_dir, rundir.HISTORY_FILE)
+  run = rundir.RunDirectory(output_dir)
   model_figures.write_all(
       os.path.join(output_dir, rundir.FIGURES_DIR), decode=model.decode, codes=table.codes,
       factors=table.data.factors_of(table.indices), sizes=table.data.factors_num_values,
       rates=training_block["rate_per_dim_nats"], min_rate=training_block["min_rate_per_dim_nats"],
       rate_kind=registry.get(results["model"]).rate_kind,
       images=images, recon=model.reconstruct(images),
-      history=model_figures.read_history(history_path) if os.path.exists(history_path) else None,
+      history=run.history() or None,
       name=f"{results['model']} on {results['dataset']} (beta {results['beta']:g}, "
            f"gamma {results['gamma']:g}), step {block['step']:,}, weights {block['weights']}")
   evaluate.write_scores_csv(os.path.join(output_dir, rundir.SCORES_FILE), block)
   evaluate.write_eval_config(os.path.join(output_dir, rundir.EVAL_CONFIG_FILE),
                              block["settings"])
   results["scores"] = block
-  atomic_io.write_json(os.path.join(output_dir, rundir.RESULTS_FILE), results)  # last: done
+  run.write_results(results)  # last: done
   return block
 
 
@@ -281,8 +282,8 @@ _EVAL_PREFIXES = ("evaluation.", "eval_")
 
 def _reconcile_saved(output_dir):
   try:
-    results = provenance.read_results(output_dir)
-  except provenance.UnreadableFileError:
+    results = rundir.RunDirectory(output_dir).read_results()
+  except rundir.UnreadableFileError:
     return  # rebuilt from the checkpoint when the run is restored
   with rundir.RunLock(output_dir):
     _reconcile(output_dir, results)

@@ -7,7 +7,6 @@ import numpy as np
 from PIL import Image
 
 from echo_suite import atomic_io
-from echo_suite import rundir
 from echo_suite.figures.style import plt, save
 from echo_suite.data.grid import SHAPE_NAMES
 from echo_suite.metrics import alignment
@@ -130,11 +129,6 @@ def reconstructions(images, recon, path, title="reconstructions (top: input, bot
   axes[0, 0].set_ylabel("input"), axes[1, 0].set_ylabel("output")
   fig.suptitle(title)
   return save(fig, path)
-
-
-def read_history(history_path):
-  """The readable records of a history.jsonl (rundir.read_history skips the others)."""
-  return [record for _, record in rundir.read_history(history_path)[0]]
 
 
 def training_curves(history, path, title="training"):

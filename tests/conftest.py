@@ -6,8 +6,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from echo_suite import ROOT, gin_compat  # noqa: E402  (after the log level, before TensorFlow)
 
 gin_compat.install()  # the tests' entry point, as each command line's main()
-# The one file that may name the import path: test_package checks that no other does.
-IMPORT_PATH_NAME = "sys.path"
+# Only this file may edit the import path or hide a late import: test_package checks the others.
+ONLY_IN_CONFTEST = ("sys.path", "noqa: E402")
 REFERENCE_DIR = os.path.join(ROOT, os.pardir, "shared", "reference")
 # The flags of every tiny test run (quick.gin, then tests/tiny.gin); a file adds its own.
 TINY = ["--gin_file", os.path.join(ROOT, "gin_configs", "quick.gin"),

@@ -444,7 +444,7 @@ def test_aggregate_skips_an_odd_results_file_and_refuses_a_file_as_out(tmp_path,
 def test_a_full_disk_at_a_checkpoint_is_one_error_line_and_the_run_resumes(tmp_path, capsys,
                                                                             monkeypatch):
   from echo_suite.quiet_tensorflow import tf
-  from echo_suite.models import training
+  from echo_suite import training
   out = str(tmp_path / "run")
   args = ["--output_dir", out, *TINY, "--no_eval"]
   assert disentanglement.main([*args, "--steps", "10"]) == 0

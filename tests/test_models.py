@@ -86,7 +86,7 @@ def test_sampled_codes_are_noisy_codes_reproducible_by_seed(name):
   assert a.shape == mean.shape == (8, 10) and not np.allclose(a, mean, rtol=1e-2, atol=0)
 
 
-@pytest.mark.parametrize("name", ["echo", "vae"])
+@pytest.mark.parametrize("name", ["echo", pytest.param("vae", marks=pytest.mark.slow)])
 def test_sampled_codes_from_the_code_table_equal_those_from_images(name):
   """The table path (stored loc and log scale, no images) draws the noisy codes the image path
   draws for the same seed: same extra examples, same noise; equal up to the round-off of

@@ -13,7 +13,7 @@ from echo_suite.data import registry as data_registry
 from echo_suite.commands import train as disentanglement
 import conftest
 from conftest import ROOT, assert_same_weights
-from echo_suite.models import training
+from echo_suite import training
 
 TINY = [*conftest.TINY, "--no_eval"]
 
@@ -55,6 +55,7 @@ def test_run_writes_outputs_and_resumes(tmp_path):
   assert results(tmp_path) == res
 
 
+@pytest.mark.slow  # 17 s; the fast tier resumes after Ctrl-C (test_ctrl_c_checkpoints_and_...)
 def test_resumed_run_equals_uninterrupted_run(tmp_path):
   assert run(tmp_path / "a", "--model", "vae", "--gamma", "3", "--steps", "20") == 0
   assert run(tmp_path / "b", "--model", "vae", "--gamma", "3", "--steps", "10") == 0

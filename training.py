@@ -5,9 +5,7 @@ weights, the run's last 100 loss values, its training seconds), so a run killed 
 checkpoint and its results file, or with a truncated results file, is finished without retraining.
 """
 import glob
-import json
 import os
-import shutil
 import signal
 import threading
 import time
@@ -20,7 +18,6 @@ from tqdm import tqdm
 from echo_suite import atomic_io
 from echo_suite import checks
 from echo_suite import device
-from echo_suite import provenance
 from echo_suite import rundir
 from echo_suite.models.autoencoder import Autoencoder
 
@@ -259,8 +256,8 @@ def run_results(model, dataset, seed, training_block, config):
 def _current_results(output_dir, step, weights):
   """The saved results if they describe exactly (step, weights), else None (reported)."""
   try:
-    results = provenance.read_results(output_dir)
-  except provenance.UnreadableFileError as e:
+    results = rundir.RunDirectory(output_dir).read_results()
+  except rundir.UnreadableFileError as e:
     print(f"warning: {e}; rebuilding it from the checkpoint")
     return None
   if results and (results["training"].get("step"), results["training"].get("weights")) == (
@@ -276,7 +273,7 @@ def _saved_or_rebuilt_results(state, dataset, seed, step, batch_size, output_dir
   if results is None:
     results = run_results(state.model, dataset, seed, state.training_block(step, batch_size, 0),
                           gin.operative_config_str())
-    atomic_io.write_json(os.path.join(output_dir, rundir.RESULTS_FILE), results)
+    rundir.RunDirectory(output_dir).write_results(results)
   return results
 
 
@@ -348,7 +345,7 @@ def _train_steps(model, state, dataset, output_dir, start, steps, batch_size, se
     raised between steps (a handler not ours, or the data stream) is saved and re-raised.
   """
   writer = _resume_logs(output_dir, start)
-  history_path = os.path.join(output_dir, rundir.HISTORY_FILE)
+  run = rundir.RunDirectory(output_dir)
   batches = dataset.batches(batch_size, seed=seed, start_step=start)
   bar = tqdm(total=steps, initial=start, disable=not progress, unit="step", dynamic_ncols=True,
              desc=f"{model.model_name} on {dataset.name}")
@@ -361,7 +358,7 @@ def _train_steps(model, state, dataset, output_dir, start, steps, batch_size, se
         check_finite(logs, step)
         state.record(step, logs)
         if (step + 1) % summary_every == 0 or step + 1 == steps:
-          _summarise(writer, history_path, step + 1, logs)
+          _summarise(writer, run, step + 1, logs)
           bar.set_postfix({k: f"{float(logs[k]):.3g}" for k in
                            ("distortion", "rate", "tc", "disc_accuracy") if k in logs})
         bar.update(1)
@@ -389,33 +386,20 @@ def _finish(model, state, dataset, seed, steps, batch_size, steps_this_session, 
   results = run_results(model, dataset, seed,
                         state.training_block(steps, batch_size, steps_this_session),
                         gin.operative_config_str())
-  atomic_io.write_json(os.path.join(output_dir, rundir.RESULTS_FILE), results)
-  remove_scored_outputs(output_dir)
+  run = rundir.RunDirectory(output_dir)
+  run.write_results(results)
+  run.remove_scored_outputs()
   return results
-
-
-def remove_scored_outputs(output_dir):
-  """Delete scores.csv and figures/, which describe weights the run no longer has."""
-  for name in rundir.SCORED_OUTPUTS:
-    path = os.path.join(output_dir, name)
-    if os.path.isdir(path):
-      shutil.rmtree(path)
-    elif os.path.exists(path):
-      os.unlink(path)
 
 
 def _resume_logs(output_dir, start):
   """Cut history.jsonl and TensorBoard back to `start` (what a resumed run will log again), then
   open the summary writer."""
-  history_path = os.path.join(output_dir, rundir.HISTORY_FILE)
-  if os.path.exists(history_path):
-    records, skipped = rundir.read_history(history_path)
-    kept = [text for text, record in records if record["step"] <= start]
-    if skipped:
-      print(f"note: {skipped} unreadable line(s) of {history_path} dropped (cut by a kill, or "
-            "not UTF-8 JSON)")
-    if skipped or len(kept) != len(records):
-      atomic_io.write_text(history_path, "".join(kept))
+  run = rundir.RunDirectory(output_dir)
+  skipped = run.cut_history(start)
+  if skipped:
+    print(f"note: {skipped} unreadable line(s) of {run.file(rundir.HISTORY_FILE)} dropped (cut "
+          "by a kill, or not UTF-8 JSON)")
   logdir = os.path.join(output_dir, rundir.TENSORBOARD_DIR)
   for path in glob.glob(os.path.join(logdir, "events.out.tfevents.*")):
     _trim_events(path, start)
@@ -441,11 +425,10 @@ def _trim_events(path, start):
           w.write(raw)
 
 
-def _summarise(writer, history_path, step, logs):
+def _summarise(writer, run, step, logs):
   scalars = {k: float(v) for k, v in logs.items() if np.ndim(v) == 0}
   with writer.as_default(step=step):
     for k, v in scalars.items():
       tf.summary.scalar(k, v)
     tf.summary.histogram("rate_per_dim", logs["rate_per_dim"])
-  with open(history_path, "a") as f:  # one line per summary: cheap to append, easy to plot
-    f.write(json.dumps({"step": step, **scalars}) + "\n")
+  run.append_history({"step": step, **scalars})
