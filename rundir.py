@@ -161,6 +161,48 @@ class RunDirectory:
       atomic_io.write_text(path, "".join(kept))
     return skipped
 
+  # files computed elsewhere, written here
+  def write_files(self, texts):
+    """Write each {name: text} atomically (scores.csv, eval_config.gin: metrics.evaluate's
+    `scored_file_texts`). Returns the paths."""
+    return [atomic_io.write_text(self.file(name), text) for name, text in texts.items()]
+
+  def reconcile(self, texts):
+    """Make the files say what {name: text or None} says (None: the file must not exist):
+    rewrite or remove only those that differ. Returns the names changed."""
+    changed = []
+    for name, text in texts.items():
+      path = self.file(name)
+      try:
+        with open(path, newline="") as f:
+          current = f.read()
+      except (FileNotFoundError, UnicodeDecodeError):
+        current = None
+      if current == text:
+        continue
+      if text is None:
+        if current is not None or os.path.exists(path):
+          os.unlink(path)
+          changed.append(name)
+      else:
+        atomic_io.write_text(path, text)
+        changed.append(name)
+    return changed
+
+  def write_code_table(self, arrays):
+    """codes.npz from metrics.code_table.arrays (the table's codes, indices, data set and
+    weights), atomically."""
+    import numpy as np  # only here: the rest of this module needs no numpy
+    with atomic_io.atomic_path(self.file(CODES_FILE), suffix=".npz") as tmp:
+      np.savez(tmp, **arrays)
+    return self.file(CODES_FILE)
+
+  def write_weights(self, networks):
+    """Each {name: Keras model} of WEIGHTS_FILES as a .weights.h5 file, atomically."""
+    for name, net in networks.items():
+      with atomic_io.atomic_path(self.file(WEIGHTS_FILES[name]), suffix=".weights.h5") as tmp:
+        net.save_weights(tmp)
+
   def remove_scored_outputs(self):
     """Delete scores.csv and figures/, which describe weights the run no longer has."""
     for name in SCORED_OUTPUTS:

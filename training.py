@@ -382,11 +382,11 @@ def _finish(model, state, dataset, seed, steps, batch_size, steps_this_session, 
   """Save the final checkpoint and weights, write results.json without scores (the weights are
   new) and remove the scored outputs of the old weights. Returns the results dict."""
   state.save(steps)
-  model.save_weights(output_dir)
+  run = rundir.RunDirectory(output_dir)
+  run.write_weights(model.networks())
   results = run_results(model, dataset, seed,
                         state.training_block(steps, batch_size, steps_this_session),
                         gin.operative_config_str())
-  run = rundir.RunDirectory(output_dir)
   run.write_results(results)
   run.remove_scored_outputs()
   return results

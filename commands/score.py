@@ -231,8 +231,9 @@ def write_outputs(output_dir, block, representation, table, data):
       table.codes, table.data.factors_of(table.indices), table.data.factors_num_values,
       os.path.join(output_dir, rundir.FIGURES_DIR, FIGURE), order, [f"z{d}" for d in order],
       title=f"factor response: {representation['source']} on {data.name}")
-  evaluate.write_scores_csv(os.path.join(output_dir, rundir.SCORES_FILE), block)
-  rundir.RunDirectory(output_dir).write_results(
+  run = rundir.RunDirectory(output_dir)
+  run.write_files({rundir.SCORES_FILE: evaluate.scores_csv_text(block)})
+  run.write_results(
       {"representation": representation, "data": data.info(), "scores": block})
 
 

@@ -30,7 +30,7 @@ from echo_suite import device
 from echo_suite import gin_compat
 from echo_suite import provenance
 from echo_suite import rundir
-from echo_suite.metrics import names
+from echo_suite.metrics import code_table, names
 from echo_suite.models import registry
 
 # The modules that need TensorFlow (models, training, scoring) are imported by
@@ -234,14 +234,16 @@ def score_and_draw(model, data, output_dir, results, progress=True):
   """Score the model into results.json (scores block with step, weights and settings),
   scores.csv and eval_config.gin; draw figures from the same codes into RUN/figures/."""
   training_block = results["training"]
-  block, table = evaluate.evaluate(model.channel_params_function, data, output_dir,
+  run = rundir.RunDirectory(output_dir)
+  block, table = evaluate.evaluate(model.channel_params_function, data, run.file(rundir.CODES_FILE),
                                    weights=training_block["weights"],
                                    sample_from_params=model.sample_from_params, progress=progress)
   block = provenance.seal({"step": training_block["step"], "weights": training_block["weights"],
                            **block, "device": device.describe()})
   idx = table.indices[np.random.RandomState(0).randint(len(table.indices), size=8)]
   images = table.data.observations(idx)
-  run = rundir.RunDirectory(output_dir)
+  if table.encoded_now:
+    run.write_code_table(code_table.arrays_of(table, training_block["weights"]))
   model_figures.write_all(
       os.path.join(output_dir, rundir.FIGURES_DIR), decode=model.decode, codes=table.codes,
       factors=table.data.factors_of(table.indices), sizes=table.data.factors_num_values,
@@ -251,10 +253,8 @@ def score_and_draw(model, data, output_dir, results, progress=True):
       history=run.history() or None,
       name=f"{results['model']} on {results['dataset']} (beta {results['beta']:g}, "
            f"gamma {results['gamma']:g}), step {block['step']:,}, weights {block['weights']}")
-  evaluate.write_scores_csv(os.path.join(output_dir, rundir.SCORES_FILE), block)
-  evaluate.write_eval_config(os.path.join(output_dir, rundir.EVAL_CONFIG_FILE),
-                             block["settings"])
   results["scores"] = block
+  run.write_files(evaluate.scored_file_texts(results))
   run.write_results(results)  # last: done
   return block
 
@@ -290,8 +290,8 @@ def _reconcile_saved(output_dir):
 
 
 def _reconcile(output_dir, results):
-  """evaluate.reconcile, saying which files it rewrote."""
-  for name in evaluate.reconcile(output_dir, results):
+  """Make scores.csv and eval_config.gin agree with results.json, saying which files changed."""
+  for name in rundir.RunDirectory(output_dir).reconcile(evaluate.scored_file_texts(results)):
     print(f"note: {name} disagreed with results.json (a scoring stopped before its end); "
           "rewritten from results.json")
 

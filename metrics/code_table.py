@@ -15,7 +15,6 @@ import zipfile
 import numpy as np
 from tqdm import tqdm
 
-from echo_suite import atomic_io
 from echo_suite.data.grid import NUM_IMAGES
 
 
@@ -55,19 +54,23 @@ class UnreadableTableError(ValueError):
   """A code table file that is truncated, corrupt or of another format."""
 
 
-def save(path, codes, indices, dataset_name, weights, log_scales=None):
-  """Write the table atomically as npz: codes (N, D), log noise scales (N, D; empty when the
-  representation has none), indices (N,), dataset name and the fingerprint of the weights that
-  encoded it."""
-  with atomic_io.atomic_path(path, suffix=".npz") as tmp:
-    np.savez(tmp, codes=codes, indices=indices, dataset=np.array(dataset_name),
-             weights=np.array("" if weights is None else weights),
-             log_scales=np.zeros((0,), np.float32) if log_scales is None else log_scales)
+def arrays(codes, indices, dataset_name, weights, log_scales=None):
+  """The npz arrays of a table (rundir.RunDirectory.write_code_table writes them): codes
+  (N, D), log noise scales (N, D; empty when the representation has none), indices (N,), dataset
+  name and the fingerprint of the weights that encoded it. `load` reads them back."""
+  return {"codes": codes, "indices": indices, "dataset": np.array(dataset_name),
+          "weights": np.array("" if weights is None else weights),
+          "log_scales": np.zeros((0,), np.float32) if log_scales is None else log_scales}
+
+
+def arrays_of(table, weights):
+  """`arrays` of a CodeTableData."""
+  return arrays(table.codes, table.indices, table.data.name, weights, table.log_scales)
 
 
 def load(path):
-  """{codes, log_scales (None if absent), indices, dataset, weights} of a table written by
-  `save`; UnreadableTableError naming the file otherwise."""
+  """{codes, log_scales (None if absent), indices, dataset, weights} of a table of `arrays`;
+  UnreadableTableError naming the file otherwise."""
   try:
     with np.load(path, allow_pickle=False) as f:
       table = {"codes": f["codes"], "indices": f["indices"], "dataset": str(f["dataset"]),

@@ -19,7 +19,7 @@ from echo_suite.metrics import code_table, names, scores
 from echo_suite.metrics.names import EVAL_SETS, REPRESENTATIONS, check_metric_names  # noqa: F401
 
 # evaluate()'s arguments that do not change a score.
-_NOT_SETTINGS = ("output_dir", "weights", "progress", "sample_from_params")
+_NOT_SETTINGS = ("table_path", "weights", "progress", "sample_from_params")
 
 
 def evaluation_data(train_data, eval_on):
@@ -102,7 +102,8 @@ def load_table(representation_function, data, weights, path=None, need_scales=Fa
   """The code table of `data` under the weights fingerprinted `weights`, filling itself with
   `representation_function`: it starts from the table saved at `path` when that holds exactly
   these weights and data set (and log scales when `need_scales`), else empty. A table of other
-  weights, or an unreadable one, is dropped (and said so). `save_table` writes what it grew to.
+  weights, or an unreadable one, is dropped (and said so). The run's owner writes what it grew to
+  (rundir.RunDirectory.write_code_table of code_table.arrays_of, when `encoded_now`).
 
   Returns:
     metrics.code_table.CodeTableData.
@@ -122,15 +123,9 @@ def load_table(representation_function, data, weights, path=None, need_scales=Fa
                                   encode=representation_function)
 
 
-def save_table(table, path, weights):
-  """Write `table` to `path` if it encoded anything since it was read."""
-  if path and table.encoded_now:
-    code_table.save(path, table.codes, table.indices, table.data.name, weights, table.log_scales)
-
-
-@gin.configurable("evaluation", denylist=["representation_function", "train_data", "output_dir",
+@gin.configurable("evaluation", denylist=["representation_function", "train_data", "table_path",
                                           "weights", "sample_from_params"])
-def evaluate(representation_function, train_data, output_dir=None, weights=None, eval_on="full",
+def evaluate(representation_function, train_data, table_path=None, weights=None, eval_on="full",
              metrics=names.DEFAULT_METRICS, seed=0, representation="mean",
              sample_from_params=None, progress=True):
   """Scores of `representation_function` with disentanglement_lib's metrics, via a code table.
@@ -139,7 +134,8 @@ def evaluate(representation_function, train_data, output_dir=None, weights=None,
     representation_function: images -> codes, or -> (codes, log noise scales) (a model's
       `channel_params_function`, needed for 'sample'); numpy in and out.
     train_data: the data set the model was trained on.
-    output_dir: where codes.npz goes (None: nowhere).
+    table_path: a saved code table to start from (read only; None: none). The caller saves the
+      returned table when it encoded anything (`table.encoded_now`).
     weights: fingerprint of the weights behind `representation_function`; the cached code table
       is used only when it was made by these weights (None: always encode).
     eval_on: 'full' dSprites (default, as the paper's code) or 'kept' (the training set).
@@ -163,11 +159,9 @@ def evaluate(representation_function, train_data, output_dir=None, weights=None,
   if "sample" in chosen["evaluation"]["representation"] and sample_from_params is None:
     raise ValueError("representation 'sample' needs a model's channel (sample_from_params)")
   data = evaluation_data(train_data, eval_on)
-  path = os.path.join(output_dir, rundir.CODES_FILE) if output_dir else None
-  table = load_table(representation_function, data, weights, path,
+  table = load_table(representation_function, data, weights, table_path,
                      need_scales="sample" in chosen["evaluation"]["representation"])
   block = score_table(table, chosen, sample_from_params, progress)
-  save_table(table, path, weights)
   return block, table
 
 
@@ -237,42 +231,16 @@ def eval_config_text(chosen):
   return header + "\n".join(provenance.as_gin_lines(chosen)) + "\n"
 
 
-def write_scores_csv(path, block):
-  """`scores_csv_text` of the block, written atomically."""
-  return atomic_io.write_text(path, scores_csv_text(block))
-
-
-def write_eval_config(path, chosen):
-  """`eval_config_text` of the settings, written atomically."""
-  return atomic_io.write_text(path, eval_config_text(chosen))
-
-
-def reconcile(output_dir, results):
-  """Make scores.csv and eval_config.gin say what results.json's scores block says (results.json
-  is written last by a scoring, so a scoring killed before it left them ahead of it): rewrite
-  them from the block; without a block, remove scores.csv (eval_config.gin then keeps the
-  settings last asked for). Returns the names of files changed."""
+def scored_file_texts(results):
+  """What scores.csv and eval_config.gin must say for results.json's scores block: {name: text,
+  or None for a file that must not exist}. Without a block, no scores.csv (eval_config.gin then
+  keeps the settings last asked for); for a block of an older version, nothing (it is rescored
+  before anything reads these files). The run's owner writes them (rundir.RunDirectory
+  .write_files after a scoring, .reconcile when results.json, written last, is behind them)."""
   block = (results or {}).get("scores")
   if block and not provenance.current_format(block):
-    return []  # a block of an older version: rescored before anything reads these files
-  changed = []
-  files = [(rundir.SCORES_FILE, scores_csv_text(block) if block else None)]
-  if block:
-    files.append((rundir.EVAL_CONFIG_FILE, eval_config_text(block["settings"])))
-  for name, text in files:
-    path = os.path.join(output_dir, name)
-    try:
-      with open(path, newline="") as f:
-        current = f.read()
-    except (FileNotFoundError, UnicodeDecodeError):
-      current = None
-    if current == text:
-      continue
-    if text is None:
-      if current is not None or os.path.exists(path):
-        os.unlink(path)
-        changed.append(name)
-    else:
-      atomic_io.write_text(path, text)
-      changed.append(name)
-  return changed
+    return {}
+  if not block:
+    return {rundir.SCORES_FILE: None}
+  return {rundir.SCORES_FILE: scores_csv_text(block),
+          rundir.EVAL_CONFIG_FILE: eval_config_text(block["settings"])}

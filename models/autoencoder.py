@@ -6,7 +6,6 @@ import gin
 import numpy as np
 from echo_suite.quiet_tensorflow import keras, tf
 
-from echo_suite import atomic_io
 from echo_suite import checks
 from echo_suite import provenance
 from echo_suite import rundir
@@ -209,13 +208,10 @@ class Autoencoder(tf.Module):
     """Decoded deterministic codes (no noise) of `images`."""
     return self.decode(self.representation_function(images))
 
-  def save_weights(self, directory):
-    """Encoder and decoder weights as Keras .weights.h5 files (loadable with `load_weights`),
-    each written atomically."""
-    for name, net in (("encoder", self.encoder), ("decoder", self.decoder)):
-      path = os.path.join(directory, rundir.WEIGHTS_FILES[name])
-      with atomic_io.atomic_path(path, suffix=".weights.h5") as tmp:
-        net.save_weights(tmp)
+  def networks(self):
+    """{'encoder': ..., 'decoder': ...}: what rundir.RunDirectory.write_weights saves and
+    `load_weights` reads back."""
+    return {"encoder": self.encoder, "decoder": self.decoder}
 
   def load_weights(self, directory):
     self.encoder.load_weights(os.path.join(directory, rundir.WEIGHTS_FILES["encoder"]))

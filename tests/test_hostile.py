@@ -93,7 +93,7 @@ def test_a_finished_scoring_leaves_nothing_to_reconcile(tmp_path):
   """scores.csv from the scoring's own block (metric order, numpy numbers) equals the one the next
   run derives from results.json (sorted keys, floats): no 'disagreed' note after a full scoring."""
   from echo_suite.metrics import evaluate
-  from echo_suite import atomic_io
+  from echo_suite import atomic_io, rundir
   block = {"step": 3, "weights": "abc", "eval_on": "dsprites", "seed": 0,
            "settings": {"eval_mig": {"num_bins": 20}},
            "metrics": {"sample": {"mig": {"discrete_mig": np.float32(0.07)}},
@@ -101,10 +101,10 @@ def test_a_finished_scoring_leaves_nothing_to_reconcile(tmp_path):
                                                "eval_accuracy": 0.7982,
                                                "num_active_dims": np.int64(10)}}}}
   run = str(tmp_path)
-  evaluate.write_scores_csv(os.path.join(run, "scores.csv"), block)
-  evaluate.write_eval_config(os.path.join(run, "eval_config.gin"), block["settings"])
+  owner = rundir.RunDirectory(run)
+  owner.write_files(evaluate.scored_file_texts({"scores": block}))
   atomic_io.write_json(os.path.join(run, "results.json"), {"scores": block})
-  assert evaluate.reconcile(run, _results(run)) == []
+  assert owner.reconcile(evaluate.scored_file_texts(_results(run))) == []
   with open(os.path.join(run, "scores.csv")) as f:
     rows = f.read().splitlines()
   assert [r.split(",")[:3] for r in rows[1:]] == [

@@ -5,6 +5,7 @@ import pytest
 
 from echo_suite.data import registry as ds
 from echo_suite.data import grid, ground_truth
+from echo_suite import rundir
 from echo_suite.metrics import code_table, evaluate, scores
 
 SMALL_FVAE = dict(batch_size=64, num_train=800, num_eval=400, num_variance_estimate=3000)
@@ -84,9 +85,11 @@ def test_table_path_equals_image_path(data):
 
 def test_kept_set_evaluation_says_when_removed_combinations_are_needed(tmp_path):
   corr = ds.DSpritesCorrelated()
-  block, table = evaluate.evaluate(_image_features, corr, output_dir=str(tmp_path),
+  run = rundir.RunDirectory(tmp_path)
+  block, table = evaluate.evaluate(_image_features, corr, table_path=str(tmp_path / "codes.npz"),
                                    weights="w1", eval_on="kept", metrics=["factor_vae", "mig"],
                                    progress=False)
+  run.write_code_table(code_table.arrays_of(table, "w1"))  # what the run's owner does
   results = block["metrics"]["mean"]
   assert list(block["metrics"]) == ["mean"]
   assert (block["eval_on"], block["num_images"]) == ("ds_corr", corr.num_examples)
@@ -108,13 +111,18 @@ def test_kept_set_evaluation_says_when_removed_combinations_are_needed(tmp_path)
   # Encode once: a second evaluation with the same weights reads the table.
   def must_not_encode(images):
     raise AssertionError("encoded again")
-  again, _ = evaluate.evaluate(must_not_encode, corr, output_dir=str(tmp_path), weights="w1",
-                               eval_on="kept", metrics=["mig"], progress=False)
+  again, again_table = evaluate.evaluate(must_not_encode, corr,
+                                         table_path=str(tmp_path / "codes.npz"), weights="w1",
+                                         eval_on="kept", metrics=["mig"], progress=False)
+  assert not again_table.encoded_now
   assert again["metrics"]["mean"]["mig"] == results["mig"]
   # Other weights never read that table: they encode (here: codes doubled, a new MIG input).
   doubled = lambda images: 2.0 * _image_features(images)  # noqa: E731
-  other, _ = evaluate.evaluate(doubled, corr, output_dir=str(tmp_path), weights="w2",
-                               eval_on="kept", metrics=["mig"], progress=False)
+  other, other_table = evaluate.evaluate(doubled, corr, table_path=str(tmp_path / "codes.npz"),
+                                         weights="w2", eval_on="kept", metrics=["mig"],
+                                         progress=False)
+  assert other_table.encoded_now
+  run.write_code_table(code_table.arrays_of(other_table, "w2"))
   new = code_table.load(str(tmp_path / "codes.npz"))
   assert new["weights"] == "w2" and 0 < len(new["indices"]) <= n  # MIG's images only
   np.testing.assert_allclose(new["codes"], 2.0 * _image_features(corr.observations(
@@ -126,7 +134,7 @@ def test_truncated_code_table_is_named_and_encoded_again(tmp_path, capsys):
   path = tmp_path / "codes.npz"
   table = evaluate.load_table(_image_features, data, "w", str(path))
   table.lookup(data.kept_indices[:500])
-  evaluate.save_table(table, str(path), "w")
+  rundir.RunDirectory(tmp_path).write_code_table(code_table.arrays_of(table, "w"))
   full = path.read_bytes()
   path.write_bytes(full[:len(full) // 2])
   with pytest.raises(code_table.UnreadableTableError, match="codes.npz is unreadable"):
@@ -135,7 +143,7 @@ def test_truncated_code_table_is_named_and_encoded_again(tmp_path, capsys):
   assert "codes.npz is unreadable" in capsys.readouterr().out
   assert len(table.indices) == 0  # nothing trusted from the cut file: encoded again on demand
   table.lookup(data.kept_indices[:500])
-  evaluate.save_table(table, str(path), "w")
+  rundir.RunDirectory(tmp_path).write_code_table(code_table.arrays_of(table, "w"))
   assert code_table.load(str(path))["codes"].shape == (500, 5)
 
 

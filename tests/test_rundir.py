@@ -66,3 +66,16 @@ def test_scored_outputs_of_old_weights_are_removed_and_nothing_else(tmp_path):
   assert sorted(os.listdir(tmp_path)) == sorted([rundir.RESULTS_FILE, rundir.HISTORY_FILE,
                                                  "notes.txt"])
   run.remove_scored_outputs()  # nothing left to remove: no error
+
+
+def test_models_and_metrics_compute_and_return_and_write_no_file():
+  writes = re.compile(r"atomic_io\.(?!as_saved)|open\([^)]*[\"'][wa]b?[\"']|np\.savez|save_weights\(|"
+                      r"\.to_csv\(|shutil\.|os\.(unlink|remove|rename|replace|makedirs)")
+  offenders = []
+  for folder in ("models", "metrics"):
+    for name in sorted(os.listdir(os.path.join(ROOT, folder))):
+      if name.endswith(".py"):
+        with open(os.path.join(ROOT, folder, name)) as f:
+          offenders += [f"{folder}/{name}:{n}: {line.strip()}" for n, line in enumerate(f, 1)
+                        if writes.search(line) and not line.strip().startswith("#")]
+  assert not offenders, "\n".join(offenders)

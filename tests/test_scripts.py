@@ -416,7 +416,8 @@ def test_aggregate_reads_the_recorded_data_lists_every_metric_and_ranks_by_udr(t
     # seeds 0 and 1 learn the same code up to order and sign; seed 2 another one
     codes = base[:, [1, 0, 2, 3, 4]] * [1, -1, 1, 1, 1] if seed == 1 else base
     codes = rng.normal(size=base.shape) if seed == 2 else codes
-    code_table.save(str(d / rundir.CODES_FILE), codes.astype(np.float32), indices, "dsprites", "w")
+    rundir.RunDirectory(d).write_code_table(
+        code_table.arrays(codes.astype(np.float32), indices, "dsprites", "w"))
   assert aggregate.main([str(runs), "--out", str(tmp_path / "agg"), "--udr"]) == 0
   md = (tmp_path / "agg" / "models.md").read_text()
   assert "IRS on ds_corr (TC 0.12)" in md  # the recorded TC, not a recomputed one
@@ -472,7 +473,8 @@ def _study(tmp_path):
   t = np.radians(40)
   factors[:, 3:5] = factors[:, 3:5] @ np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
   for name, weights in (("dsprites_echo_b1_g0_s1", "w"), ("dsprites_vae_b1_g0_s1", "old")):
-    code_table.save(str(big / name / rundir.CODES_FILE), factors, indices, "dsprites", weights)
+    rundir.RunDirectory(big / name).write_code_table(
+        code_table.arrays(factors, indices, "dsprites", weights))
   return runs
 
 
