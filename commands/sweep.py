@@ -37,6 +37,7 @@ from echo_suite import atomic_io
 from echo_suite import checks
 from echo_suite import gin_compat
 from echo_suite import rundir
+from echo_suite.data import dependence
 
 
 # Local default, measured on a 2-core machine (README, Sweeps): two runs of one thread each give
@@ -367,10 +368,11 @@ def parse_args(argv=None):
     bad = [g for g in given if g not in allowed]
     if bad:
       p.error(f"unknown {name}(s) {bad}; choose from {list(allowed)}")
-  bad = [x for x in args.sigmas if not 0 < x < float("inf")]
-  if bad:
-    p.error(f"--sigmas {bad}: each must be a finite number > 0 (independent factors: "
-            "--datasets dsprites)")
+  for sigma in args.sigmas:  # ds_pairs' own rule (data.dependence); inf is --datasets dsprites
+    try:
+      dependence.check_sigma(sigma, independent_ok=False)
+    except ValueError as e:
+      p.error(f"--sigmas: {e} (independent factors: --datasets dsprites)")
   for model in args.models:  # each model's own rules (models.registry), before any run
     spec = registry.get(model)
     for beta, gamma in settings(args.betas, args.gammas, args.grid, spec.default_gamma):

@@ -25,6 +25,7 @@ import numpy as np
 
 from echo_suite import atomic_io
 from echo_suite import checks
+from echo_suite.data import ground_truth
 from echo_suite.data import registry as data_registry
 from echo_suite import device
 from echo_suite import gin_compat
@@ -217,17 +218,17 @@ def run_identity(data):
 
 
 def default_output_dir():
-  """runs/NAME, NAME from the run's data, model, weights and seed (rundir.run_name)."""
-  def get(name, default):
-    try:
-      return gin.query_parameter(name)
-    except ValueError:
-      return default
-  data_name = get("dataset.name", "dsprites")
-  sigma = get("ds_pairs.sigma", 0.2) if data_name == "ds_pairs" else None
-  return os.path.join("runs", rundir.run_name(data_name, get("model.name", "echo"),
-                                              get("model.beta", 1.0), get("model.gamma", 0.0),
-                                              get("train.seed", 0), sigma))
+  """runs/NAME, NAME from the run's data, model, weights and seed (rundir.run_name), each the
+  value gin binds or its function's own default."""
+  data_name = provenance.effective_kwargs(data_registry.make_dataset, "dataset")["name"]
+  model = provenance.effective_kwargs(autoencoder.Autoencoder.__init__, "model")
+  gamma = model["gamma"] if model["gamma"] is not None else registry.get(
+      model["name"]).default_gamma
+  sigma = (provenance.effective_kwargs(ground_truth.DSpritesPairs.__init__, "ds_pairs")["sigma"]
+           if data_name == "ds_pairs" else None)
+  seed = provenance.effective_kwargs(training.train, "train")["seed"]
+  return os.path.join("runs", rundir.run_name(data_name, model["name"], model["beta"], gamma,
+                                              seed, sigma))
 
 
 def score_and_draw(model, data, output_dir, results, progress=True):

@@ -65,6 +65,16 @@ def correlated_keep_mask(remove_prob=0.15, n_bins=8, seed=42, return_pairs=False
   return (keep, removed) if return_pairs else keep
 
 
+def check_sigma(sigma, independent_ok=True):
+  """ValueError unless `sigma` is a number > 0 (inf, independent factors, only if
+  `independent_ok`): ds_pairs' one rule for its dependence strength."""
+  sigma = float(sigma)
+  if not sigma > 0 or (math.isinf(sigma) and not independent_ok):
+    allowed = "> 0 (inf: independent factors)" if independent_ok else "a finite number > 0"
+    raise ValueError(f"sigma={sigma!r} must be {allowed}")
+  return sigma
+
+
 def paired_weights(pairs=(("posX", "posY"),), sigma=0.2, slope=1.0):
   """ds_pairs: the distribution over the factor grid with each pair (c1, c2) of `pairs` correlated,
   p(c1, c2) ~ exp(-(c1 - slope * c2)^2 / (2 sigma^2)) on factor values normalised to [0, 1]
@@ -79,9 +89,7 @@ def paired_weights(pairs=(("posX", "posY"),), sigma=0.2, slope=1.0):
   Returns:
     float64 probabilities of shape FACTOR_SIZES, summing to 1.
   """
-  sigma, slope = float(sigma), float(slope)
-  if not sigma > 0:
-    raise ValueError(f"sigma={sigma!r} must be > 0 (inf: independent factors)")
+  sigma, slope = check_sigma(sigma), float(slope)
   if not math.isfinite(slope):
     raise ValueError(f"slope={slope!r} must be a finite number")
   names = [FACTOR_NAMES[i] for i in LATENT_FACTOR_INDICES]

@@ -243,3 +243,17 @@ def test_checkpoint_of_the_earlier_single_window_format_restores(tmp_path):
   state = training.RunState(model, str(tmp_path))
   assert state.restore() == 4 and state.seconds == 2.0
   np.testing.assert_array_equal(state.window, window)
+
+
+@pytest.mark.parametrize("flags,name", [
+    ([], "dsprites_echo_b1_g0_s0"),
+    (["--model", "vae", "--gamma", "10", "--seed", "3", "--dataset", "ds_corr"],
+     "ds_corr_vae_b1_g10_s3"),
+    (["--model", "beta_tcvae"], "dsprites_beta_tcvae_b1_g5_s0"),  # the model's own default gamma
+    (["--dataset", "ds_pairs", "--gin_param", "ds_pairs.sigma = 0.05", "--beta", "2"],
+     "ds_pairs_sigma0.05_echo_b2_g0_s0"),
+    (["--dataset", "ds_pairs"], "ds_pairs_sigma0.2_echo_b1_g0_s0"),  # ds_pairs' default sigma
+])
+def test_the_default_output_dir_names_the_run_from_its_effective_settings(flags, name):
+  disentanglement.configure(disentanglement.parse_args(flags))
+  assert disentanglement.default_output_dir() == os.path.join("runs", name)
