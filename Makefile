@@ -60,9 +60,9 @@ bench: $(STAMP)
 	$(PY) bench/bench_eval.py
 
 previews: $(STAMP)
-	$(PY) dataset.py --dataset dsprites --preview docs
-	$(PY) dataset.py --dataset ds_corr --preview docs
-	$(PY) dataset.py --dataset ds_pairs --preview docs
+	$(PY) dataset.py --dataset dsprites --preview results
+	$(PY) dataset.py --dataset ds_corr --preview results
+	$(PY) dataset.py --dataset ds_pairs --preview results
 
 clean:
 	rm -rf $(VENV) runs

@@ -4,7 +4,7 @@ A 2-D Gaussian source x, a 2-D Echo code z = f(x) + S(x) eps with f(x) = tanh(A 
 s(x) = r sigmoid(B x + c). Theorem 2.2 gives I(x; z) = -E sum_j log s_j(x) exactly; MINE, NWJ and
 InfoNCE estimate it from samples, over several seeds.
 
-    python scripts/echo_rate_check.py [--seeds 0 1 2] [--out docs]
+    python scripts/echo_rate_check.py [--seeds 0 1 2] [--out results]
 
 Writes echo_rate_check.csv / .md (exact value, estimates, spread) and echo_rate_check.png.
 """
@@ -67,7 +67,7 @@ def main(argv=None):
                  help="pairs to train on (half as many are held out to estimate on)")
   p.add_argument("--epochs", type=checks.int_at_least(1), default=8)
   p.add_argument("--batch_size", type=checks.int_at_least(1), default=256)
-  p.add_argument("--out", type=checks.output_folder, default="docs")
+  p.add_argument("--out", type=checks.output_folder, default="results")
   args = p.parse_args(argv)
   os.makedirs(args.out, exist_ok=True)
   exact = exact_rate()

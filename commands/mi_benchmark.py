@@ -1,6 +1,6 @@
 """MI estimators against known truth: correlated Gaussians over a range of true MI values.
 
-    python scripts/mi_benchmark.py [--dim 5] [--mis 0.5 1 2 4 6 8] [--out docs]
+    python scripts/mi_benchmark.py [--dim 5] [--mis 0.5 1 2 4 6 8] [--out results]
 
 Writes mi_benchmark.png (estimate against truth, the InfoNCE log-batch ceiling drawn) and
 mi_benchmark.csv (estimate and error per estimator and true MI).
@@ -63,7 +63,7 @@ def main(argv=None):
   p.add_argument("--batch_size", type=checks.int_at_least(1), default=128)
   p.add_argument("--critic", choices=mie.CRITICS, default="separable")
   p.add_argument("--seed", type=checks.int_at_least(0), default=0)
-  p.add_argument("--out", type=checks.output_folder, default="docs")
+  p.add_argument("--out", type=checks.output_folder, default="results")
   args = p.parse_args(argv)
   os.makedirs(args.out, exist_ok=True)
   rows = run(args.dim, args.mis, args.n, args.epochs, args.batch_size, args.critic, args.seed)

@@ -53,7 +53,7 @@ ADAM_0999 = "model.disc_beta_2 = 0.999"
 ALLOWED_DEPARTURES = ("", ADAM_0999)
 README_BEGIN = "<!-- table2_claims.py: begin (generated; do not edit by hand) -->"
 README_END = "<!-- table2_claims.py: end -->"
-STUDY_PAGE = "docs/table2_study"  # where README's block links to
+STUDY_RESULTS = "results/table2_study"  # where README's block links to
 
 
 @dataclasses.dataclass(frozen=True)
@@ -382,8 +382,8 @@ def headline_block(records, rows):
             f"{evidence.MIN_SEEDS_TO_HOLD} seeds a side at most *suggestive*; the paper: "
             "300,000 steps, 10 runs.", ""]
   lines += [f"- {s}" for s in sentences]
-  lines += ["", f"Every code, metric and test: [claims.md]({STUDY_PAGE}/claims.md); every run, "
-            f"with its weights and the command that remakes it: [runs.md]({STUDY_PAGE}/runs.md).",
+  lines += ["", f"Every code, metric and test: [claims.md]({STUDY_RESULTS}/claims.md); every run, "
+            f"with its weights and the command that remakes it: [runs.md]({STUDY_RESULTS}/runs.md).",
             README_END]
   return "\n".join(lines) + "\n"
 

@@ -18,8 +18,9 @@ from echo_suite.commands import aggregate
 from echo_suite.commands import sweep
 
 ROOT = conftest.ROOT
-PAGES = [os.path.join(ROOT, "README.md")] + sorted(glob.glob(os.path.join(ROOT, "docs", "**", "*.md"),
-                                                              recursive=True))
+PAGES = [os.path.join(ROOT, "README.md")] + sorted(  # the pages, and the generated tables
+    p for folder in ("docs", "results")
+    for p in glob.glob(os.path.join(ROOT, folder, "**", "*.md"), recursive=True))
 # Commands of the study's own script and of git/the shell: run by scripts/table2_study.sh and
 # by people, not validated here.
 NOT_SUITE = ("git ", "kill ", "PYTHON=", "scripts/table2_study.sh", "bash ", "setsid ", "make -C ")
@@ -114,9 +115,9 @@ def test_the_validation_refuses_a_stale_command(tmp_path, monkeypatch):
 
 def test_readme_headline_and_the_study_tables_are_what_their_records_generate(tmp_path, capsys):
   # README's Table 2 block, claims.md/.csv and runs.md are written by table2_claims.py from
-  # docs/table2_study/records.csv: one character apart fails here.
+  # results/table2_study/records.csv: one character apart fails here.
   from echo_suite.commands import table2_claims
-  study = os.path.join(ROOT, "docs", "table2_study")
+  study = os.path.join(ROOT, "results", "table2_study")
   out = tmp_path / "out"
   assert table2_claims.main(["--records", os.path.join(study, "records.csv"), "--out",
                              str(out)]) == 0
@@ -126,12 +127,12 @@ def test_readme_headline_and_the_study_tables_are_what_their_records_generate(tm
   assert len(block.splitlines()) <= 40
   for name in ("claims.md", "claims.csv", "runs.md", "readme_block.txt"):
     with open(os.path.join(study, name)) as f:
-      assert f.read() == (out / name).read_text(), f"docs/table2_study/{name} is not generated"
+      assert f.read() == (out / name).read_text(), f"results/table2_study/{name} is not generated"
 
 
 def test_every_command_of_runs_md_is_accepted(tmp_path, monkeypatch):
   monkeypatch.chdir(ROOT)
-  with open(os.path.join(ROOT, "docs", "table2_study", "runs.md")) as f:
+  with open(os.path.join(ROOT, "results", "table2_study", "runs.md")) as f:
     commands = re.findall(r"`(python disentanglement.py [^`]+)`", f.read())
   assert len(commands) >= 24
   for command in commands:

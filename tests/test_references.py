@@ -12,7 +12,7 @@ import pytest
 from echo_suite import ROOT
 from echo_suite.models import registry as model_registry
 
-FOLDERS = "data models metrics figures commands scripts bench tests docs gin_configs".split()
+FOLDERS = "data models metrics figures commands scripts bench tests docs results gin_configs".split()
 SUITE_MODULES = ("atomic_io checks device evidence gin_compat provenance quiet_tensorflow rundir "
                  "echo_noise data models metrics figures commands").split()
 # Files other projects hold (disentanglement_lib, the echo repo), named where the docs compare.
