@@ -6,6 +6,7 @@ aggregation scripts can use it without TensorFlow.
 import hashlib
 import inspect
 import json
+from typing import TypedDict
 
 import gin
 import gin.config_parser
@@ -97,6 +98,26 @@ def fingerprint(arrays):
   return h.hexdigest()[:16]
 
 
+# Evaluation settings as scores record them: {configurable: {argument: value}}, e.g.
+# {'evaluation': {'metrics': ['mig'], ...}, 'eval_mig': {'num_train': 10000, ...}}.
+Settings = dict[str, dict[str, object]]
+
+
+class ScoresBlock(TypedDict, total=False):
+  """A scores block (results.json's 'scores'; what `metrics.external.score` returns): the scores
+  and everything that produced them. JSON as saved, so a dict; these are its keys."""
+  step: int | None  # the training step of the weights scored (None: not a suite run)
+  weights: str | None  # their fingerprint, or 'codes:<fingerprint>' for scored codes
+  metrics: dict[str, dict[str, dict[str, object]]]  # {representation: {metric: {score: value}}}
+  eval_on: str  # the evaluation set's name
+  num_images: int
+  seed: int
+  settings: Settings
+  departures_from_paper: dict[str, dict[str, object]]
+  device: dict[str, object]
+  digest: str  # `seal`'s SHA-256 of the rest
+
+
 def stale_reason(results, steps=None, metrics=None, settings=None):
   """Why the scores in `results` cannot be reported as those of its trained model, or None.
 
@@ -137,7 +158,7 @@ def _scores_digest(block):
   return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def seal(block):
+def seal(block: ScoresBlock) -> ScoresBlock:
   """A scores block as its file will hold it, with the digest of its content: a reader checks a
   block against it (`seal_problem`), so a score edited after scoring is never reported."""
   content = atomic_io.as_saved({k: v for k, v in block.items() if k != DIGEST_KEY})

@@ -297,7 +297,7 @@ def _reconcile(output_dir, results):
           "rewritten from results.json")
 
 
-def restore(output_dir):
+def restore(output_dir: str | os.PathLike) -> tuple["autoencoder.Autoencoder", dict]:
   """The trained model of a run directory at its newest checkpoint, configured from the run's own
   config.gin, and its results.json: for notebooks, and for `score.py --function`
   (`encode = restore(RUN)[0].representation_function`).

@@ -24,7 +24,7 @@ def check_name(name):
 
 
 @gin.configurable("dataset")
-def make_dataset(name="dsprites", dsprites_npz=None):
+def make_dataset(name: str = "dsprites", dsprites_npz: str | None = None) -> DSprites:
   """The dataset called `name` (one of DATASET_NAMES); the npz path falls back to $DSPRITES_NPZ."""
   check_name(name)
   path = dsprites_npz or os.environ.get(NPZ_ENV_VAR) or None

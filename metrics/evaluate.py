@@ -52,7 +52,7 @@ def representations(representation):
   return list(dict.fromkeys(names))
 
 
-def describe_settings(eval_on, metrics, seed, representation="mean"):
+def describe_settings(eval_on, metrics, seed, representation="mean") -> provenance.Settings:
   """Validate an evaluation and list every setting its scores depend on: evaluation.* and the
   eval_<metric>.* arguments of each chosen metric (gin bindings over defaults).
 
@@ -165,7 +165,8 @@ def evaluate(representation_function, train_data, table_path=None, weights=None,
   return block, table
 
 
-def score_table(table, chosen, sample_from_params=None, progress=True):
+def score_table(table: code_table.CodeTableData, chosen: provenance.Settings,
+                sample_from_params=None, progress=True) -> provenance.ScoresBlock:
   """Score a code table (metrics.code_table.CodeTableData) with the settings `chosen` (see
   `describe_settings`; they must be the live gin config's); notes departures from the paper's.
 

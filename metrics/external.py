@@ -12,10 +12,13 @@ A PyTorch module in three lines (no torch in the suite):
             return model(torch.from_numpy(images).permute(0, 3, 1, 2)).numpy()
 """
 import hashlib
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from echo_suite import provenance
 from echo_suite.data import registry as data_registry
+from echo_suite.data.ground_truth import DSprites
 from echo_suite.metrics import code_table, evaluate, names, scores
 
 
@@ -116,8 +119,11 @@ def checked_function(function, source="function"):
   return representation_function
 
 
-def score(representation, data="dsprites", metrics=names.DEFAULT_METRICS, seed=0, settings=None,
-          indices=None, dsprites_npz=None, batch_size=256, progress=True):
+def score(representation: Callable[[np.ndarray], np.ndarray] | np.ndarray,
+          data: str | DSprites = "dsprites", metrics: Sequence[str] = names.DEFAULT_METRICS,
+          seed: int = 0, settings: dict[str, object] | None = None,
+          indices: np.ndarray | None = None, dsprites_npz: str | None = None,
+          batch_size: int = 256, progress: bool = True) -> provenance.ScoresBlock:
   """Scores of a representation with disentanglement_lib's metrics, as a suite run is scored.
   `score_and_table` also returns the code table the scores were computed on.
 

@@ -110,7 +110,7 @@ _DLIB_NAMES = {"beta_vae": "vae", "factor_vae": "vae (with --gamma > 0)",
                "beta_tc_vae": "beta_tcvae", "dip_vae": "dip_vae_i or dip_vae_ii"}
 
 
-def get(name):
+def get(name: str) -> ModelSpec:
   """The ModelSpec called `name`; ValueError naming the choices (and the suite's name for a
   disentanglement_lib name)."""
   if name in MODELS:
