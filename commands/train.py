@@ -1,5 +1,5 @@
-"""Train (and score) an autoencoder of models/registry.py (echo, vae, beta_tcvae, dip_vae_i,
-dip_vae_ii, annealed_vae, info_vae) on a data set of data/registry.py.
+"""Train (and score) an autoencoder of models/registry.py (`--model`; --help lists them) on a data
+set of data/registry.py.
 
     python disentanglement.py --dataset ds_corr --beta 2
     python disentanglement.py --model vae --gamma 10 --seed 3 --steps 20000
