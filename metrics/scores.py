@@ -77,6 +77,22 @@ def _histogram(num_bins):
           "discretizer.num_bins": num_bins}
 
 
+@contextlib.contextmanager
+def _histogram_bins(metric, num_bins):
+  """disentanglement_lib's histogram discretiser with `num_bins` bins for one call. A code
+  dimension whose values lie too close together for num_bins finite bins (a collapsed code:
+  numpy's "Too many bins for data range") makes `metric` undefined, not the scoring fail."""
+  with gin_bindings(_histogram(num_bins)):
+    try:
+      yield
+    except ValueError as e:
+      if "Too many bins for data range" not in str(e):
+        raise
+      raise UndefinedScore(f"{metric} is undefined: a code dimension's values lie too close "
+                           f"together to split into {num_bins} histogram bins (a collapsed "
+                           "code)") from None
+
+
 @gin.configurable("eval_factor_vae", denylist=["ground_truth_data", "representation_function",
                                                "random_state"])
 def factor_vae_score(ground_truth_data, representation_function, random_state, batch_size=64,
@@ -118,7 +134,7 @@ def mig_score(ground_truth_data, representation_function, random_state, num_trai
   Returns:
     dict with discrete_mig.
   """
-  with gin_bindings(_histogram(num_bins)):
+  with _histogram_bins("MIG", num_bins):
     return mig.compute_mig(ground_truth_data, representation_function, random_state,
                            num_train=num_train, batch_size=batch_size)
 
@@ -149,7 +165,7 @@ def sap(ground_truth_data, representation_function, random_state, num_train=1000
 def modularity_explicitness_score(ground_truth_data, representation_function, random_state,
                                   num_train=10000, num_test=5000, batch_size=16, num_bins=20):
   """Modularity and explicitness (Ridgeway & Mozer 2018)."""
-  with gin_bindings(_histogram(num_bins)):
+  with _histogram_bins("modularity", num_bins):
     return modularity_explicitness.compute_modularity_explicitness(
         ground_truth_data, representation_function, random_state, num_train=num_train,
         num_test=num_test, batch_size=batch_size)
@@ -170,7 +186,7 @@ def beta_vae_score(ground_truth_data, representation_function, random_state, bat
 def unsupervised_scores(ground_truth_data, representation_function, random_state,
                         num_train=10000, batch_size=16, num_bins=20):
   """Gaussian total correlation, Wasserstein correlation and mutual information of the codes."""
-  with gin_bindings(_histogram(num_bins)):
+  with _histogram_bins("the unsupervised scores", num_bins):
     return unsupervised_metrics.unsupervised_metrics(
         ground_truth_data, representation_function, random_state, num_train=num_train,
         batch_size=batch_size)
@@ -186,7 +202,7 @@ def irs_score(ground_truth_data, representation_function, random_state, num_trai
   Returns:
     dict with IRS and num_active_dims.
   """
-  with gin_bindings(_histogram(num_bins)):
+  with _histogram_bins("IRS", num_bins):
     return irs.compute_irs(ground_truth_data, representation_function, random_state,
                            diff_quantile=diff_quantile, num_train=num_train,
                            batch_size=batch_size)

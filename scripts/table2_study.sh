@@ -64,6 +64,7 @@ sweep() {
 # table (the paper's metric settings), so a partial study has scores of its first cells.
 scored=(--gin_param "evaluation.representation = ['mean', 'sample']")
 cells=()  # status: one line per phase (a claim's cell group), complete or how far
+failed=()
 for phase in "${phases[@]}"; do
   if [ "$stage" = status ]; then
     out=$(sweep "$phase" "${scored[@]}" --status)
@@ -77,10 +78,19 @@ for phase in "${phases[@]}"; do
     cells+=("${phase%%|*}: $word")
     continue
   fi
-  if [ "$stage" != score ]; then sweep "$phase" --no_eval; fi
-  if [ "$stage" != train ]; then sweep "$phase" "${scored[@]}"; fi
+  # A run that fails (its log says why) does not stop the study: the next phases still run, and
+  # the study ends with the failed phases named and a non-zero status.
+  if [ "$stage" != score ]; then sweep "$phase" --no_eval || failed+=("${phase%%|*} (train)"); fi
+  if [ "$stage" != train ]; then
+    sweep "$phase" "${scored[@]}" || failed+=("${phase%%|*} (score)")
+  fi
 done
 if [ "$stage" = status ]; then
   echo "== cells (done = trained and scored, both codes)"
   printf '%s\n' "${cells[@]}"
+fi
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "== phases with a failed run (each run's log is in RUNS_DIR/.../logs/):" >&2
+  printf '%s\n' "${failed[@]}" >&2
+  exit 1
 fi

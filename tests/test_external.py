@@ -408,6 +408,23 @@ def test_factor_vae_of_a_collapsed_code_is_undefined_not_zero(tmp_path):
   assert "prune_dims_threshold = 0.05" in values["error"]
 
 
+def test_histogram_metrics_of_a_collapsed_dimension_are_undefined_and_the_others_score():
+  # An Echo run on its rate floor (the public f, 5,000 steps: distortion 571, rate 2.756) left
+  # code dimensions whose values differ in the last bit: numpy cannot cut them into 20 bins.
+  rng = np.random.RandomState(0)
+  codes = rng.randn(737280, 3).astype(np.float32)
+  x = np.float32(2.7)
+  codes[:, 0] = np.where(rng.rand(737280) < 0.5, x, np.nextafter(x, np.float32(3)))
+  block = external.score(codes, metrics=["mig", "sap"], progress=False,
+                         settings={"eval_mig.num_train": 500, "eval_sap.num_train": 500,
+                                   "eval_sap.num_test": 200})
+  mig, sap = (block["metrics"]["mean"][m] for m in ("mig", "sap"))
+  assert list(mig) == ["error"] and mig["error"].startswith("MIG is undefined: a code "
+                                                           "dimension's values lie too close")
+  assert "In call to configurable" not in mig["error"]
+  assert 0.0 <= sap["SAP_score"] <= 1.0  # a metric without histograms still scores
+
+
 def test_a_function_is_fingerprinted_by_the_codes_it_returns_not_its_file(tmp_path):
   (tmp_path / "f.py").write_text(
       "import os\nimport numpy as np\n\n"
