@@ -155,6 +155,7 @@ _NUMBERS = {"steps": int, "seed": int, "beta": float, "gamma": float, "distortio
             "rate": float, "disc_accuracy": float, "factor_vae_mean": float,
             "factor_vae_sample": float, "mig_mean": float, "mig_sample": float}
 SOURCE_RUN = "run directory"
+UNDEFINED = "undefined"  # a score the metric could not give (a collapsed code): not a number
 
 
 def paper_departures(run, paper):
@@ -201,7 +202,9 @@ def records_from_runs(runs, study_dir, paper):
     for metric, key, _ in aggregate.METRICS:
       for rep in REPRESENTATIONS:
         value = aggregate.score(codes[rep], metric, key) if rep in codes else np.nan
-        record[f"{metric}_{rep}"] = None if np.isnan(value) else value
+        scored = codes[rep]["scored"].get(metric, {}) if rep in codes else {}
+        record[f"{metric}_{rep}"] = (UNDEFINED if "error" in scored
+                                     else None if np.isnan(value) else value)
     records.append(record)
   return records, skipped
 
@@ -226,11 +229,20 @@ def read_records(path):
     records = []
     for line, row in enumerate(reader, start=2):
       try:
-        records.append({k: (None if row[k] == "" else _NUMBERS[k](row[k])) if k in _NUMBERS
-                        else row[k] for k in RECORD_FIELDS})
+        records.append({k: _parse(k, row[k]) for k in RECORD_FIELDS})
       except ValueError as e:
         raise ValueError(f"{path}, line {line}: {e}") from None
   return records
+
+
+def _parse(field, text):
+  if field not in _NUMBERS:
+    return text
+  if text == "":
+    return None
+  if text == UNDEFINED and field.endswith(REPRESENTATIONS):
+    return UNDEFINED
+  return _NUMBERS[field](text)
 
 
 def _order(record):
@@ -255,8 +267,13 @@ def _selected(records, claim, dataset, model, side):
 
 
 def _values(selected, metric, representation):
+  """The scores of the selected runs (runs not scored, or whose score is undefined, left out)."""
   return [r[f"{metric}_{representation}"] for r in selected
-          if r[f"{metric}_{representation}"] is not None]
+          if isinstance(r[f"{metric}_{representation}"], float)]
+
+
+def _undefined(selected, metric, representation):
+  return [r for r in selected if r[f"{metric}_{representation}"] == UNDEFINED]
 
 
 def claim_rows(records, claim):
@@ -277,7 +294,9 @@ def claim_rows(records, claim):
           mean, sd, n = aggregate.mean_sd(values[side])
           row.update({f"{side}_mean": mean, f"{side}_sd": sd, f"{side}_n": n,
                       f"{side}_seeds": [r["seed"] for r in sel
-                                        if r[f"{metric}_{representation}"] is not None],
+                                        if isinstance(r[f"{metric}_{representation}"], float)],
+                      f"{side}_undefined": " ".join(
+                          r["run"] for r in _undefined(sel, metric, representation)),
                       f"{side}_runs": " ".join(f"{r['run']}@{r['weights']}" for r in sel)})
         c = evidence.compare(values["baseline"], values["treatment"])
         row.update({"diff": c.diff, "welch_t": c.t, "welch_df": c.df, "welch_p": c.p,
@@ -299,7 +318,7 @@ def _side_label(claim, value):
 
 
 def _f(value, spec):
-  return "–" if value is None else format(value, spec)
+  return "–" if value is None else value if isinstance(value, str) else format(value, spec)
 
 
 def claim_markdown(claim, rows):
@@ -338,7 +357,7 @@ def write_markdown(path, tables):
 
 CSV_FIELDS = ("claim", "dataset", "model", "representation", "metric", "steps", "baseline_mean",
               "baseline_sd", "baseline_n", "baseline_seeds", "treatment_mean", "treatment_sd",
-              "treatment_n", "treatment_seeds", "diff", "welch_t", "welch_df", "welch_p",
+              "treatment_n", "treatment_seeds", "baseline_undefined", "treatment_undefined", "diff", "welch_t", "welch_df", "welch_p",
               "permutation_p", "verdict", "paper_baseline", "paper_treatment", "baseline_runs",
               "treatment_runs")
 
@@ -374,7 +393,7 @@ def headline_block(records, rows):
                else f"{r['paper_baseline']:.2f} -> {r['paper_treatment']:.2f}")
       budget = f"{claim.steps // 1000}k" + (f", {claim.tag}" if claim.tag else "")
       lines.append(f"| ({claim.key}) {base} -> {treat} | {where} | {budget} | "
-                   f"{r['baseline_n']} / {r['treatment_n']} | {_cell(r, 'baseline')} | "
+                   f"{_n(r)} | {_cell(r, 'baseline')} | "
                    f"{_cell(r, 'treatment')} | {test} | "
                    f"{evidence.format_p(r['permutation_p'])} | {r['verdict']} | {paper} |")
     sentences.append(claim_sentence(claim, cells))
@@ -386,6 +405,15 @@ def headline_block(records, rows):
             f"with its weights and the command that remakes it: [runs.md]({STUDY_RESULTS}/runs.md).",
             README_END]
   return "\n".join(lines) + "\n"
+
+
+def _n(row):
+  """'2 / 2', with each side's runs whose score is undefined: '2 / 1 (+1 undefined)'."""
+  sides = []
+  for side in ("baseline", "treatment"):
+    undefined = len(row[f"{side}_undefined"].split())
+    sides.append(f"{row[f'{side}_n']}" + (f" (+{undefined} undefined)" if undefined else ""))
+  return " / ".join(sides)
 
 
 def _metric_key(name):
@@ -425,6 +453,10 @@ def claim_sentence(claim, cells):
       span = (f"Welch p {evidence.format_p(min(ps))}-{evidence.format_p(max(ps))}"
               if ps else "no test")
       parts.append(f"{word} in {_of(len(group), len(cells))} ({span})")
+  undefined = sorted({run for r in cells for side in ("baseline", "treatment")
+                      for run in r[f"{side}_undefined"].split()})
+  if undefined:
+    parts.append(f"left out as undefined (a collapsed code): {', '.join(undefined)}")
   return f"{head} {'; '.join(parts) or 'no cells'}."
 
 

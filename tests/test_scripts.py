@@ -458,6 +458,10 @@ def _study(tmp_path):
     for gamma, mig in ((0.0, 0.30 + 0.01 * seed), (20.0, 0.10 + 0.02 * seed)):
       fake(runs / "steps5000_adam0999", "dsprites", "echo", 1.0, gamma, seed, fvae=0.7,
            mig=mig, steps=5000, identity="model.disc_beta_2 = 0.999\n")
+  # A run whose code collapsed: its MIG is undefined (an error, not a number).
+  fake(runs / "steps5000_adam0999", "dsprites", "echo", 1.0, 20.0, 2, fvae=0.7, mig=0.0,
+       steps=5000, identity="model.disc_beta_2 = 0.999\n",
+       extra={"mig": {"error": "MIG is undefined: a collapsed code"}})
   # Trained with another batch size than paper.gin's: listed, left out.
   fake(big / "other", "dsprites", "vae", 1.0, 0.0, 2, fvae=0.0, mig=0.0, steps=30000,
        identity="train.batch_size = 32\n")
@@ -527,6 +531,8 @@ def test_table2_claims_test_each_cell_and_word_it_by_the_fixed_rules(tmp_path, c
   assert float(adam["baseline_mean"]) == pytest.approx(0.305)
   assert float(adam["treatment_mean"]) == pytest.approx(0.11)
   assert adam["verdict"] == "suggestive, against"  # t = -15.6 on 1.6 df: p = 0.01
+  # The collapsed run is named, and left out of n and the test.
+  assert (adam["treatment_n"], adam["treatment_undefined"]) == ("2", "dsprites_echo_b1_g20_s2")
   assert rows[("c", "dsprites", "echo", "mean", "MIG")]["treatment_n"] == "0"
   md = (out / "claims.md").read_text()
   assert ("| dsprites | both | mean | FactorVAE | 0.620 ± 0.028 (n=2) | 0.820 ± 0.028 (n=2) | "
@@ -536,7 +542,8 @@ def test_table2_claims_test_each_cell_and_word_it_by_the_fixed_rules(tmp_path, c
   # runs.md: every study run once (not the departing ones), 4 decimals, its command.
   text = (out / "runs.md").read_text()
   lines = [ln for ln in text.splitlines() if ln.startswith("| steps") and "`" not in ln]
-  assert len(lines) == 18 and not any("_s2 " in ln for ln in lines)
+  assert len(lines) == 19 and sum("_s2 " in ln for ln in lines) == 1
+  assert " | 0.7000 / – | undefined / – | " in next(ln for ln in lines if "_g20_s2 " in ln)
   assert lines[0] == ("| steps30000 | dsprites_echo_b1_g0_s0 | 30,000 | w | 60.0 | 10.00 | – | "
                       "0.8000 / – | 0.1000 / – | – (no code table) | unrecorded | run directory |")
   assert " | z3 40° (R² 1.00), z4 40° (R² 1.00) | " in lines[1]  # 40° from posX, 50° from posY
@@ -544,7 +551,7 @@ def test_table2_claims_test_each_cell_and_word_it_by_the_fixed_rules(tmp_path, c
   assert [ln.split(" | ")[1] for ln in lines[:4]] == [  # the longest budget first, then
       "dsprites_echo_b1_g0_s0", "dsprites_echo_b1_g0_s1", "dsprites_vae_b1_g0_s0",  # as claims
       "dsprites_vae_b1_g0_s1"]
-  assert lines[-1].startswith("| steps5000_adam0999 | dsprites_echo_b1_g20_s1 | 5,000 |")
+  assert lines[-1].startswith("| steps5000_adam0999 | dsprites_echo_b1_g20_s2 | 5,000 |")
   assert ("| steps5000_adam0999/dsprites_echo_b1_g20_s1 | `python disentanglement.py --gin_file "
           "gin_configs/paper.gin --dataset dsprites --model echo --beta 1 --gamma 20 --seed 1 "
           "--steps 5000 --gin_param \"model.disc_beta_2 = 0.999\" --gin_param "
