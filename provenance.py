@@ -158,6 +158,13 @@ def _scores_digest(block):
   return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
+def scores_block(scored, step, weights, device_record) -> ScoresBlock:
+  """The scores block results.json keeps: a scoring's block (metrics, settings, evaluation set;
+  metrics.evaluate.score_table) with what was scored (the weights at `step`; step None and
+  weights 'codes:<fingerprint>' for codes scored by score.py) and where, sealed (`seal`)."""
+  return seal({"step": step, "weights": weights, **scored, "device": device_record})
+
+
 def seal(block: ScoresBlock) -> ScoresBlock:
   """A scores block as its file will hold it, with the digest of its content: a reader checks a
   block against it (`seal_problem`), so a score edited after scoring is never reported."""

@@ -266,8 +266,7 @@ def main(argv=None):
     if args.function:  # the file alone does not fix its codes (it may read weights elsewhere)
       record["codes_fingerprint"] = provenance.fingerprint([table.indices, table.codes])
       weights = f"codes:{record['codes_fingerprint']}"
-    block = provenance.seal({"step": None, "weights": weights, **block,
-                             "device": device.describe()})
+    block = provenance.scores_block(block, None, weights, device.describe())
     existed, started = os.path.isdir(output_dir), time.time()
     try:
       write_outputs(output_dir, block, record, table, data)

@@ -239,8 +239,8 @@ def score_and_draw(model, data, output_dir, results, progress=True):
   block, table = evaluate.evaluate(model.channel_params_function, data, run.file(rundir.CODES_FILE),
                                    weights=training_block["weights"],
                                    sample_from_params=model.sample_from_params, progress=progress)
-  block = provenance.seal({"step": training_block["step"], "weights": training_block["weights"],
-                           **block, "device": device.describe()})
+  block = provenance.scores_block(block, training_block["step"], training_block["weights"],
+                                  device.describe())
   idx = table.indices[np.random.RandomState(0).randint(len(table.indices), size=8)]
   images = table.data.observations(idx)
   if table.encoded_now:
