@@ -52,6 +52,7 @@ def changed(line):
   return name, f"{name} = {new!r}"
 
 
+@pytest.mark.slow  # 7 s; the fast tier keeps the budget and earlier-version identity checks
 def test_every_non_budget_argument_is_part_of_the_identity(tmp_path):
   seen = set()
   for base_name, base in BASES.items():

@@ -11,7 +11,7 @@ BUDGET = dict(epochs=8, batch_size=128, progress=False)  # 512 steps on 8,192 pa
 
 
 @pytest.mark.parametrize("estimator", mie.ESTIMATORS)
-@pytest.mark.parametrize("dim,true_mi", [(2, 1.0), (5, 2.0)])
+@pytest.mark.parametrize("dim,true_mi", [(2, 1.0), pytest.param(5, 2.0, marks=pytest.mark.slow)])
 def test_correlated_gaussians_within_quarter_nat(estimator, dim, true_mi):
   rho = mie.rho_for_mi(dim, true_mi)
   assert mie.gaussian_mi(dim, rho) == pytest.approx(true_mi)

@@ -143,7 +143,8 @@ def test_total_correlation_and_discriminator_loss():
   assert loss.numpy() == pytest.approx(expected, rel=1e-5)
 
 
-@pytest.mark.parametrize("name,gamma", [("vae", 0.0), ("echo", 0.0), ("echo", 5.0)])
+@pytest.mark.parametrize("name,gamma", [("vae", 0.0), ("echo", 0.0),
+                                        pytest.param("echo", 5.0, marks=pytest.mark.slow)])
 def test_training_step_reduces_loss_on_a_fixed_batch(name, gamma):
   model = Autoencoder(name=name, gamma=gamma, d_max=15, seed=0, learning_rate=1e-3)
   images = tf.constant(np.random.RandomState(0).rand(16, 64, 64, 1) > 0.9, tf.float32)

@@ -104,7 +104,8 @@ def _resolve(parts):
   return True
 
 
-DOTTED = re.compile(r"(?<![\w.])(?:echo_suite\.)?((?:" + "|".join(SUITE_MODULES) +
+# and the thin command files, which define nothing but `main` (their code is in commands/)
+DOTTED = re.compile(r"(?<![\w.])(?:echo_suite\.)?((?:" + "|".join(SUITE_MODULES + ["disentanglement"]) +
                     r")(?:\.[A-Za-z_]\w*)+)")
 
 

@@ -115,7 +115,9 @@ def test_models_validate_their_weights():
 TINY = [*conftest.TINY, "--no_eval", "--dataset", "ds_pairs"]
 
 
-@pytest.mark.parametrize("name", ZOO)
+@pytest.mark.parametrize("name", [  # two fast, the rest in the slow tier
+    pytest.param(name, marks=[pytest.mark.slow] if name in ("dip_vae_i", "dip_vae_ii", "info_vae")
+                 else []) for name in ZOO])
 def test_zoo_model_trains_resumes_and_logs_its_term(tmp_path, name):
   out = str(tmp_path / name)
   assert disentanglement.main(["--output_dir", out, "--model", name, "--steps", "10", *TINY]) == 0
