@@ -34,6 +34,7 @@ def test_independent_variables_give_about_zero(estimator):
   assert abs(est.estimate(rng.randn(2048, 3), rng.randn(2048, 3), batch_size=128)) < 0.05
 
 
+@pytest.mark.slow  # 6 s
 def test_infonce_never_exceeds_log_batch_size():
   # 10 nats of true MI, batch 32: the contrastive bound saturates at log 32 = 3.47 nats.
   x, z = mie.correlated_gaussians(4096, 5, mie.rho_for_mi(5, 10.0), seed=0)

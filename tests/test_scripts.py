@@ -30,6 +30,7 @@ def _png_ok(path):
     return im.format in ("PNG", "GIF") and min(im.size) >= 100
 
 
+@pytest.mark.slow  # 12 s; test_training runs, scores and resumes a run in the fast tier
 def test_run_ends_with_scores_and_figures_and_rescoring_reuses_codes(tmp_path, capsys):
   out = tmp_path / "run"
   assert disentanglement.main(["--output_dir", str(out), "--dataset", "ds_corr", "--steps", "30",
