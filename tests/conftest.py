@@ -8,6 +8,10 @@ from echo_suite import ROOT, gin_compat  # noqa: E402  (after the log level, bef
 gin_compat.install()  # the tests' entry point, as each command line's main()
 # Only this file may edit the import path or hide a late import: test_package checks the others.
 ONLY_IN_CONFTEST = ("sys.path", "noqa: E402")
+# The suite's top-level modules and packages: imported only through echo_suite (test_package) and
+# checked where pages cite them (test_references).
+SUITE_MODULES = ("atomic_io checks device evidence gin_compat provenance quiet_tensorflow rundir "
+                 "echo_noise data models metrics figures commands").split()
 REFERENCE_DIR = os.path.join(ROOT, os.pardir, "shared", "reference")
 # The flags of every tiny test run (quick.gin, then tests/tiny.gin); a file adds its own.
 TINY = ["--gin_file", os.path.join(ROOT, "gin_configs", "quick.gin"),

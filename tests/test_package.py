@@ -9,8 +9,7 @@ import pytest
 import conftest
 from echo_suite import ROOT
 
-SUITE_MODULES = ("atomic_io checks device evidence gin_compat provenance quiet_tensorflow rundir "
-                 "echo_noise data models metrics figures commands").split()
+SUITE_MODULES = conftest.SUITE_MODULES
 COMMAND_FILES = ["disentanglement.py", "dataset.py", "score.py"] + sorted(
     os.path.join("scripts", f) for f in os.listdir(os.path.join(ROOT, "scripts"))
     if f.endswith(".py"))

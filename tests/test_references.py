@@ -9,12 +9,12 @@ import tokenize
 
 import pytest
 
+import conftest
 from echo_suite import ROOT
 from echo_suite.models import registry as model_registry
 
 FOLDERS = "data models metrics figures commands scripts bench tests docs results gin_configs".split()
-SUITE_MODULES = ("atomic_io checks device evidence gin_compat provenance quiet_tensorflow rundir "
-                 "echo_noise data models metrics figures commands").split()
+SUITE_MODULES = conftest.SUITE_MODULES
 # Files other projects hold (disentanglement_lib, the echo repo), named where the docs compare.
 ELSEWHERE = {"model.py", "dsprites.py", "named_data.py", "norb.py", "cars3d.py", "echo_noise.py",
              "utils.py", "beta_vae.py", "factor_vae.py", "mig.py", "dci.py", "sap_score.py",
