@@ -18,6 +18,8 @@ from echo_suite import rundir
 from echo_suite.metrics import code_table, names, scores
 from echo_suite.metrics.names import EVAL_SETS, REPRESENTATIONS, check_metric_names  # noqa: F401
 
+scores.library()  # disentanglement_lib's configurables exist before any config is parsed
+
 # evaluate()'s arguments that do not change a score.
 _NOT_SETTINGS = ("table_path", "weights", "progress", "sample_from_params")
 
@@ -69,7 +71,7 @@ def describe_settings(eval_on, metrics, seed, representation="mean") -> provenan
                         "representation": representations(representation)}}
   for name in metrics:
     configurable = names.CONFIGURABLE[name]
-    kwargs = provenance.effective_kwargs(scores.METRICS[name], configurable)
+    kwargs = provenance.effective_kwargs(scores.METRICS[name].function, configurable)
     for arg, value in kwargs.items():
       if arg == "batch_size" or arg.startswith("num_"):  # counts of points, votes or bins
         counts = list(value) if isinstance(value, (list, tuple)) else [value]
@@ -90,7 +92,8 @@ def departures(chosen):
   out = {}
   for name in chosen["evaluation"]["metrics"]:
     configurable = names.CONFIGURABLE[name]
-    defaults = {k: p.default for k, p in inspect.signature(scores.METRICS[name]).parameters.items()
+    parameters = inspect.signature(scores.METRICS[name].function).parameters
+    defaults = {k: p.default for k, p in parameters.items()
                 if p.default is not inspect.Parameter.empty}
     for arg, value in chosen.get(configurable, {}).items():
       if arg in defaults and value != defaults[arg]:
@@ -198,7 +201,7 @@ def score_table(table: code_table.CodeTableData, chosen: provenance.Settings,
 def _score(name, table, function, seed, data):
   """{score: value} of one metric, or {"error": message} when it cannot be scored."""
   try:
-    values = scores.METRICS[name](table, function, np.random.RandomState(seed))
+    values = scores.METRICS[name].function(table, function, np.random.RandomState(seed))
     return {k: float(v) for k, v in values.items()}
   except scores.UndefinedScore as e:
     return {"error": str(e).split("\n  In call to configurable")[0]}  # gin appends its call

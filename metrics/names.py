@@ -1,24 +1,16 @@
-"""The metrics by name: their gin scopes, the score a table quotes for each and its display name.
-Imports nothing, so scripts can name metrics without TensorFlow; metrics/scores.py holds the
-functions, one per name here."""
+"""The scoring vocabulary: which metrics exist (read from metrics/scores.py's registry, where each
+is declared once), which evaluation sets and codes are scored, and the checks of those names.
+Imports neither TensorFlow nor disentanglement_lib, so scripts can name metrics without them."""
+from echo_suite.metrics.scores import METRICS
 
-METRIC_NAMES = ("factor_vae", "mig", "dci", "sap", "modularity", "beta_vae", "unsupervised", "irs",
-                "downstream_logistic", "downstream_boosted", "fairness")
+METRIC_NAMES = tuple(METRICS)
 DEFAULT_METRICS = ("factor_vae", "mig")
 EVAL_SETS = ("full", "kept")  # the full, independent dSprites (the paper's) or the training set
 REPRESENTATIONS = ("mean", "sample")  # the deterministic code or the noisy code z
-# The gin name of each metric's settings.
-CONFIGURABLE = {name: f"eval_{name}" for name in METRIC_NAMES}
-# The score a table or a figure quotes for each metric, and how it is labelled there.
-HEADLINE = {"factor_vae": "eval_accuracy", "mig": "discrete_mig", "dci": "disentanglement",
-            "sap": "SAP_score", "modularity": "modularity_score", "beta_vae": "eval_accuracy",
-            "unsupervised": "gaussian_total_correlation", "irs": "IRS",
-            "downstream_logistic": "mean_test_accuracy", "downstream_boosted": "mean_test_accuracy",
-            "fairness": "mean_fairness:mean_pred:mean_sens"}
-DISPLAY = {"factor_vae": "FactorVAE", "mig": "MIG", "dci": "DCI disentanglement", "sap": "SAP",
-           "modularity": "modularity", "beta_vae": "BetaVAE", "unsupervised": "Gaussian TC",
-           "irs": "IRS", "downstream_logistic": "downstream accuracy (logistic)",
-           "downstream_boosted": "downstream accuracy (GBT)", "fairness": "unfairness"}
+# Views of the registry: each metric's gin name, the score quoted for it, and its label.
+CONFIGURABLE = {m.name: m.configurable for m in METRICS.values()}
+HEADLINE = {m.name: m.headline for m in METRICS.values()}
+DISPLAY = {m.name: m.display for m in METRICS.values()}
 
 
 def check_metric_names(metrics):

@@ -4,22 +4,77 @@ with the public Echo code's settings as gin-configurable defaults (paper_facts.m
 Every wrapper takes (ground_truth_data, representation_function, random_state) like
 disentanglement_lib and returns its dict of scores; the wrappers only supply the settings that
 disentanglement_lib leaves to gin (discretiser, pruning threshold).
+
+Adding a metric is one decorated function here (plus its test): `@metric(name, headline, display)`
+registers it under `name`, makes it gin-configurable as `eval_<name>` and names the score tables
+quote. Importing this module imports neither TensorFlow nor disentanglement_lib (scripts list the
+metrics without them); `library()` imports disentanglement_lib's metric modules on first use.
 """
 import contextlib
+import dataclasses
+import functools
+import importlib
+import types
+from collections.abc import Callable
 
 import gin
 import numpy as np
 
 from echo_suite import gin_compat
-from echo_suite.metrics.names import METRIC_NAMES
 
-gin_compat.install(gin_tf=True)  # must precede any disentanglement_lib import
-from disentanglement_lib.evaluation.metrics import beta_vae, dci, downstream_task, \
-    factor_vae, fairness, irs, mig, modularity_explicitness, sap_score, unsupervised_metrics, \
-    utils
-
+gin_compat.install()
 
 _UNBOUND = object()
+# disentanglement_lib's metric modules the wrappers call (library().<name>).
+_LIBRARY_MODULES = ("beta_vae", "dci", "downstream_task", "factor_vae", "fairness", "irs", "mig",
+                    "modularity_explicitness", "sap_score", "unsupervised_metrics", "utils")
+_DATA_ARGUMENTS = ["ground_truth_data", "representation_function", "random_state"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Metric:
+  """One metric of the suite.
+
+  Attributes:
+    name: the suite's name (--metrics).
+    function: the gin-configurable wrapper, (ground_truth_data, representation_function,
+      random_state, **settings) -> dict of scores.
+    headline: the score a table or a figure quotes.
+    display: how tables and figures label it.
+  """
+  name: str
+  function: Callable
+  headline: str
+  display: str
+
+  @property
+  def configurable(self) -> str:
+    """The gin name of its settings."""
+    return f"eval_{self.name}"
+
+
+METRICS: dict[str, Metric] = {}
+
+
+def metric(name: str, headline: str, display: str):
+  """Decorator: register a wrapper as metric `name`, gin-configurable as eval_<name>."""
+  def register(function):
+    if name in METRICS:
+      raise ValueError(f"metric {name!r} is declared twice")
+    configurable = gin.configurable(f"eval_{name}", denylist=_DATA_ARGUMENTS)(function)
+    METRICS[name] = Metric(name, configurable, headline, display)
+    return configurable
+  return register
+
+
+@functools.cache
+def library() -> types.SimpleNamespace:
+  """disentanglement_lib's metric modules, imported once (TensorFlow with them); also registers
+  their gin configurables, so callers that parse configs binding them call this first."""
+  gin_compat.install(gin_tf=True)  # must precede any disentanglement_lib import
+  return types.SimpleNamespace(**{
+      m: importlib.import_module(f"disentanglement_lib.evaluation.metrics.{m}")
+      for m in _LIBRARY_MODULES})
 
 
 class UndefinedScore(ValueError):
@@ -30,6 +85,7 @@ class UndefinedScore(ValueError):
 def gin_bindings(bindings):
   """Bind gin parameters of disentanglement_lib for the duration of one call, then put the config
   back exactly: a parameter that was unbound is unbound again (not bound to None)."""
+  library()  # registers the configurables bound here
   previous = {}
   with gin.unlock_config():  # the CLI finalises (locks) the config after parsing
     for key, value in bindings.items():
@@ -73,7 +129,7 @@ def sklearn_draws_from(random_state):
 
 
 def _histogram(num_bins):
-  return {"discretizer.discretizer_fn": utils._histogram_discretize,  # noqa: SLF001
+  return {"discretizer.discretizer_fn": library().utils._histogram_discretize,  # noqa: SLF001
           "discretizer.num_bins": num_bins}
 
 
@@ -93,8 +149,7 @@ def _histogram_bins(metric, num_bins):
                            "code)") from None
 
 
-@gin.configurable("eval_factor_vae", denylist=["ground_truth_data", "representation_function",
-                                               "random_state"])
+@metric("factor_vae", headline="eval_accuracy", display="FactorVAE")
 def factor_vae_score(ground_truth_data, representation_function, random_state, batch_size=64,
                      num_train=10000, num_eval=5000, num_variance_estimate=10000,
                      prune_dims_threshold=0.05):
@@ -112,7 +167,7 @@ def factor_vae_score(ground_truth_data, representation_function, random_state, b
     dict with train_accuracy, eval_accuracy, num_active_dims.
   """
   with gin_bindings({"prune_dims.threshold": prune_dims_threshold}):
-    values = factor_vae.compute_factor_vae(
+    values = library().factor_vae.compute_factor_vae(
         ground_truth_data, representation_function, random_state, batch_size=batch_size,
         num_train=num_train, num_eval=num_eval, num_variance_estimate=num_variance_estimate)
   if values["num_active_dims"] == 0:  # disentanglement_lib then returns accuracies of 0
@@ -122,8 +177,7 @@ def factor_vae_score(ground_truth_data, representation_function, random_state, b
   return values
 
 
-@gin.configurable("eval_mig", denylist=["ground_truth_data", "representation_function",
-                                        "random_state"])
+@metric("mig", headline="discrete_mig", display="MIG")
 def mig_score(ground_truth_data, representation_function, random_state, num_train=10000,
               batch_size=16, num_bins=20):
   """Mutual information gap (Chen et al. 2018) with a histogram discretiser.
@@ -135,65 +189,60 @@ def mig_score(ground_truth_data, representation_function, random_state, num_trai
     dict with discrete_mig.
   """
   with _histogram_bins("MIG", num_bins):
-    return mig.compute_mig(ground_truth_data, representation_function, random_state,
-                           num_train=num_train, batch_size=batch_size)
+    return library().mig.compute_mig(ground_truth_data, representation_function, random_state,
+                                     num_train=num_train, batch_size=batch_size)
 
 
-@gin.configurable("eval_dci", denylist=["ground_truth_data", "representation_function",
-                                        "random_state"])
+@metric("dci", headline="disentanglement", display="DCI disentanglement")
 def dci_score(ground_truth_data, representation_function, random_state, num_train=10000,
               num_test=5000, batch_size=16):
   """DCI disentanglement, completeness, informativeness (Eastwood & Williams 2018), GBT probes
   (drawing from a copy of `random_state`: `sklearn_draws_from`)."""
   with sklearn_draws_from(random_state):
-    return dci.compute_dci(ground_truth_data, representation_function, random_state,
-                           num_train=num_train, num_test=num_test, batch_size=batch_size)
+    return library().dci.compute_dci(ground_truth_data, representation_function, random_state,
+                                     num_train=num_train, num_test=num_test,
+                                     batch_size=batch_size)
 
 
-@gin.configurable("eval_sap", denylist=["ground_truth_data", "representation_function",
-                                        "random_state"])
+@metric("sap", headline="SAP_score", display="SAP")
 def sap(ground_truth_data, representation_function, random_state, num_train=10000,
         num_test=5000, batch_size=16, continuous_factors=False):
   """SAP score (Kumar et al. 2018)."""
-  return sap_score.compute_sap(ground_truth_data, representation_function, random_state,
-                               num_train=num_train, num_test=num_test, batch_size=batch_size,
-                               continuous_factors=continuous_factors)
+  return library().sap_score.compute_sap(
+      ground_truth_data, representation_function, random_state, num_train=num_train,
+      num_test=num_test, batch_size=batch_size, continuous_factors=continuous_factors)
 
 
-@gin.configurable("eval_modularity", denylist=["ground_truth_data", "representation_function",
-                                               "random_state"])
+@metric("modularity", headline="modularity_score", display="modularity")
 def modularity_explicitness_score(ground_truth_data, representation_function, random_state,
                                   num_train=10000, num_test=5000, batch_size=16, num_bins=20):
   """Modularity and explicitness (Ridgeway & Mozer 2018)."""
   with _histogram_bins("modularity", num_bins):
-    return modularity_explicitness.compute_modularity_explicitness(
+    return library().modularity_explicitness.compute_modularity_explicitness(
         ground_truth_data, representation_function, random_state, num_train=num_train,
         num_test=num_test, batch_size=batch_size)
 
 
-@gin.configurable("eval_beta_vae", denylist=["ground_truth_data", "representation_function",
-                                             "random_state"])
+@metric("beta_vae", headline="eval_accuracy", display="BetaVAE")
 def beta_vae_score(ground_truth_data, representation_function, random_state, batch_size=64,
                    num_train=10000, num_eval=5000):
   """BetaVAE score (Higgins et al. 2017): linear classifier accuracy on pair differences."""
-  return beta_vae.compute_beta_vae_sklearn(ground_truth_data, representation_function,
-                                           random_state, batch_size=batch_size,
-                                           num_train=num_train, num_eval=num_eval)
+  return library().beta_vae.compute_beta_vae_sklearn(
+      ground_truth_data, representation_function, random_state, batch_size=batch_size,
+      num_train=num_train, num_eval=num_eval)
 
 
-@gin.configurable("eval_unsupervised", denylist=["ground_truth_data", "representation_function",
-                                                 "random_state"])
+@metric("unsupervised", headline="gaussian_total_correlation", display="Gaussian TC")
 def unsupervised_scores(ground_truth_data, representation_function, random_state,
                         num_train=10000, batch_size=16, num_bins=20):
   """Gaussian total correlation, Wasserstein correlation and mutual information of the codes."""
   with _histogram_bins("the unsupervised scores", num_bins):
-    return unsupervised_metrics.unsupervised_metrics(
+    return library().unsupervised_metrics.unsupervised_metrics(
         ground_truth_data, representation_function, random_state, num_train=num_train,
         batch_size=batch_size)
 
 
-@gin.configurable("eval_irs", denylist=["ground_truth_data", "representation_function",
-                                        "random_state"])
+@metric("irs", headline="IRS", display="IRS")
 def irs_score(ground_truth_data, representation_function, random_state, num_train=10000,
               batch_size=16, diff_quantile=0.99, num_bins=20):
   """Interventional robustness score (Suter et al. 2019), factors in a 20-bin histogram
@@ -203,15 +252,15 @@ def irs_score(ground_truth_data, representation_function, random_state, num_trai
     dict with IRS and num_active_dims.
   """
   with _histogram_bins("IRS", num_bins):
-    return irs.compute_irs(ground_truth_data, representation_function, random_state,
-                           diff_quantile=diff_quantile, num_train=num_train,
-                           batch_size=batch_size)
+    return library().irs.compute_irs(ground_truth_data, representation_function, random_state,
+                                     diff_quantile=diff_quantile, num_train=num_train,
+                                     batch_size=batch_size)
 
 
 def _downstream(predictor, ground_truth_data, representation_function, random_state, num_train,
                 num_test, batch_size):
   with gin_bindings({"predictor.predictor_fn": predictor}), sklearn_draws_from(random_state):
-    values = downstream_task.compute_downstream_task(
+    values = library().downstream_task.compute_downstream_task(
         ground_truth_data, representation_function, random_state, num_train=list(num_train),
         num_test=num_test, batch_size=batch_size)
   # the headline: mean test accuracy over factors with the largest training set
@@ -219,8 +268,8 @@ def _downstream(predictor, ground_truth_data, representation_function, random_st
   return values
 
 
-@gin.configurable("eval_downstream_logistic", denylist=["ground_truth_data",
-                                                        "representation_function", "random_state"])
+@metric("downstream_logistic", headline="mean_test_accuracy",
+        display="downstream accuracy (logistic)")
 def downstream_logistic_score(ground_truth_data, representation_function, random_state,
                               num_train=(10, 100, 1000, 10000), num_test=5000, batch_size=16):
   """Downstream task: per-factor accuracy of 5-fold cross-validated logistic regression on the
@@ -230,12 +279,11 @@ def downstream_logistic_score(ground_truth_data, representation_function, random
     disentanglement_lib's dict ('N:mean_test_accuracy', ...) and mean_test_accuracy, that of the
     largest N.
   """
-  return _downstream(utils.logistic_regression_cv, ground_truth_data, representation_function,
-                     random_state, num_train, num_test, batch_size)
+  return _downstream(library().utils.logistic_regression_cv, ground_truth_data,
+                     representation_function, random_state, num_train, num_test, batch_size)
 
 
-@gin.configurable("eval_downstream_boosted", denylist=["ground_truth_data",
-                                                       "representation_function", "random_state"])
+@metric("downstream_boosted", headline="mean_test_accuracy", display="downstream accuracy (GBT)")
 def downstream_boosted_score(ground_truth_data, representation_function, random_state,
                              num_train=(10, 100, 1000, 10000), num_test=5000, batch_size=16):
   """Downstream task with scikit-learn's gradient-boosted trees (as downstream_task_boosted_trees).
@@ -243,12 +291,11 @@ def downstream_boosted_score(ground_truth_data, representation_function, random_
   Returns:
     as `downstream_logistic_score`.
   """
-  return _downstream(utils.gradient_boosting_classifier, ground_truth_data,
+  return _downstream(library().utils.gradient_boosting_classifier, ground_truth_data,
                      representation_function, random_state, num_train, num_test, batch_size)
 
 
-@gin.configurable("eval_fairness", denylist=["ground_truth_data", "representation_function",
-                                             "random_state"])
+@metric("fairness", headline="mean_fairness:mean_pred:mean_sens", display="unfairness")
 def fairness_score(ground_truth_data, representation_function, random_state, num_train=10000,
                    num_test_points_per_class=100, batch_size=16):
   """Unfairness (Locatello et al. 2019b): how much gradient-boosted predictions of one factor from
@@ -257,25 +304,9 @@ def fairness_score(ground_truth_data, representation_function, random_state, num
   Returns:
     disentanglement_lib's dict; the headline is mean_fairness:mean_pred:mean_sens.
   """
-  with gin_bindings({"predictor.predictor_fn": utils.gradient_boosting_classifier}), \
+  with gin_bindings({"predictor.predictor_fn": library().utils.gradient_boosting_classifier}), \
       sklearn_draws_from(random_state):
-    return fairness.compute_fairness(ground_truth_data, representation_function, random_state,
-                                     num_train=num_train,
-                                     num_test_points_per_class=num_test_points_per_class,
-                                     batch_size=batch_size)
+    return library().fairness.compute_fairness(
+        ground_truth_data, representation_function, random_state, num_train=num_train,
+        num_test_points_per_class=num_test_points_per_class, batch_size=batch_size)
 
-
-METRICS = {
-    "factor_vae": factor_vae_score,
-    "mig": mig_score,
-    "dci": dci_score,
-    "sap": sap,
-    "modularity": modularity_explicitness_score,
-    "beta_vae": beta_vae_score,
-    "unsupervised": unsupervised_scores,
-    "irs": irs_score,
-    "downstream_logistic": downstream_logistic_score,
-    "downstream_boosted": downstream_boosted_score,
-    "fairness": fairness_score,
-}
-assert tuple(METRICS) == METRIC_NAMES  # one function per name of metrics.names

@@ -74,9 +74,9 @@ def test_table_path_equals_image_path(data):
   for metric, kwargs in (("factor_vae", dict(batch_size=16, num_train=60, num_eval=30,
                                              num_variance_estimate=500)),
                          ("mig", dict(num_train=800, batch_size=16))):
-    on_table = scores.METRICS[metric](table, table.representation_function,
+    on_table = scores.METRICS[metric].function(table, table.representation_function,
                                       np.random.RandomState(7), **kwargs)
-    on_images = scores.METRICS[metric](data, _image_features, np.random.RandomState(7), **kwargs)
+    on_images = scores.METRICS[metric].function(data, _image_features, np.random.RandomState(7), **kwargs)
     # Same random draws; codes equal up to round-off of encoding in other batch shapes.
     assert on_table == pytest.approx(on_images, rel=1e-6)
   assert table.log_scales is None  # a representation without a channel has no noise scales
@@ -162,6 +162,32 @@ def test_bad_metric_and_eval_set_names():
     evaluate.describe_settings("full", ["mig"], 0, [])
   assert evaluate.describe_settings("full", ["mig"], 0, ["sample", "mean", "sample"])[
       "evaluation"]["representation"] == ["sample", "mean"]
+
+
+def test_a_metric_is_one_decorated_function(data, factors):
+  """scores.metric registers, makes the settings gin-configurable and names the headline; the
+  names module's views read the registry; a second declaration of a name is refused."""
+  from echo_suite.metrics import names
+  assert names.METRIC_NAMES == tuple(scores.METRICS)
+  assert names.HEADLINE["mig"] == "discrete_mig" and names.DISPLAY["factor_vae"] == "FactorVAE"
+  try:
+    @scores.metric("throwaway", headline="score", display="throwaway")
+    def throwaway(ground_truth_data, representation_function, random_state, scale=1.0):
+      return {"score": scale * float(np.mean(representation_function(
+          ground_truth_data.sample_observations(4, random_state))))}
+
+    spec = scores.METRICS["throwaway"]
+    assert spec.configurable == "eval_throwaway" and spec.function is throwaway
+    with scores.gin_bindings({"eval_throwaway.scale": 0.0}):
+      assert spec.function(data, lambda x: np.ones((len(x), 2)), np.random.RandomState(0)) == \
+          {"score": 0.0}
+    assert spec.function(data, lambda x: np.ones((len(x), 2)), np.random.RandomState(0)) == \
+        {"score": 1.0}
+    with pytest.raises(ValueError, match="metric 'mig' is declared twice"):
+      scores.metric("mig", headline="x", display="x")(lambda: None)
+  finally:
+    scores.METRICS.pop("throwaway", None)
+  assert "throwaway" not in scores.METRICS and "mig" in scores.METRICS
 
 
 def test_scoring_leaves_the_gin_config_as_it_found_it(data, factors):

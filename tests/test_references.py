@@ -133,12 +133,18 @@ def _configurables():
       if not isinstance(node, (ast.FunctionDef, ast.ClassDef)):
         continue
       for dec in node.decorator_list:
-        if (isinstance(dec, ast.Call) and getattr(dec.func, "attr", "") == "configurable"
-            and dec.args and isinstance(dec.args[0], ast.Constant)):
-          fn = node if isinstance(node, ast.FunctionDef) else next(
-              b for b in node.body if isinstance(b, ast.FunctionDef) and b.name == "__init__")
-          args = fn.args
-          found[dec.args[0].value] = {a.arg for a in args.args + args.kwonlyargs}
+        if not (isinstance(dec, ast.Call) and dec.args and isinstance(dec.args[0], ast.Constant)):
+          continue
+        if getattr(dec.func, "attr", "") == "configurable":
+          name = dec.args[0].value
+        elif getattr(dec.func, "id", "") == "metric":  # metrics.scores.metric: eval_<name>
+          name = f"eval_{dec.args[0].value}"
+        else:
+          continue
+        fn = node if isinstance(node, ast.FunctionDef) else next(
+            b for b in node.body if isinstance(b, ast.FunctionDef) and b.name == "__init__")
+        args = fn.args
+        found[name] = {a.arg for a in args.args + args.kwonlyargs}
   return found
 
 
