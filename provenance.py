@@ -3,9 +3,11 @@ functions' defaults), a fingerprint of the weights, and the test of whether a ru
 belong to its trained weights. Imports only the standard library, numpy and gin, so the sweep and
 aggregation scripts can use it without TensorFlow.
 """
+import dataclasses
 import hashlib
 import inspect
 import json
+from collections.abc import Mapping
 from typing import TypedDict
 
 import gin
@@ -103,6 +105,31 @@ def fingerprint(arrays):
 Settings = dict[str, dict[str, object]]
 
 
+@dataclasses.dataclass(frozen=True)
+class EvaluationSettings:
+  """Every setting an evaluation's scores depend on (metrics.evaluate.describe_settings makes
+  them, validated): evaluation.* and the eval_<metric>.* arguments of each chosen metric.
+
+  Attributes:
+    eval_on: the evaluation set ('full' or 'kept').
+    metrics: the metric names, in order.
+    seed: each metric's RandomState seed.
+    representations: the codes scored ('mean', 'sample'), in order.
+    metric_settings: {eval_<metric>: {argument: value}} (gin bindings over defaults).
+  """
+  eval_on: str
+  metrics: tuple[str, ...]
+  seed: int
+  representations: tuple[str, ...]
+  metric_settings: Mapping[str, Mapping[str, object]]
+
+  def as_gin(self) -> Settings:
+    """{configurable: {argument: value}}: what results.json records and eval_config.gin replays."""
+    return {"evaluation": {"eval_on": self.eval_on, "metrics": list(self.metrics),
+                           "seed": self.seed, "representation": list(self.representations)},
+            **{k: dict(v) for k, v in self.metric_settings.items()}}
+
+
 class ScoresBlock(TypedDict, total=False):
   """A scores block (results.json's 'scores'; what `metrics.external.score` returns): the scores
   and everything that produced them. JSON as saved, so a dict; these are its keys."""
@@ -125,7 +152,7 @@ def stale_reason(results, steps=None, metrics=None, settings=None):
     results: a results.json dict (training and scores blocks).
     steps: the step budget the run was asked for (None: any).
     metrics: metric names that must be present (None: any).
-    settings: evaluation settings the scores must have been computed with (None: any).
+    settings: EvaluationSettings the scores must have been computed with (None: any).
 
   Returns:
     None when current, else a short reason.
@@ -144,7 +171,8 @@ def stale_reason(results, steps=None, metrics=None, settings=None):
   missing = sorted(set(metrics or ()) - set.intersection(*(set(v) for v in by_kind.values())))
   if missing:
     return f"metrics {missing} not scored"
-  if settings is not None and scored.get("settings") != json.loads(json.dumps(settings)):
+  if settings is not None and \
+      scored.get("settings") != json.loads(json.dumps(settings.as_gin())):
     return "scored with other evaluation settings"
   return seal_problem(scored)
 

@@ -54,12 +54,14 @@ def representations(representation):
   return list(dict.fromkeys(names))
 
 
-def describe_settings(eval_on, metrics, seed, representation="mean") -> provenance.Settings:
+def describe_settings(eval_on, metrics, seed,
+                      representation="mean") -> provenance.EvaluationSettings:
   """Validate an evaluation and list every setting its scores depend on: evaluation.* and the
   eval_<metric>.* arguments of each chosen metric (gin bindings over defaults).
 
   Returns:
-    {configurable: {argument: value}}, what results.json records and eval_config.gin replays.
+    provenance.EvaluationSettings (its `as_gin()` is what results.json records and
+    eval_config.gin replays).
   """
   metrics = list(metrics) if isinstance(metrics, (list, tuple)) else metrics
   check_metric_names(metrics)
@@ -67,8 +69,8 @@ def describe_settings(eval_on, metrics, seed, representation="mean") -> provenan
   if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2 ** 32:
     raise ValueError(f"evaluation.seed={seed!r} must be an integer in [0, 2**32 - 1] (numpy's "
                      "RandomState seeds)")
-  out = {"evaluation": {"eval_on": eval_on, "metrics": metrics, "seed": seed,
-                        "representation": representations(representation)}}
+  wanted = representations(representation)
+  metric_settings = {}
   for name in metrics:
     configurable = names.CONFIGURABLE[name]
     kwargs = provenance.effective_kwargs(scores.METRICS[name].function, configurable)
@@ -81,21 +83,22 @@ def describe_settings(eval_on, metrics, seed, representation="mean") -> provenan
           checks.check_count(f"{configurable}.{arg}", count)
       elif isinstance(value, (int, float)) and not isinstance(value, bool):
         checks.check_number(f"{configurable}.{arg}", value)
-    out[configurable] = kwargs
-  return out
+    metric_settings[configurable] = kwargs
+  return provenance.EvaluationSettings(eval_on, tuple(metrics), seed, tuple(wanted),
+                                       metric_settings)
 
 
-def departures(chosen):
-  """The metric settings in `chosen` (see `describe_settings`) that differ from the paper's (the
+def departures(chosen: provenance.EvaluationSettings):
+  """The metric settings in `chosen` that differ from the paper's (the
   defaults of metrics.scores, the public Echo code's settings): {'configurable.arg': {'value': v,
   'paper': default}}."""
   out = {}
-  for name in chosen["evaluation"]["metrics"]:
+  for name in chosen.metrics:
     configurable = names.CONFIGURABLE[name]
     parameters = inspect.signature(scores.METRICS[name].function).parameters
     defaults = {k: p.default for k, p in parameters.items()
                 if p.default is not inspect.Parameter.empty}
-    for arg, value in chosen.get(configurable, {}).items():
+    for arg, value in chosen.metric_settings.get(configurable, {}).items():
       if arg in defaults and value != defaults[arg]:
         out[f"{configurable}.{arg}"] = {"value": value, "paper": defaults[arg]}
   return out
@@ -159,16 +162,16 @@ def evaluate(representation_function, train_data, table_path=None, weights=None,
     (see `settings`).
   """
   chosen = describe_settings(eval_on, metrics, seed, representation)
-  if "sample" in chosen["evaluation"]["representation"] and sample_from_params is None:
+  if "sample" in chosen.representations and sample_from_params is None:
     raise ValueError("representation 'sample' needs a model's channel (sample_from_params)")
   data = evaluation_data(train_data, eval_on)
   table = load_table(representation_function, data, weights, table_path,
-                     need_scales="sample" in chosen["evaluation"]["representation"])
+                     need_scales="sample" in chosen.representations)
   block = score_table(table, chosen, sample_from_params, progress)
   return block, table
 
 
-def score_table(table: code_table.CodeTableData, chosen: provenance.Settings,
+def score_table(table: code_table.CodeTableData, chosen: provenance.EvaluationSettings,
                 sample_from_params=None, progress=True) -> provenance.ScoresBlock:
   """Score a code table (metrics.code_table.CodeTableData) with the settings `chosen` (see
   `describe_settings`; they must be the live gin config's); notes departures from the paper's.
@@ -177,8 +180,7 @@ def score_table(table: code_table.CodeTableData, chosen: provenance.Settings,
     the scores block: 'metrics' ({representation: {metric: {score: value} or {"error":
     message}}}), 'eval_on', 'num_images', 'seed', 'settings', 'departures_from_paper'.
   """
-  wanted, metrics = chosen["evaluation"]["representation"], chosen["evaluation"]["metrics"]
-  seed, data = chosen["evaluation"]["seed"], table.data
+  wanted, metrics, seed, data = chosen.representations, chosen.metrics, chosen.seed, table.data
   departed = departures(chosen)
   if departed:
     print("note: scoring with settings that depart from the paper's: " + ", ".join(
@@ -195,7 +197,7 @@ def score_table(table: code_table.CodeTableData, chosen: provenance.Settings,
       results[kind][name] = _score(name, table, function, seed, data)
       bar.set_postfix_str(f"{name} ({kind} code) done, {len(table.indices):,} images encoded")
   return {"metrics": results, "eval_on": data.name, "num_images": int(len(data.kept_indices)),
-          "seed": int(seed), "settings": chosen, "departures_from_paper": departed}
+          "seed": int(seed), "settings": chosen.as_gin(), "departures_from_paper": departed}
 
 
 def _score(name, table, function, seed, data):
@@ -229,8 +231,9 @@ def scores_csv_text(block):
   return f.getvalue()
 
 
-def eval_config_text(chosen):
-  """eval_config.gin of evaluation settings: gin bindings a later --eval_only replays."""
+def eval_config_text(chosen: provenance.Settings):
+  """eval_config.gin of evaluation settings as recorded (`EvaluationSettings.as_gin()`): gin
+  bindings a later --eval_only replays."""
   header = "# Evaluation settings of this run's scores (replayed by --eval_only).\n"
   return header + "\n".join(provenance.as_gin_lines(chosen)) + "\n"
 

@@ -160,21 +160,27 @@ def test_bad_metric_and_eval_set_names():
     evaluate.describe_settings("full", ["mig"], 0, "noisy")
   with pytest.raises(ValueError, match=r"representation=\[\]"):
     evaluate.describe_settings("full", ["mig"], 0, [])
-  assert evaluate.describe_settings("full", ["mig"], 0, ["sample", "mean", "sample"])[
-      "evaluation"]["representation"] == ["sample", "mean"]
+  chosen = evaluate.describe_settings("full", ["mig"], 0, ["sample", "mean", "sample"])
+  assert chosen.representations == ("sample", "mean") and chosen.metrics == ("mig",)
+  assert chosen.as_gin()["evaluation"] == {"eval_on": "full", "metrics": ["mig"], "seed": 0,
+                                           "representation": ["sample", "mean"]}
+  assert chosen.as_gin()["eval_mig"]["num_bins"] == 20
+
 
 
 def test_a_metric_is_one_decorated_function(data, factors):
   """scores.metric registers, makes the settings gin-configurable and names the headline; the
   names module's views read the registry; a second declaration of a name is refused."""
+  import gin
   from echo_suite.metrics import names
   assert names.METRIC_NAMES == tuple(scores.METRICS)
   assert names.HEADLINE["mig"] == "discrete_mig" and names.DISPLAY["factor_vae"] == "FactorVAE"
   try:
-    @scores.metric("throwaway", headline="score", display="throwaway")
-    def throwaway(ground_truth_data, representation_function, random_state, scale=1.0):
-      return {"score": scale * float(np.mean(representation_function(
-          ground_truth_data.sample_observations(4, random_state))))}
+    with gin.unlock_config():  # a CLI test may have finalised the config
+      @scores.metric("throwaway", headline="score", display="throwaway")
+      def throwaway(ground_truth_data, representation_function, random_state, scale=1.0):
+        return {"score": scale * float(np.mean(representation_function(
+            ground_truth_data.sample_observations(4, random_state))))}
 
     spec = scores.METRICS["throwaway"]
     assert spec.configurable == "eval_throwaway" and spec.function is throwaway

@@ -1,6 +1,7 @@
 """Every number tied to the weights, step and settings that made it (the stale-score reproductions;
 the aggregate ones are in test_scripts.py): stale scores, --eval_only, early validation, recovery."""
 import csv
+import dataclasses
 import json
 import os
 import subprocess
@@ -181,11 +182,15 @@ def test_missing_or_truncated_results_are_rebuilt_from_the_checkpoint(tmp_path, 
 
 
 def test_stale_reason_and_fingerprint():
+  chosen = provenance.EvaluationSettings("full", ("mig",), 0, ("mean",), {"e": {"k": (1,)}})
+  recorded = {"evaluation": {"eval_on": "full", "metrics": ["mig"], "seed": 0,
+                             "representation": ["mean"]}, "e": {"k": [1]}}
   base = {"training": {"step": 5, "weights": "a"},
-          "scores": provenance.seal({"step": 5, "weights": "a", "settings": {"e": {"k": [1]}},
+          "scores": provenance.seal({"step": 5, "weights": "a", "settings": recorded,
                                      "metrics": {"mean": {"mig": {}}}})}
-  assert provenance.stale_reason(base, steps=5, metrics=["mig"], settings={"e": {"k": (1,)}}) \
-      is None
+  assert provenance.stale_reason(base, steps=5, metrics=["mig"], settings=chosen) is None
+  other = dataclasses.replace(chosen, seed=1)
+  assert provenance.stale_reason(base, settings=other) == "scored with other evaluation settings"
   assert "trained 5 of 6 steps" == provenance.stale_reason(base, steps=6)
   assert "metrics ['sap'] not scored" == provenance.stale_reason(base, metrics=["mig", "sap"])
   assert provenance.stale_reason({**base, "scores": {**base["scores"], "weights": "b"}})

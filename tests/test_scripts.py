@@ -104,7 +104,8 @@ def test_sweep_plan_paper_grid_and_skip_done(tmp_path, capsys):
   assert sweep.settings([1, 2, 4], [0, 10, 20], "paper") == [
       (1.0, 0.0), (2.0, 0.0), (4.0, 0.0), (1.0, 10.0), (1.0, 20.0)]
   assert len(sweep.settings([1, 2, 4], [0, 10, 20], "product")) == 9
-  _, chosen = sweep.requested(sweep.parse_args(_args(tmp_path))[0])
+  _, requested = sweep.requested(sweep.parse_args(_args(tmp_path))[0])
+  chosen = requested.as_gin()
   cases = {"dsprites_echo_b1_g0_s0": _results(5, scored_step=5, settings=chosen),  # done
            "dsprites_echo_b2_g0_s0": _results(5),  # trained, never scored
            "dsprites_echo_b4_g0_s0": _results(3, scored_step=3, settings=chosen),  # short run
@@ -198,6 +199,11 @@ def test_sweep_rejects_unknown_model():
   assert out.returncode == 2 and "unknown model(s) ['gan']" in out.stderr
 
 
+def _fake_settings(representation="mean"):
+  """The EvaluationSettings _fake_run records."""
+  return provenance.EvaluationSettings("full", ("factor_vae", "mig"), 0, (representation,), {})
+
+
 def _fake_run(root, dataset, model, beta, gamma, seed, fvae, mig, steps=5, scored_step=None,
               sigma=None, config="", representation="mean", eval_on="dsprites", departures=None,
               extra=None, data=None):
@@ -214,7 +220,7 @@ def _fake_run(root, dataset, model, beta, gamma, seed, fvae, mig, steps=5, score
       "scores": {"step": scored_step or steps, "weights": "w", "metrics": {representation: {
           "factor_vae": {"eval_accuracy": fvae}, "mig": {"discrete_mig": mig}, **(extra or {})}},
           "eval_on": eval_on, "seed": 0, "departures_from_paper": departures or {},
-          "settings": {"evaluation": {"representation": [representation]}}}}
+          "settings": _fake_settings(representation).as_gin()}}
   results["scores"] = provenance.seal(results["scores"])
   if data is not None:
     results["data"] = data
@@ -234,7 +240,7 @@ def test_a_score_edited_by_hand_is_refused_by_every_reader_naming_the_run(tmp_pa
   assert [r["seed"] for r in loaded] == [0]
   assert skipped == [(str(edited), "scores differ from the digest written with them (edited "
                                    "after scoring?)")]
-  settings = {"evaluation": {"representation": ["mean"]}}
+  settings = _fake_settings()
   assert sweep.run_status(str(edited), 5, settings).startswith("trained; scores differ")
   assert sweep.run_status(str(runs / rundir.run_name("dsprites", "echo", 1.0, 0.0, 0)), 5,
                           settings) == "done"
