@@ -23,7 +23,8 @@ PAGES = [os.path.join(ROOT, "README.md")] + sorted(  # the pages, and the genera
     for p in glob.glob(os.path.join(ROOT, folder, "**", "*.md"), recursive=True))
 # Commands of the study's own script and of git/the shell: run by scripts/table2_study.sh and
 # by people, not validated here.
-NOT_SUITE = ("git ", "kill ", "PYTHON=", "scripts/table2_study.sh", "bash ", "setsid ", "make -C ")
+NOT_SUITE = ("git ", "kill ", "PYTHON=", "scripts/table2_study.sh", "bash ", "setsid ", "make -C ",
+             "python3 -m venv ", "echo ", "~/")
 
 
 def shell_commands(path):

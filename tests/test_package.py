@@ -85,3 +85,47 @@ def test_command_line_files_are_thin_and_imported_by_nothing(path):
   importers = subprocess.run(["git", "grep", "-lE", rf"^\s*(import|from) (scripts\.)?{name}\b",
                               "--", "*.py"], cwd=ROOT, capture_output=True, text=True).stdout
   assert not importers.strip(), importers
+
+
+@pytest.mark.slow  # a venv and an editable install: about half a minute
+def test_a_frozen_checkout_with_its_own_environment_runs_its_own_code(tmp_path):
+  """docs/table2_study/README.md's recipe with a real interpreter: a checkout of this commit gets its own
+  environment (here a venv that borrows this one's dependencies through a .pth line instead of
+  downloading them again); that Python imports echo_suite from the checkout, not from this clone,
+  and the study script accepts it, while this clone's Python is refused there."""
+  frozen = tmp_path / "frozen"
+  archive = subprocess.run(["git", "archive", "--format=tar", "HEAD"], cwd=ROOT,
+                           capture_output=True, check=True).stdout
+  frozen.mkdir()
+  subprocess.run(["tar", "-x", "-C", str(frozen)], input=archive, check=True)
+  venv = tmp_path / "venv"
+  subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+  python = venv / "bin" / "python"
+  site = subprocess.run([str(python), "-c", "import site; print(site.getsitepackages()[0])"],
+                        capture_output=True, text=True, check=True).stdout.strip()
+  ours = next(p for p in sys.path if p.endswith("site-packages") and p.startswith(sys.prefix))
+  # A directory named in a .pth is added without its own .pth files: this clone's editable
+  # install does not come along.
+  (tmp_path / "venv" / site / "dependencies.pth").write_text(ours + "\n")
+  install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps",
+                            "--no-build-isolation", "--no-index", "--editable", str(frozen)],
+                           capture_output=True, text=True)
+  assert install.returncode == 0, install.stderr
+  where = subprocess.run([str(python), "-c", "import echo_suite, os, sys; "
+                          "print(os.path.realpath(echo_suite.ROOT)); import echo_suite.rundir"],
+                         capture_output=True, text=True, cwd=tmp_path)
+  assert where.returncode == 0, where.stderr
+  assert where.stdout.strip() == os.path.realpath(frozen)
+  script = frozen / "scripts" / "table2_study.sh"
+  study = tmp_path / "study"
+  refused = subprocess.run(["bash", str(script), str(study), "status"],
+                           env={**os.environ, "PYTHON": sys.executable},
+                           capture_output=True, text=True)
+  assert refused.returncode == 2 and f"imports echo_suite from '{os.path.realpath(ROOT)}'" in \
+      refused.stderr
+  accepted = subprocess.run(["bash", str(script), str(study), "status"],
+                            env={**os.environ, "PYTHON": str(python)},
+                            capture_output=True, text=True, timeout=900)
+  assert accepted.returncode == 0, accepted.stderr[-2000:]
+  assert "claim_c_5k_adam: 0 of 8 runs done" in accepted.stdout
+  assert not study.exists() or not any(study.rglob("results.json"))
