@@ -90,9 +90,9 @@ def test_command_line_files_are_thin_and_imported_by_nothing(path):
 @pytest.mark.slow  # a venv and an editable install: about half a minute
 def test_a_frozen_checkout_with_its_own_environment_runs_its_own_code(tmp_path):
   """docs/table2_study/README.md's recipe with a real interpreter: a checkout of this commit gets
-  its own environment (here a venv that borrows this one's dependencies through a .pth line instead of
-  downloading them again); that Python imports echo_suite from the checkout, not from this clone,
-  and the study script accepts it, while this clone's Python is refused there."""
+  its own environment (here a venv that borrows this one's dependencies through a .pth line
+  instead of downloading them again); that Python imports echo_suite from the checkout, not from
+  this clone, and the study script accepts it, while this clone's Python is refused there."""
   frozen = tmp_path / "frozen"
   archive = subprocess.run(["git", "archive", "--format=tar", "HEAD"], cwd=ROOT,
                            capture_output=True, check=True).stdout
