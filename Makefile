@@ -63,6 +63,8 @@ previews: $(STAMP)
 	$(PY) dataset.py --dataset dsprites --preview results
 	$(PY) dataset.py --dataset ds_corr --preview results
 	$(PY) dataset.py --dataset ds_pairs --preview results
+	$(PY) dataset.py --dataset color_dsprites --preview results
+	$(PY) dataset.py --dataset noisy_dsprites --preview results
 
 clean:
 	rm -rf $(VENV) runs

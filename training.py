@@ -284,7 +284,7 @@ def restore_run(output_dir, dataset, seed=0, batch_size=64, model=None):
   Returns:
     (model, results dict).
   """
-  model = model or Autoencoder(seed=seed)
+  model = model or Autoencoder(seed=seed, num_channels=dataset.observation_shape[-1])
   state = RunState(model, output_dir)
   step = state.restore()
   if step == 0:
@@ -316,7 +316,7 @@ def train(output_dir, dataset, steps=300000, batch_size=64, seed=0, checkpoint_e
     Interrupted: on SIGINT, SIGTERM or SIGUSR1, after checkpointing at a step boundary.
   """
   check_settings(steps, batch_size, seed, checkpoint_every, summary_every, keep_checkpoints)
-  model = model or Autoencoder(seed=seed)
+  model = model or Autoencoder(seed=seed, num_channels=dataset.observation_shape[-1])
   model.check_batch_size(batch_size)
   state = RunState(model, output_dir, keep_checkpoints)
   start = state.restore()

@@ -127,11 +127,13 @@ def model_label(run):
 
 
 def score_setting(run):
-  """How the run's scores were made, where that departs from the paper's (the full dSprites,
-  evaluation seed 0, the paper's metric settings): '' for the paper's, else e.g. 'scored on
+  """How the run's scores were made, where that departs from the paper's (the full data set with
+  independent factors: dSprites for ds_corr and ds_pairs; evaluation seed 0; the paper's metric
+  settings): '' for the paper's, else e.g. 'scored on
   ds_corr; eval_mig.num_bins=10'. Runs of different score settings never share a cell."""
   block = run["scores"]
-  parts = [] if block.get("eval_on") == "dsprites" else [f"scored on {block.get('eval_on')}"]
+  full = getattr(_dataset_class(run["dataset"]), "full_name", "dsprites")
+  parts = [] if block.get("eval_on") == full else [f"scored on {block.get('eval_on')}"]
   seed = block.get("seed", 0)
   parts += [] if seed == 0 else [f"evaluation seed {seed}"]
   parts += [f"{k}={v['value']!r}" for k, v in sorted(block.get("departures_from_paper",
@@ -151,6 +153,12 @@ def data_info(run):
   it at training time; for results written before it did, the data set is rebuilt from the run's
   saved config through data.registry (cheap: no image is rendered)."""
   return run.get("data") or _rebuilt_info(run["dataset"], run.get("config", ""))
+
+
+def _dataset_class(name):
+  """data.registry's class of the data set `name`, or None for a name it does not know."""
+  from echo_suite.data import registry
+  return registry.DATASETS.get(name)
 
 
 @functools.lru_cache(maxsize=None)

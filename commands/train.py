@@ -404,7 +404,8 @@ def run(args):
       return 0
     chosen, train_kw = validate(args)
     data = data_registry.make_dataset()
-    model = autoencoder.Autoencoder(seed=train_kw["seed"])
+    model = autoencoder.Autoencoder(seed=train_kw["seed"],
+                                    num_channels=data.observation_shape[-1])
     model.check_batch_size(train_kw["batch_size"])
     output_dir = args.output_dir or default_output_dir()
     with rundir.claim(output_dir, run_identity(data), args.overwrite):  # one writer per run

@@ -1,5 +1,6 @@
-"""dSprites as disentanglement_lib ground-truth data, uniform or weighted over the factor grid, and
-its dependent-factor variants ds_corr and ds_pairs."""
+"""dSprites as disentanglement_lib ground-truth data, uniform or weighted over the factor grid, its
+dependent-factor variants ds_corr and ds_pairs, and disentanglement_lib's colour and noise
+variants color_dsprites and noisy_dsprites."""
 import itertools
 
 import gin
@@ -31,6 +32,7 @@ class DSprites:
   """
 
   name = "dsprites"
+  full_name = "dsprites"  # the data set `independent()` gives: the paper's evaluation set
 
   def __init__(self, npz_path=None, keep=None, probs=None):
     self.npz_path = npz_path
@@ -64,17 +66,21 @@ class DSprites:
   def factor_names(self):
     return [FACTOR_NAMES[i] for i in LATENT_FACTOR_INDICES]
 
+  num_channels = 1
+
   @property
   def observation_shape(self):
-    return [IMAGE_SIZE, IMAGE_SIZE, 1]
+    return [IMAGE_SIZE, IMAGE_SIZE, self.num_channels]
 
   def sample_factors(self, num, random_state):
     """(num, 5) factor classes drawn from the dataset's distribution over combinations."""
     return self.factors_of(self.sample_indices(num, random_state))
 
   def sample_observations_from_factors(self, factors, random_state=None):
-    """(N, 64, 64, 1) float32 images of (N, 5) factor classes; removed combinations raise."""
-    return self.observations(self.index_of_factors(factors))
+    """(N, 64, 64, C) float32 images of (N, 5) factor classes; removed combinations raise. A
+    data set with random appearance (colour, noise) draws it from `random_state`, afresh for every
+    call, as disentanglement_lib does."""
+    return self.observations(self.index_of_factors(factors), random_state)
 
   def sample(self, num, random_state):
     factors = self.sample_factors(num, random_state)
@@ -130,9 +136,21 @@ class DSprites:
       return self._images[indices]
     return render(indices)
 
-  def observations(self, indices):
-    """(N, 64, 64, 1) float32 images in {0, 1} of flat dataset indices (NHWC)."""
-    return self.images(indices).astype(np.float32)[..., None]
+  def observations(self, indices, random_state=None):
+    """(N, 64, 64, C) float32 images in [0, 1] of flat dataset indices (NHWC). A data set with
+    random appearance draws it from `random_state` (a numpy RandomState or Generator); None gives
+    each index its one fixed draw (`appearance`), so an image is a function of its index."""
+    return self.appearance(self.images(indices).astype(np.float32)[..., None], indices,
+                           random_state)
+
+  def appearance(self, shapes, indices, random_state):
+    """(N, 64, 64, C) images from (N, 64, 64, 1) binary sprites: dSprites' are the sprites."""
+    return shapes
+
+  def independent(self):
+    """The full data set with independent factors that this one's images are drawn from: the
+    evaluation set of the paper's code (`metrics.evaluate.evaluation_data`)."""
+    return self if self.keep is None and self.probs is None else DSprites(self.npz_path)
 
   def _draw(self, uniform_ints, uniform_reals):
     """Kept indices: uniform (from integer draws) or by `probs` (inverse CDF of real draws)."""
@@ -152,13 +170,23 @@ class DSprites:
 
     Depends only on (seed, step), so a resumed run continues the same data stream.
     """
+    return self._batch_draw(batch_size, seed, step)[0]
+
+  def _batch_draw(self, batch_size, seed, step):
     rng = np.random.default_rng([int(seed), int(step)])
-    return self._draw(lambda n: rng.integers(n, size=batch_size), lambda: rng.random(batch_size))
+    indices = self._draw(lambda n: rng.integers(n, size=batch_size), lambda: rng.random(batch_size))
+    return indices, rng
+
+  def batch(self, batch_size, seed, step):
+    """Training batch `step`: float32 NHWC images of `batch_indices`, any random appearance drawn
+    afresh (after the indices) from the same (seed, step) generator."""
+    indices, rng = self._batch_draw(batch_size, seed, step)
+    return self.observations(indices, rng)
 
   def batches(self, batch_size, seed=0, start_step=0):
-    """Endless float32 NHWC training batches from step `start_step` on (see `batch_indices`)."""
+    """Endless float32 NHWC training batches from step `start_step` on (see `batch`)."""
     for step in itertools.count(start_step):
-      yield self.observations(self.batch_indices(batch_size, seed, step))
+      yield self.batch(batch_size, seed, step)
 
   # -- summary -----------------------------------------------------------------------------------
   def identity(self):
@@ -214,3 +242,53 @@ class DSpritesPairs(DSprites):
   def info(self):
     return {**super().info(), "pairs": [list(p) for p in self.pairs], "sigma": self.sigma,
             "slope": self.slope}
+
+
+class _RandomAppearance(DSprites):
+  """dSprites with a random appearance per image (disentanglement_lib's colour and noise
+  variants; same factors, color excluded). disentanglement_lib draws the appearance afresh for
+  every sample; here a RandomState or Generator passed to `observations` does the same, and without
+  one each index has one fixed draw, from a Philox generator keyed by (APPEARANCE_SEED, index), so
+  that the code table's encode-once holds (docs/data.md measures the two against each other)."""
+
+  num_channels = 3
+  APPEARANCE_SEED = 20190  # the key of the fixed per-index draws
+
+  def appearance(self, shapes, indices, random_state):
+    if random_state is not None:
+      return self._draw_appearance(shapes, random_state)
+    out = np.empty(shapes.shape[:3] + (3,), np.float32)
+    for i, index in enumerate(np.asarray(indices, np.uint64)):  # ~30 us each: one key per image
+      fixed = np.random.Generator(np.random.Philox(key=np.array([self.APPEARANCE_SEED, index],
+                                                                np.uint64)))
+      out[i] = self._draw_appearance(shapes[i:i + 1], fixed)[0]
+    return out
+
+  def _draw_appearance(self, shapes, random_state):
+    """(N, 64, 64, 3) images of (N, 64, 64, 1) sprites, drawn from `random_state` exactly as
+    disentanglement_lib's sample_observations_from_factors draws them."""
+    raise NotImplementedError
+
+
+class ColorDSprites(_RandomAppearance):
+  """color_dsprites (disentanglement_lib's ColorDSprites): the sprite in a random colour, each
+  channel uniform in [0.5, 1], on black."""
+
+  name = "color_dsprites"
+  full_name = name
+
+  def _draw_appearance(self, shapes, random_state):
+    color = random_state.uniform(0.5, 1, [len(shapes), 1, 1, 3])
+    return (np.repeat(shapes, 3, axis=3) * color).astype(np.float32)
+
+
+class NoisyDSprites(_RandomAppearance):
+  """noisy_dsprites (disentanglement_lib's NoisyDSprites): the white sprite on uniform noise in
+  [0, 1] per pixel and channel (clipped at 1)."""
+
+  name = "noisy_dsprites"
+  full_name = name
+
+  def _draw_appearance(self, shapes, random_state):
+    noise = random_state.uniform(0, 1, [len(shapes), IMAGE_SIZE, IMAGE_SIZE, 3])
+    return np.minimum(np.repeat(shapes, 3, axis=3) + noise, 1.0).astype(np.float32)

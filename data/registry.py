@@ -2,7 +2,8 @@
 
 - dsprites: dSprites, procedurally rendered (data.renderer) or the official npz (data.npz);
 - ds_corr: dSprites with pairs of factor bins removed (Brekelmans et al. 2019, Sec. 5.3);
-- ds_pairs: dSprites with chosen pairs of factors correlated with strength sigma (Trauble et al. 2021).
+- ds_pairs: dSprites with chosen pairs of factors correlated with strength sigma (Trauble et al. 2021);
+- color_dsprites, noisy_dsprites: disentanglement_lib's dSprites in random colours, or on noise.
 
 Adding a data set: its class (a data.ground_truth.DSprites with a `name`) and one entry here.
 """
@@ -10,9 +11,11 @@ import os
 
 import gin
 
-from echo_suite.data.ground_truth import DSprites, DSpritesCorrelated, DSpritesPairs
+from echo_suite.data.ground_truth import (ColorDSprites, DSprites, DSpritesCorrelated,
+                                          DSpritesPairs, NoisyDSprites)
 
-DATASETS = {cls.name: cls for cls in (DSprites, DSpritesCorrelated, DSpritesPairs)}
+DATASETS = {cls.name: cls for cls in (DSprites, DSpritesCorrelated, DSpritesPairs, ColorDSprites,
+                                      NoisyDSprites)}
 DATASET_NAMES = tuple(DATASETS)
 NPZ_ENV_VAR = "DSPRITES_NPZ"
 

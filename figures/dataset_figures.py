@@ -7,27 +7,30 @@ import numpy as np
 
 from echo_suite.data import dependence
 from echo_suite.data.grid import NUM_IMAGES
-from echo_suite.figures.style import plt, save
+from echo_suite.figures.style import picture, plt, save, show_image
 
 REFERENCE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                              os.pardir, "shared", "reference")
 
 
 def sample_grid(images, path, title, rows=5):
-  """A rows x rows grid of (N, 64, 64) images."""
+  """A rows x rows grid of (N, 64, 64) or (N, 64, 64, C) images."""
   fig, axes = plt.subplots(rows, rows, figsize=(1.4 * rows, 1.4 * rows + 0.3))
   for ax, img in zip(axes.ravel(), images):
-    ax.imshow(img, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-    ax.set_xticks([]), ax.set_yticks([])
+    show_image(ax, img)
   fig.suptitle(title)
   return save(fig, path)
 
 
 def mean_image(mean, path, title):
-  """The pixel-wise mean of many images, as a grey-scale picture with a colour bar."""
+  """The pixel-wise mean of many images: grey-scale with a colour bar, or in colour."""
   fig, ax = plt.subplots(figsize=(4.2, 3.6))
-  im = ax.imshow(mean, cmap="gray", vmin=0, interpolation="nearest")
-  fig.colorbar(im, ax=ax, label="P(pixel on)")
+  mean = picture(mean)
+  if mean.ndim == 2:
+    im = ax.imshow(mean, cmap="gray", vmin=0, interpolation="nearest")
+    fig.colorbar(im, ax=ax, label="P(pixel on)")
+  else:
+    ax.imshow(mean, interpolation="nearest")
   ax.set_title(title)
   ax.set_xlabel("x (column)"), ax.set_ylabel("y (row)")
   return save(fig, path)
@@ -111,10 +114,10 @@ def write_previews(data, directory, seed=0, n_mean=5000):
   """All previews of `data` into `directory`; returns the written paths."""
   rng = np.random.RandomState(seed)
   paths = [
-      sample_grid(data.images(data.sample_indices(25, rng)),
+      sample_grid(data.observations(data.sample_indices(25, rng), rng),
                   os.path.join(directory, f"{data.name}_samples.png"),
                   f"{data.name}: 25 random images"),
-      mean_image(data.images(data.sample_indices(n_mean, rng)).mean(0),
+      mean_image(data.observations(data.sample_indices(n_mean, rng), rng).mean(0),
                  os.path.join(directory, f"{data.name}_mean.png"),
                  f"{data.name}: mean of {n_mean:,} images"),
       (pair_joints(data, os.path.join(directory, f"{data.name}_pair_joints.png"))

@@ -7,7 +7,7 @@ import numpy as np
 from PIL import Image
 
 from echo_suite import atomic_io
-from echo_suite.figures.style import plt, save
+from echo_suite.figures.style import picture, plt, save, show_image
 from echo_suite.data.grid import SHAPE_NAMES
 from echo_suite.metrics import alignment
 from echo_suite.models import registry
@@ -15,14 +15,15 @@ from echo_suite.models import registry
 
 
 def traversal_grid(decode, codes, seed_code, order, steps=9):
-  """Decoded images (len(order), steps, 64, 64): each row sweeps one dimension of `seed_code` from
+  """Decoded images (len(order), steps, 64, 64, C): each row sweeps one dimension of `seed_code` from
   its 2nd to its 98th percentile over `codes`, the others held."""
   rows = []
   for d in order:
     lo, hi = np.percentile(codes[:, d], [2, 98])
     sweep = np.repeat(seed_code[None], steps, axis=0)
     sweep[:, d] = np.linspace(lo, hi, steps)
-    rows.append(np.asarray(decode(sweep)).reshape(steps, 64, 64))
+    decoded = np.asarray(decode(sweep))
+    rows.append(decoded.reshape(steps, 64, 64, -1))
   return np.stack(rows)
 
 
@@ -32,12 +33,13 @@ def latent_traversals(grid, labels, png_path, gif_path=None, title="latent trave
   n_rows, n_cols = grid.shape[:2]
   # One image with white gutters, not one axes per cell: 90 axes took seconds to lay out.
   cell = 64 + 2
-  mosaic = np.ones((n_rows * cell, n_cols * cell))
+  grid = grid.reshape(n_rows, n_cols, 64, 64, -1)
+  mosaic = np.ones((n_rows * cell, n_cols * cell, grid.shape[-1]))
   for r in range(n_rows):
     for c in range(n_cols):
       mosaic[r * cell + 1:r * cell + 65, c * cell + 1:c * cell + 65] = grid[r, c]
   fig, ax = plt.subplots(figsize=(1.0 * n_cols + 1.6, 1.0 * n_rows + 0.5))
-  ax.imshow(mosaic, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+  show_image(ax, mosaic)
   ax.set_yticks(np.arange(n_rows) * cell + cell / 2, labels, fontsize=9)
   ax.set_xticks([cell / 2, (n_cols - 0.5) * cell], ["2nd pct", "98th pct"], fontsize=9)
   ax.xaxis.tick_top()
@@ -49,11 +51,11 @@ def latent_traversals(grid, labels, png_path, gif_path=None, title="latent trave
   if gif_path:
     frames = []
     for c in list(range(n_cols)) + list(range(n_cols - 2, 0, -1)):
-      column = np.concatenate([np.pad(grid[r, c], 1, constant_values=1.0)
-                               for r in range(n_rows)], axis=1)
+      column = np.concatenate([np.pad(picture(grid[r, c]), [(1, 1), (1, 1)] + [(0, 0)] * (
+          grid.shape[-1] == 3), constant_values=1.0) for r in range(n_rows)], axis=1)
       # A bar under the images marks how far along the sweep the frame is; it also keeps every
       # frame distinct, so GIF writers do not merge the frames of a flat traversal.
-      bar = np.zeros((4, column.shape[1]))
+      bar = np.zeros((4,) + column.shape[1:])
       bar[:, :max(1, round(column.shape[1] * c / max(1, n_cols - 1)))] = 1.0
       column = np.concatenate([column, bar], axis=0)
       frames.append(Image.fromarray((column * 255).astype(np.uint8)).resize(
@@ -123,9 +125,7 @@ def reconstructions(images, recon, path, title="reconstructions (top: input, bot
   fig, axes = plt.subplots(2, n, figsize=(1.1 * n, 2.6), squeeze=False)
   for i in range(n):
     for row, img in enumerate((images[i], recon[i])):
-      axes[row, i].imshow(np.asarray(img).reshape(64, 64), cmap="gray", vmin=0, vmax=1,
-                          interpolation="nearest")
-      axes[row, i].set_xticks([]), axes[row, i].set_yticks([])
+      show_image(axes[row, i], np.asarray(img).reshape(64, 64, -1))
   axes[0, 0].set_ylabel("input"), axes[1, 0].set_ylabel("output")
   fig.suptitle(title)
   return save(fig, path)

@@ -1,5 +1,7 @@
-"""Shared matplotlib set-up: a non-interactive backend and an atomic PNG writer."""
+"""Shared matplotlib set-up: a non-interactive backend, an atomic PNG writer, and images drawn
+grey or in colour by their channel count."""
 import matplotlib
+import numpy as np
 
 from echo_suite import atomic_io
 
@@ -18,3 +20,18 @@ def save(fig, path, tight=True):
   finally:
     plt.close(fig)
   return path
+
+
+def picture(image):
+  """An image as imshow takes it: (H, W) grey for one channel, (H, W, 3) RGB for three; values
+  in [0, 1]."""
+  image = np.clip(np.asarray(image, np.float32), 0.0, 1.0)
+  return image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
+
+
+def show_image(ax, image, **kwargs):
+  """Draw one image (grey or RGB, `picture`) on `ax` without ticks."""
+  image = picture(image)
+  grey = {"cmap": "gray", "vmin": 0, "vmax": 1} if image.ndim == 2 else {}
+  ax.imshow(image, interpolation="nearest", **grey, **kwargs)
+  ax.set_xticks([]), ax.set_yticks([])

@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from echo_suite import atomic_io
 from echo_suite import checks
-from echo_suite.data.ground_truth import DSprites, RemovedCombinationError
+from echo_suite.data.ground_truth import RemovedCombinationError
 from echo_suite import provenance
 from echo_suite import rundir
 from echo_suite.metrics import code_table, names, scores
@@ -25,10 +25,11 @@ _NOT_SETTINGS = ("table_path", "weights", "progress", "sample_from_params")
 
 
 def evaluation_data(train_data, eval_on):
-  """The data scored: the full, independent dSprites (the paper's code, also for ds_corr models)
-  or the training set itself ('kept')."""
+  """The data scored: the full data set with independent factors the training set's images come
+  from (the paper's code: dSprites, also for ds_corr models) or the training set itself
+  ('kept')."""
   check_eval_on(eval_on)
-  return DSprites(train_data.npz_path) if eval_on == "full" else train_data
+  return train_data.independent() if eval_on == "full" else train_data
 
 
 def check_eval_on(eval_on):

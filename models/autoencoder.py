@@ -20,7 +20,7 @@ def make_head(spec, d_max, clip, replace, f_param, f_scale):
   return heads.GaussianHead()
 
 
-@gin.configurable("model")
+@gin.configurable("model", denylist=["num_channels"])
 class Autoencoder(tf.Module):
   """Encoder, head, decoder, the model's penalty and (echo, vae with gamma > 0) the FactorVAE
   discriminator, with their optimisers.
@@ -44,17 +44,20 @@ class Autoencoder(tf.Module):
     rate_warmup_steps: ramp beta linearly from 0 over this many first steps (0: no ramp).
     seed: seeds the weights and the noise generator.
     jit_compile: compile the training step with XLA (slower on CPU: 11 vs 30 steps/s measured).
+    num_channels: channels of the images (the data set's observation_shape[-1]; not a setting).
   """
 
   def __init__(self, name="echo", num_latents=10, beta=1.0, gamma=None, d_max=63, clip=None,
                replace=False, f_param="public", f_scale=16.0, learning_rate=1e-4,
                disc_learning_rate=1e-4,
-               disc_beta_1=0.5, disc_beta_2=0.9, rate_warmup_steps=0, seed=0, jit_compile=False):
+               disc_beta_1=0.5, disc_beta_2=0.9, rate_warmup_steps=0, seed=0, jit_compile=False,
+               num_channels=1):
     super().__init__(name="autoencoder")
     self.spec = spec = registry.get(name)
     # Two latents at least: MIG compares a factor's two most informative code dimensions.
     for arg, value, minimum in (("num_latents", num_latents, 2), ("seed", seed, 0),
-                                ("rate_warmup_steps", rate_warmup_steps, 0)) + (
+                                ("rate_warmup_steps", rate_warmup_steps, 0),
+                                ("num_channels", num_channels, 1)) + (
                                     (("d_max", d_max, 1),) if spec.head == "echo" else ()):
       checks.check_count(arg, value, minimum)  # int() below would truncate 2.5 silently
     for arg, value in (("learning_rate", learning_rate), ("disc_learning_rate",
@@ -72,8 +75,9 @@ class Autoencoder(tf.Module):
     self.penalty = regularisers.make_penalty(spec, self.gamma)
     self.d_max = int(d_max) if spec.head == "echo" else 0
     keras.utils.set_random_seed(int(seed))
-    self.encoder = networks.conv_encoder(self.head.num_outputs(self.num_latents))
-    self.decoder = networks.deconv_decoder(self.num_latents)
+    self.num_channels = int(num_channels)
+    self.encoder = networks.conv_encoder(self.head.num_outputs(self.num_latents), self.num_channels)
+    self.decoder = networks.deconv_decoder(self.num_latents, self.num_channels)
     self.optimizer = keras.optimizers.Adam(learning_rate)
     self.optimizer.build(self.encoder.trainable_variables + self.decoder.trainable_variables)
     self.discriminator = None
@@ -156,9 +160,9 @@ class Autoencoder(tf.Module):
   def representation_function(self, images, batch_size=1024):
     """Deterministic codes (Gaussian mean or Echo's f(x)) of images; numpy in, numpy out, batched.
 
-    Accepts (N, 64, 64), (N, 64, 64, 1) or (N, 4096) arrays, as disentanglement_lib passes them.
+    Accepts (N, 64, 64, C) arrays, or flattened ones, as disentanglement_lib passes them.
     """
-    images = np.asarray(images, dtype=np.float32).reshape(-1, 64, 64, 1)
+    images = self._images(images)
     return np.concatenate([self._encode(tf.constant(images[i:i + batch_size])).numpy()
                            for i in range(0, len(images), batch_size)] or
                           [np.zeros((0, self.num_latents), np.float32)])
@@ -170,7 +174,7 @@ class Autoencoder(tf.Module):
     """(loc, log scale) of images, each (N, num_latents): the deterministic code (Gaussian mean,
     Echo's f(x)) and the log noise scale (log sigma; Echo's clipped log s(x)). With them the noisy
     code can be drawn without the images (`sample_from_params`). Numpy in and out, batched."""
-    images = np.asarray(images, dtype=np.float32).reshape(-1, 64, 64, 1)
+    images = self._images(images)
     parts = [[t.numpy() for t in self._encode_params(tf.constant(images[i:i + batch_size]))]
              for i in range(0, len(images), batch_size)]
     if not parts:
@@ -200,8 +204,12 @@ class Autoencoder(tf.Module):
     return self.sample_from_params(*self.channel_params_function(images),
                                    *self.channel_params_function(extra), generator, batch_size)
 
+  def _images(self, images):
+    """float32 (N, 64, 64, C) of images in any shape of the same size."""
+    return np.asarray(images, dtype=np.float32).reshape(-1, 64, 64, self.num_channels)
+
   def decode(self, codes):
-    """Bernoulli means (N, 64, 64, 1) of the decoder at `codes`; numpy in and out."""
+    """Bernoulli means (N, 64, 64, C) of the decoder at `codes`; numpy in and out."""
     return tf.sigmoid(self.decoder(tf.constant(np.asarray(codes, np.float32)))).numpy()
 
   def reconstruct(self, images):

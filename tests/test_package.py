@@ -1,6 +1,7 @@
 """The suite is one installed package, echo_suite: importable from anywhere, imported one way."""
 import os
 import re
+import site
 import subprocess
 import sys
 
@@ -101,12 +102,12 @@ def test_a_frozen_checkout_with_its_own_environment_runs_its_own_code(tmp_path):
   venv = tmp_path / "venv"
   subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)], check=True)
   python = venv / "bin" / "python"
-  site = subprocess.run([str(python), "-c", "import site; print(site.getsitepackages()[0])"],
-                        capture_output=True, text=True, check=True).stdout.strip()
-  ours = next(p for p in sys.path if p.endswith("site-packages") and p.startswith(sys.prefix))
+  theirs = subprocess.run([str(python), "-c", "import site; print(site.getsitepackages()[0])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+  ours = site.getsitepackages()[0]  # this venv's
   # A directory named in a .pth is added without its own .pth files: this clone's editable
   # install does not come along.
-  (tmp_path / "venv" / site / "dependencies.pth").write_text(ours + "\n")
+  (tmp_path / "venv" / theirs / "dependencies.pth").write_text(ours + "\n")
   install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps",
                             "--no-build-isolation", "--no-index", "--editable", str(frozen)],
                            capture_output=True, text=True)

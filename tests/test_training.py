@@ -87,6 +87,10 @@ class _InterruptAt:
   def info(self):
     return self.data.info()
 
+  @property
+  def observation_shape(self):
+    return self.data.observation_shape
+
 
 def test_ctrl_c_checkpoints_and_resume_continues(tmp_path):
   gin.clear_config()
