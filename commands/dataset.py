@@ -15,7 +15,6 @@ import gin
 from echo_suite import checks
 from echo_suite import gin_compat
 from echo_suite import provenance
-from echo_suite.data.grid import NUM_IMAGES
 from echo_suite.data.npz import export_npz
 from echo_suite.data.registry import DATASET_NAMES, NPZ_ENV_VAR, make_dataset
 
@@ -25,7 +24,8 @@ from echo_suite.data.registry import DATASET_NAMES, NPZ_ENV_VAR, make_dataset
 # ----------------------------------------------------------------------------------------------
 def _format_info(info):
   lines = [f"{info['name']}  ({info['source']})",
-           f"  images kept        {info['num_examples']:,} of {NUM_IMAGES:,} "
+           f"  images kept        {info['num_examples']:,} of "
+           f"{round(info['num_examples'] / info['fraction_of_full']):,} "
            f"({100 * info['fraction_of_full']:.2f}%)",
            f"  total correlation  {round(info['total_correlation_nats'], 3) + 0.0:.3f} nats",
            f"  removed bin pairs  {info['removed_bin_pairs']}"]

@@ -230,7 +230,8 @@ def write_outputs(output_dir, block, representation, table, data):
   model_figures.factor_response(
       table.codes, table.data.factors_of(table.indices), table.data.factors_num_values,
       os.path.join(output_dir, rundir.FIGURES_DIR, FIGURE), order, [f"z{d}" for d in order],
-      title=f"factor response: {representation['source']} on {data.name}")
+      title=f"factor response: {representation['source']} on {data.name}",
+      names=table.data.factor_names)
   run = rundir.RunDirectory(output_dir)
   run.write_files({rundir.SCORES_FILE: evaluate.scores_csv_text(block)})
   run.write_results(

@@ -248,6 +248,7 @@ def score_and_draw(model, data, output_dir, results, progress=True):
   model_figures.write_all(
       os.path.join(output_dir, rundir.FIGURES_DIR), decode=model.decode, codes=table.codes,
       factors=table.data.factors_of(table.indices), sizes=table.data.factors_num_values,
+      factor_names=table.data.factor_names,
       rates=training_block["rate_per_dim_nats"], min_rate=training_block["min_rate_per_dim_nats"],
       rate_kind=registry.get(results["model"]).rate_kind,
       images=images, recon=model.reconstruct(images),

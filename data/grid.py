@@ -1,19 +1,77 @@
-"""The dSprites factor grid: names, sizes, official values and the flat index of each combination.
+"""Factor grids: the names and sizes of a data set's factors and the flat index of each
+combination (row-major, the last factor fastest), and dSprites' own grid.
 
-Factor grid, values and ordering are those of the official dSprites release (color 1, shape 3,
-scale 6, orientation 40, posX 32, posY 32; the last factor varies fastest).
+dSprites' grid, values and ordering are those of the official release (color 1, shape 3, scale 6,
+orientation 40, posX 32, posY 32; the last factor varies fastest).
 """
+import dataclasses
+
 import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class FactorGrid:
+  """A finite grid of factor combinations, one image each, in row-major order.
+
+  Attributes:
+    names: every factor, in the data's order (the last varies fastest).
+    sizes: the number of classes of each.
+    latent: the indices of the ground-truth factors (those the metrics see); the others are
+      constant or not scored (dSprites' color).
+  """
+  names: tuple[str, ...]
+  sizes: tuple[int, ...]
+  latent: tuple[int, ...]
+
+  def __post_init__(self):
+    if len(self.names) != len(self.sizes) or not all(int(n) >= 1 for n in self.sizes) or \
+        not set(self.latent) <= set(range(len(self.sizes))):
+      raise ValueError(f"bad factor grid: names {self.names}, sizes {self.sizes}, latent "
+                       f"{self.latent}")
+
+  @property
+  def num_images(self) -> int:
+    return int(np.prod(self.sizes))
+
+  @property
+  def bases(self):
+    """Flat index = dot(classes, bases)."""
+    return np.array([int(np.prod(self.sizes[i + 1:])) for i in range(len(self.sizes))],
+                    dtype=np.int64)
+
+  @property
+  def latent_names(self):
+    return [self.names[i] for i in self.latent]
+
+  @property
+  def latent_sizes(self):
+    return [self.sizes[i] for i in self.latent]
+
+  def index_of(self, classes):
+    """Flat indices of full (N, len(sizes)) factor classes."""
+    classes = np.asarray(classes, dtype=np.int64)
+    if classes.ndim != 2 or classes.shape[1] != len(self.sizes):
+      raise ValueError(f"expected factor classes of shape (N, {len(self.sizes)}), got "
+                       f"{classes.shape}")
+    if np.any(classes < 0) or np.any(classes >= np.array(self.sizes)):
+      raise ValueError(f"factor classes out of range; sizes are {self.sizes}")
+    return classes @ self.bases
+
+  def classes_of(self, indices):
+    """Full (N, len(sizes)) factor classes of flat indices; inverse of `index_of`."""
+    indices = np.asarray(indices, dtype=np.int64)
+    if np.any(indices < 0) or np.any(indices >= self.num_images):
+      raise ValueError(f"dataset index out of range [0, {self.num_images})")
+    return (indices[:, None] // self.bases[None, :]) % np.array(self.sizes, dtype=np.int64)
+
 
 FACTOR_NAMES = ("color", "shape", "scale", "orientation", "posX", "posY")
 FACTOR_SIZES = (1, 3, 6, 40, 32, 32)
 LATENT_FACTOR_INDICES = (1, 2, 3, 4, 5)  # color is constant, so it is no ground-truth factor
-NUM_IMAGES = int(np.prod(FACTOR_SIZES))  # 737,280
+DSPRITES = FactorGrid(FACTOR_NAMES, FACTOR_SIZES, LATENT_FACTOR_INDICES)
+NUM_IMAGES = DSPRITES.num_images  # 737,280
 IMAGE_SIZE = 64
 SHAPE_NAMES = ("square", "ellipse", "heart")
-
-# Flat index = dot(factor classes, _BASES): the official row-major order, posY fastest.
-_BASES = np.array([int(np.prod(FACTOR_SIZES[i + 1:])) for i in range(6)], dtype=np.int64)
 
 
 def latents_possible_values():
@@ -28,19 +86,5 @@ def latents_possible_values():
   }
 
 
-def index_of(classes):
-  """Flat dataset indices of full (N, 6) factor classes (color included)."""
-  classes = np.asarray(classes, dtype=np.int64)
-  if classes.ndim != 2 or classes.shape[1] != 6:
-    raise ValueError(f"expected factor classes of shape (N, 6), got {classes.shape}")
-  if np.any(classes < 0) or np.any(classes >= np.array(FACTOR_SIZES)):
-    raise ValueError(f"factor classes out of range; sizes are {FACTOR_SIZES}")
-  return classes @ _BASES
-
-
-def classes_of(indices):
-  """Full (N, 6) factor classes of flat dataset indices; inverse of `index_of`."""
-  indices = np.asarray(indices, dtype=np.int64)
-  if np.any(indices < 0) or np.any(indices >= NUM_IMAGES):
-    raise ValueError(f"dataset index out of range [0, {NUM_IMAGES})")
-  return (indices[:, None] // _BASES[None, :]) % np.array(FACTOR_SIZES, dtype=np.int64)
+index_of = DSPRITES.index_of  # dSprites' flat indices of (N, 6) classes (color included)
+classes_of = DSPRITES.classes_of

@@ -7,8 +7,7 @@ import gin
 import numpy as np
 
 from echo_suite.data import dependence
-from echo_suite.data.grid import (FACTOR_NAMES, FACTOR_SIZES, IMAGE_SIZE, LATENT_FACTOR_INDICES, NUM_IMAGES,
-                       classes_of, index_of)
+from echo_suite.data.grid import DSPRITES, IMAGE_SIZE, FactorGrid
 from echo_suite.data.npz import load_npz
 from echo_suite.data.renderer import render
 
@@ -17,33 +16,36 @@ class RemovedCombinationError(ValueError):
   """An image of a factor combination that ds_corr removed was asked for."""
 
 
-class DSprites:
-  """dSprites as disentanglement_lib ground-truth data (color excluded from the factors, as there).
+class GridData:
+  """A data set with one image per combination of a finite factor grid (`grid`), as
+  disentanglement_lib ground-truth data, uniform or weighted over the grid.
 
   Implements disentanglement_lib's `GroundTruthData` interface (num_factors, factors_num_values,
   observation_shape, sample_factors, sample_observations_from_factors, sample, sample_observations),
-  index-level access, and a deterministic random-batch iterator for training.
+  index-level access, and a deterministic random-batch iterator for training. A data set is a
+  subclass that names its `grid`, its `num_channels` and its `pixels`.
 
   Args:
-    npz_path: path of the official npz; None renders procedurally (the default).
-    keep: optional bool mask of shape FACTOR_SIZES restricting the data (used by ds_corr).
-    probs: optional probabilities of shape FACTOR_SIZES to sample combinations with (ds_pairs);
+    keep: optional bool mask of shape grid.sizes restricting the data (used by ds_corr).
+    probs: optional probabilities of shape grid.sizes to sample combinations with (ds_pairs);
       combinations of probability 0 are removed. None: uniform over the kept combinations.
   """
 
-  name = "dsprites"
-  full_name = "dsprites"  # the data set `independent()` gives: the paper's evaluation set
+  name: str
+  full_name: str  # the data set `independent()` gives: the paper's evaluation set
+  grid: FactorGrid
+  num_channels = 1
+  source = "procedural"  # where the images come from (a file's path for file-based data)
 
-  def __init__(self, npz_path=None, keep=None, probs=None):
-    self.npz_path = npz_path
-    self._images = load_npz(npz_path) if npz_path else None
+  def __init__(self, keep=None, probs=None):
+    sizes = tuple(self.grid.sizes)
     if probs is not None:
       probs = np.asarray(probs, dtype=np.float64)
-      if probs.shape != FACTOR_SIZES or not np.all(probs >= 0) or not probs.sum() > 0:
-        raise ValueError(f"probs must be non-negative, of shape {FACTOR_SIZES}, with a positive sum")
+      if probs.shape != sizes or not np.all(probs >= 0) or not probs.sum() > 0:
+        raise ValueError(f"probs must be non-negative, of shape {sizes}, with a positive sum")
       keep = probs > 0 if keep is None else keep & (probs > 0)
     self.keep = keep
-    self.kept_indices = (np.arange(NUM_IMAGES) if keep is None
+    self.kept_indices = (np.arange(self.grid.num_images) if keep is None
                          else np.flatnonzero(keep.ravel()).astype(np.int64))
     if len(self.kept_indices) == 0:
       raise ValueError(f"{self.name}: these settings remove every image; nothing to train on")
@@ -56,17 +58,15 @@ class DSprites:
   # -- disentanglement_lib's GroundTruthData -----------------------------------------------------
   @property
   def num_factors(self):
-    return len(LATENT_FACTOR_INDICES)
+    return len(self.grid.latent)
 
   @property
   def factors_num_values(self):
-    return [FACTOR_SIZES[i] for i in LATENT_FACTOR_INDICES]
+    return self.grid.latent_sizes
 
   @property
   def factor_names(self):
-    return [FACTOR_NAMES[i] for i in LATENT_FACTOR_INDICES]
-
-  num_channels = 1
+    return self.grid.latent_names
 
   @property
   def observation_shape(self):
@@ -95,22 +95,23 @@ class DSprites:
     return len(self.kept_indices)
 
   def index_of_factors(self, factors):
-    """Flat dataset indices of (N, 5) ground-truth factor classes (color is always class 0)."""
+    """Flat dataset indices of (N, num_factors) ground-truth factor classes (a factor that is no
+    ground-truth factor has one class: dSprites' color)."""
     factors = np.asarray(factors, dtype=np.int64)
     if factors.ndim != 2 or factors.shape[1] != self.num_factors:
       raise ValueError(f"expected factors of shape (N, {self.num_factors}), got {factors.shape}")
-    full = np.zeros((len(factors), 6), dtype=np.int64)
-    full[:, list(LATENT_FACTOR_INDICES)] = factors
-    return index_of(full)
+    full = np.zeros((len(factors), len(self.grid.sizes)), dtype=np.int64)
+    full[:, list(self.grid.latent)] = factors
+    return self.grid.index_of(full)
 
   def factors_of(self, indices):
-    """(N, 5) ground-truth factor classes of flat dataset indices."""
-    return classes_of(indices)[:, list(LATENT_FACTOR_INDICES)]
+    """(N, num_factors) ground-truth factor classes of flat dataset indices."""
+    return self.grid.classes_of(indices)[:, list(self.grid.latent)]
 
   def keeps(self, indices):
     """Whether each flat index is an image of this data set: inside the grid and not removed."""
     indices = np.asarray(indices, dtype=np.int64)
-    inside = (indices >= 0) & (indices < NUM_IMAGES)
+    inside = (indices >= 0) & (indices < self.grid.num_images)
     if self.keep is None:
       return inside
     kept = np.zeros(indices.shape, bool)
@@ -128,29 +129,29 @@ class DSprites:
           f"{int(bad.sum())} requested image(s) are combinations that {self.name} removed, e.g. "
           f"factor classes {example}")
 
-  def images(self, indices):
-    """(N, 64, 64) uint8 images of flat dataset indices."""
-    indices = np.asarray(indices, dtype=np.int64)
-    self.check_kept(indices)
-    if self._images is not None:
-      return self._images[indices]
-    return render(indices)
+  def pixels(self, indices):
+    """(N, 64, 64, C') float32 images in [0, 1] of checked flat indices, before `appearance`."""
+    raise NotImplementedError
 
   def observations(self, indices, random_state=None):
     """(N, 64, 64, C) float32 images in [0, 1] of flat dataset indices (NHWC). A data set with
     random appearance draws it from `random_state` (a numpy RandomState or Generator); None gives
     each index its one fixed draw (`appearance`), so an image is a function of its index."""
-    return self.appearance(self.images(indices).astype(np.float32)[..., None], indices,
-                           random_state)
+    indices = np.asarray(indices, dtype=np.int64)
+    self.check_kept(indices)
+    return self.appearance(self.pixels(indices), indices, random_state)
 
-  def appearance(self, shapes, indices, random_state):
-    """(N, 64, 64, C) images from (N, 64, 64, 1) binary sprites: dSprites' are the sprites."""
-    return shapes
+  def appearance(self, pixels, indices, random_state):
+    """(N, 64, 64, C) images from `pixels`: the images themselves, unless a data set draws a
+    random appearance (colour, noise)."""
+    return pixels
 
   def independent(self):
     """The full data set with independent factors that this one's images are drawn from: the
     evaluation set of the paper's code (`metrics.evaluate.evaluation_data`)."""
-    return self if self.keep is None and self.probs is None else DSprites(self.npz_path)
+    if self.keep is None and self.probs is None:
+      return self
+    raise NotImplementedError(f"{self.name} names no independent data set")
 
   def _draw(self, uniform_ints, uniform_reals):
     """Kept indices: uniform (from integer draws) or by `probs` (inverse CDF of real draws)."""
@@ -192,22 +193,58 @@ class DSprites:
   def identity(self):
     """What names this data set in a run's identity beside its configurable's settings: its name
     and where its images come from."""
-    return {"name": self.name, "source": self.npz_path or "procedural"}
+    return {"name": self.name, "source": self.source}
 
   def info(self):
     weights = (self.probs if self.probs is not None
-               else np.ones(FACTOR_SIZES, dtype=bool) if self.keep is None else self.keep)
+               else np.ones(self.grid.sizes, dtype=bool) if self.keep is None else self.keep)
     return {
         "name": self.name,
-        "source": self.npz_path or "procedural",
+        "source": self.source,
         "num_examples": self.num_examples,
-        "fraction_of_full": self.num_examples / NUM_IMAGES,
+        "fraction_of_full": self.num_examples / self.grid.num_images,
         "factor_names": self.factor_names,
         "factor_sizes": self.factors_num_values,
-        "factor_entropies_nats": dependence.factor_entropies(weights),
-        "total_correlation_nats": dependence.total_correlation(weights),
+        "factor_entropies_nats": dependence.factor_entropies(weights, self.grid),
+        "total_correlation_nats": dependence.total_correlation(weights, self.grid),
         "removed_bin_pairs": len(self.removed_bin_pairs),
     }
+
+
+class DSprites(GridData):
+  """dSprites (color excluded from the factors, as in disentanglement_lib).
+
+  Args:
+    npz_path: path of the official npz; None renders procedurally (the default).
+    keep, probs: as GridData's (ds_corr, ds_pairs).
+  """
+
+  name = "dsprites"
+  full_name = "dsprites"
+  grid = DSPRITES
+
+  def __init__(self, npz_path=None, keep=None, probs=None):
+    self.npz_path = npz_path
+    self._images = load_npz(npz_path) if npz_path else None
+    super().__init__(keep, probs)
+
+  @property
+  def source(self):
+    return self.npz_path or "procedural"
+
+  def images(self, indices):
+    """(N, 64, 64) uint8 sprites in {0, 1} of flat dataset indices."""
+    indices = np.asarray(indices, dtype=np.int64)
+    self.check_kept(indices)
+    if self._images is not None:
+      return self._images[indices]
+    return render(indices)
+
+  def pixels(self, indices):
+    return self.images(indices).astype(np.float32)[..., None]
+
+  def independent(self):
+    return self if self.keep is None and self.probs is None else DSprites(self.npz_path)
 
 
 @gin.configurable("ds_corr", denylist=["npz_path"])

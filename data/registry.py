@@ -3,19 +3,23 @@
 - dsprites: dSprites, procedurally rendered (data.renderer) or the official npz (data.npz);
 - ds_corr: dSprites with pairs of factor bins removed (Brekelmans et al. 2019, Sec. 5.3);
 - ds_pairs: dSprites with chosen pairs of factors correlated with strength sigma (Trauble et al. 2021);
-- color_dsprites, noisy_dsprites: disentanglement_lib's dSprites in random colours, or on noise.
+- color_dsprites, noisy_dsprites: disentanglement_lib's dSprites in random colours, or on noise;
+- shapes3d, mpi3d_toy, mpi3d_realistic, mpi3d_real: from a user's files (data.files).
 
-Adding a data set: its class (a data.ground_truth.DSprites with a `name`) and one entry here.
+Adding a data set: its class (a data.ground_truth.GridData with a `name`, `grid` and `pixels`)
+and one entry here.
 """
 import os
 
 import gin
 
+from echo_suite.data import files
 from echo_suite.data.ground_truth import (ColorDSprites, DSprites, DSpritesCorrelated,
-                                          DSpritesPairs, NoisyDSprites)
+                                          DSpritesPairs, GridData, NoisyDSprites)
 
-DATASETS = {cls.name: cls for cls in (DSprites, DSpritesCorrelated, DSpritesPairs, ColorDSprites,
-                                      NoisyDSprites)}
+DATASETS = {cls.name: cls for cls in (
+    DSprites, DSpritesCorrelated, DSpritesPairs, ColorDSprites, NoisyDSprites, files.Shapes3D,
+    files.MPI3DToy, files.MPI3DRealistic, files.MPI3DReal)}
 DATASET_NAMES = tuple(DATASETS)
 NPZ_ENV_VAR = "DSPRITES_NPZ"
 
@@ -27,8 +31,14 @@ def check_name(name):
 
 
 @gin.configurable("dataset")
-def make_dataset(name: str = "dsprites", dsprites_npz: str | None = None) -> DSprites:
-  """The dataset called `name` (one of DATASET_NAMES); the npz path falls back to $DSPRITES_NPZ."""
+def make_dataset(name: str = "dsprites", dsprites_npz: str | None = None,
+                 data_path: str | None = None) -> GridData:
+  """The dataset called `name` (one of DATASET_NAMES). dSprites and its variants read
+  `dsprites_npz` (falling back to $DSPRITES_NPZ; None renders them); a file-based data set reads
+  `data_path` (None: its file under $DISENTANGLEMENT_LIB_DATA, data.files.locate)."""
   check_name(name)
+  cls = DATASETS[name]
+  if issubclass(cls, files.ImageFile):
+    return cls(data_path)
   path = dsprites_npz or os.environ.get(NPZ_ENV_VAR) or None
-  return DATASETS[name](path)
+  return cls(path)

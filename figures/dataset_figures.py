@@ -6,7 +6,6 @@ import os
 import numpy as np
 
 from echo_suite.data import dependence
-from echo_suite.data.grid import NUM_IMAGES
 from echo_suite.figures.style import picture, plt, save, show_image
 
 REFERENCE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -53,7 +52,7 @@ def removed_bin_pairs(data, path):
     ax.set_xticks(range(len(bins[b]))), ax.set_yticks(range(len(bins[a])))
     ax.set_title(f"{names[a]} x {names[b]}: {int((grid == 0).sum())} removed")
   fig.suptitle(f"{data.name}: removed (red) and kept (green) bin pairs; "
-               f"{100 * data.num_examples / NUM_IMAGES:.1f}% of images kept")
+               f"{100 * data.num_examples / data.grid.num_images:.1f}% of images kept")
   fig.tight_layout()
   return save(fig, path)
 

@@ -77,7 +77,44 @@ def factor_means(codes, factors, sizes):
     return (total / count).reshape(*sizes, codes.shape[1])
 
 
-def factor_response(codes, factors, sizes, path, order, labels, title="factor response"):
+DSPRITES_FACTORS = ["shape", "scale", "orientation", "posX", "posY"]
+
+
+def factor_response(codes, factors, sizes, path, order, labels, title="factor response",
+                    names=DSPRITES_FACTORS):
+  """The mean code of each latent dimension (rows) against the factors `names`. For dSprites'
+  factors, paper Fig. 4 (`_position_response`); for any other grid, one panel per factor
+  (`_factor_lines`)."""
+  if list(names) == DSPRITES_FACTORS:
+    return _position_response(codes, factors, sizes, path, order, labels, title)
+  return _factor_lines(codes, factors, sizes, path, order, labels, title, names)
+
+
+def _factor_lines(codes, factors, sizes, path, order, labels, title, names):
+  """Per latent dimension (rows) and factor (columns): the mean code at each class of the factor,
+  over the other factors."""
+  fig, axes = plt.subplots(len(order), len(names),
+                           figsize=(2.3 * len(names) + 1.4, 1.6 * len(order) + 0.8),
+                           squeeze=False, sharey="row")  # one scale a row: the strongest shows
+  for c, (name, size) in enumerate(zip(names, sizes)):
+    counts = np.bincount(factors[:, c], minlength=size)
+    for r, d in enumerate(order):
+      sums = np.bincount(factors[:, c], weights=codes[:, d], minlength=size)
+      with np.errstate(invalid="ignore"):
+        axes[r, c].plot(np.arange(size), sums / counts, marker=".", color="tab:blue")
+      axes[r, c].tick_params(labelsize=7)
+      if c == 0:
+        axes[r, c].set_ylabel(labels[r], rotation=0, ha="right", va="center", fontsize=9)
+    axes[0, c].set_title(f"mean code vs {name}", fontsize=9)
+    axes[-1, c].set_xlabel(f"{name} (class)")
+  height = 1.6 * len(order) + 0.8
+  fig.suptitle(title, y=1 - 0.12 / height)
+  fig.subplots_adjust(left=0.16, right=0.98, bottom=0.5 / height, top=1 - 0.7 / height,
+                      wspace=0.45, hspace=0.35)
+  return save(fig, path, tight=False)
+
+
+def _position_response(codes, factors, sizes, path, order, labels, title):
   """Paper Fig. 4: per latent dimension (rows) the mean code over position (heatmap, posX across,
   posY down) and against scale and orientation (one line per shape). Under each row's label: the
   dimension's direction in the image plane (metrics.alignment), degrees off the nearer axis."""
@@ -164,13 +201,13 @@ def rate_per_dimension(rates, min_rate, path, rate_kind="exact rate", title="rat
 
 
 def write_all(directory, *, decode, codes, factors, sizes, rates, min_rate, rate_kind,
-              images, recon, history=None, name="model", seed=0):
+              images, recon, history=None, name="model", seed=0, factor_names=DSPRITES_FACTORS):
   """Every model figure into `directory`; returns the written paths.
 
   Args:
     decode: codes -> images in [0, 1].
-    codes, factors: the code table and its (N, 5) factor classes.
-    sizes: factor sizes. rates: rate (or KL) per dimension; dimensions are ordered by it.
+    codes, factors: the code table and its (N, F) factor classes.
+    sizes: factor sizes. factor_names: their names (the figures' panels follow them). rates: rate (or KL) per dimension; dimensions are ordered by it.
     min_rate: lowest achievable rate per dimension. rate_kind: label of the rate.
     images, recon: a few images and their reconstructions. history: training log rows.
   """
@@ -184,7 +221,7 @@ def write_all(directory, *, decode, codes, factors, sizes, rates, min_rate, rate
                             title=f"{name}: latent traversals (rows by {rate_kind})")
   paths.append(factor_response(codes, factors, sizes,
                                os.path.join(directory, "factor_response.png"), order, labels,
-                               title=f"{name}: factor response"))
+                               title=f"{name}: factor response", names=factor_names))
   paths.append(reconstructions(images, recon, os.path.join(directory, "reconstructions.png"),
                                title=f"{name}: inputs (top) and reconstructions (bottom)"))
   paths.append(rate_per_dimension(rates, min_rate, os.path.join(directory, "rate_per_dim.png"),

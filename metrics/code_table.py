@@ -15,7 +15,6 @@ import zipfile
 import numpy as np
 from tqdm import tqdm
 
-from echo_suite.data.grid import NUM_IMAGES
 
 
 # Evaluation images joined to each call of the sampled representation: Echo noise is drawn from
@@ -111,7 +110,7 @@ class CodeTableData:
   def __init__(self, data, codes, indices, log_scales=None, encode=None, batch_size=2048):
     self.data, self.encode_images, self.batch_size = data, encode, batch_size
     self.encoded_now = 0  # images this table encoded itself
-    self._known = np.zeros(NUM_IMAGES, bool)
+    self._known = np.zeros(data.grid.num_images, bool)
     self._indices = None  # np.flatnonzero(self._known), cached until the table grows
     self._codes = self._scales = None
     indices = np.asarray(indices, np.int64)
@@ -144,9 +143,9 @@ class CodeTableData:
     if codes.ndim != 2 or len(codes) != len(indices):
       raise ValueError(f"codes of shape {codes.shape} for {len(indices)} images")
     if self._codes is None:
-      self._codes = np.zeros((NUM_IMAGES, codes.shape[1]), np.float32)
+      self._codes = np.zeros((len(self._known), codes.shape[1]), np.float32)
       if log_scales is not None:
-        self._scales = np.zeros((NUM_IMAGES, codes.shape[1]), np.float32)
+        self._scales = np.zeros((len(self._known), codes.shape[1]), np.float32)
     self._codes[indices] = codes
     if self._scales is not None:
       if log_scales is None:

@@ -1,0 +1,190 @@
+"""Data sets read from a user's files, laid out as disentanglement_lib lays them out under
+$DISENTANGLEMENT_LIB_DATA: Shapes3D and MPI3D. Nothing is downloaded; a missing file is one
+FileNotFoundError naming the paths looked for and where the data set is published. Files are
+read without executing anything (no pickle) and checked for keys, shape and dtype before any
+image is read; uncompressed arrays are memory-mapped, not loaded.
+"""
+import dataclasses
+import os
+import zipfile
+
+import numpy as np
+
+from echo_suite.data.grid import FactorGrid
+from echo_suite.data.ground_truth import GridData
+
+DATA_ENV_VAR = "DISENTANGLEMENT_LIB_DATA"
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+  """Where a file-based data set lives.
+
+  Attributes:
+    candidates: paths relative to $DISENTANGLEMENT_LIB_DATA, the first found is read.
+    published: where a user gets the file.
+  """
+  candidates: tuple[str, ...]
+  published: str
+
+
+def locate(name, source, path=None):
+  """The file of data set `name`: `path` if given, else the first of `source.candidates` under
+  $DISENTANGLEMENT_LIB_DATA (or the working directory, as disentanglement_lib). Raises
+  FileNotFoundError naming what was looked for and where the data set is published."""
+  if path:
+    looked = [os.fspath(path)]
+  else:
+    root = os.environ.get(DATA_ENV_VAR, ".")
+    looked = [os.path.join(root, c) for c in source.candidates]
+  for candidate in looked:
+    if os.path.isfile(candidate):
+      return candidate
+  where = (f"the file {looked[0]!r}" if path else
+           f"{' or '.join(repr(p) for p in looked)} (${DATA_ENV_VAR}="
+           f"{os.environ.get(DATA_ENV_VAR, '(unset: the working directory)')})")
+  raise FileNotFoundError(f"{name} needs {where}, which does not exist; get it from "
+                          f"{source.published} (nothing is downloaded here), put it there or "
+                          f"pass its path (dataset.data_path)")
+
+
+def _npy_header(f):
+  """(shape, dtype) of the .npy stream at f's position, which is left at the array's data."""
+  version = np.lib.format.read_magic(f)
+  read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                 else np.lib.format.read_array_header_2_0)
+  shape, fortran, dtype = read_header(f)
+  if dtype.hasobject or fortran:
+    raise ValueError("holds Python objects or a Fortran-ordered array, not plain numbers")
+  return shape, dtype
+
+
+def npz_array(path, key):
+  """Array `key` of the npz at `path`, memory-mapped when stored uncompressed (read-only), else
+  read; never unpickled. ValueError naming the file when the key is missing or not numbers."""
+  try:
+    with zipfile.ZipFile(path) as z:
+      member = f"{key}.npy"
+      if member not in z.namelist():
+        raise ValueError(f"has no array {key!r} (it holds {sorted(n[:-4] for n in z.namelist())})")
+      info = z.getinfo(member)
+      with z.open(info) as f:
+        shape, dtype = _npy_header(f)
+        if info.compress_type != zipfile.ZIP_STORED:
+          count = int(np.prod(shape))
+          return np.frombuffer(f.read(count * dtype.itemsize), dtype, count).reshape(shape)
+        header = f.tell()
+    with open(path, "rb") as raw:  # the local header's name and extra lengths precede the data
+      raw.seek(info.header_offset + 26)
+      name_len, extra_len = np.frombuffer(raw.read(4), "<u2")
+    offset = info.header_offset + 30 + int(name_len) + int(extra_len) + header
+    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape)
+  except (zipfile.BadZipFile, OSError, EOFError) as e:
+    raise ValueError(f"{path!r} is not a readable npz file ({type(e).__name__}: {e})") from None
+  except ValueError as e:
+    raise ValueError(f"{path!r}: {e}") from None
+
+
+def h5_array(path, key):
+  """Dataset `key` of the HDF5 file at `path`, unread (h5py reads what is indexed)."""
+  import h5py
+  try:
+    f = h5py.File(path, "r")
+  except OSError as e:
+    raise ValueError(f"{path!r} is not a readable HDF5 file ({e})") from None
+  if key not in f or not isinstance(f[key], h5py.Dataset):
+    raise ValueError(f"{path!r} has no dataset {key!r} (it holds {sorted(f.keys())})")
+  return f[key]
+
+
+def check_images(path, images, num_images, dtype=np.uint8):
+  """ValueError naming the file unless `images` holds num_images 64x64x3 images of `dtype`."""
+  shape = tuple(images.shape)
+  if np.dtype(images.dtype) != np.dtype(dtype) or shape[-3:] != (64, 64, 3) or \
+      int(np.prod(shape[:-3])) != num_images:
+    raise ValueError(f"{path!r}: images of shape {shape} and dtype {images.dtype}; expected "
+                     f"{num_images:,} images of 64x64x3 {np.dtype(dtype).name}")
+
+
+class ImageFile(GridData):
+  """A data set whose images are one uint8 array (N, 64, 64, 3) in the grid's row-major order.
+
+  Args:
+    data_path: the file (None: found under $DISENTANGLEMENT_LIB_DATA, `files.locate`).
+  """
+
+  full_name = None  # set per data set: the independent data set is itself
+  num_channels = 3
+  file_source: Source
+
+  def __init__(self, data_path=None):
+    self.data_path = locate(self.name, self.file_source, data_path)
+    self._images = self.read(self.data_path)
+    super().__init__()
+
+  @property
+  def source(self):
+    return self.data_path
+
+  def read(self, path):
+    """The (N, 64, 64, 3) uint8 images of the file, checked, unread where the format allows."""
+    raise NotImplementedError
+
+  def pixels(self, indices):
+    order = np.argsort(indices, kind="stable")  # h5py reads increasing indices only
+    unique, inverse = np.unique(indices[order], return_inverse=True)
+    read = np.asarray(self._images[unique])[inverse]
+    out = np.empty_like(read)
+    out[order] = read
+    return out.astype(np.float32) / 255.0
+
+  def independent(self):
+    return self
+
+
+class Shapes3D(ImageFile):
+  """Shapes3D (Burgess & Kim 2018), as disentanglement_lib's shapes3d: 480,000 images of six
+  factors, from disentanglement_lib's npz (images shaped by the factor grid) or DeepMind's
+  3dshapes.h5 (images (480000, 64, 64, 3), the same order)."""
+
+  name = full_name = "shapes3d"
+  grid = FactorGrid(("floor_hue", "wall_hue", "object_hue", "scale", "shape", "orientation"),
+                    (10, 10, 10, 8, 4, 15), (0, 1, 2, 3, 4, 5))
+  file_source = Source(
+      ("3dshapes/look-at-object-room_floor-hueXwall-hueXobj-hueXobj-sizeXobj-shapeXview-azi.npz",
+       "3dshapes/3dshapes.h5"),
+      "https://github.com/deepmind/3d-shapes (3dshapes.h5)")
+
+  def read(self, path):
+    images = h5_array(path, "images") if path.endswith(".h5") else npz_array(path, "images")
+    check_images(path, images, self.grid.num_images)
+    return images if path.endswith(".h5") else images.reshape(-1, 64, 64, 3)
+
+
+class _MPI3D(ImageFile):
+  """MPI3D (Gondal et al. 2019), as disentanglement_lib's mpi3d: an npz of images
+  (N, 64, 64, 3) over seven factors."""
+
+  def read(self, path):
+    images = npz_array(path, "images")
+    check_images(path, images, self.grid.num_images)
+    return images.reshape(-1, 64, 64, 3)
+
+
+_MPI3D_FACTORS = ("object_color", "object_shape", "object_size", "camera_height",
+                  "background_color", "first_dof", "second_dof")
+_MPI3D_PUBLISHED = "https://github.com/rr-learning/disentanglement_dataset"
+
+
+def _mpi3d(mode, colours_and_shapes):
+  sizes = (colours_and_shapes, colours_and_shapes, 2, 3, 3, 40, 40)
+  return type(f"MPI3D_{mode}", (_MPI3D,), {
+      "__doc__": f"{mode}: MPI3D's {mode.split('_')[1]} images ({int(np.prod(sizes)):,}).",
+      "name": mode, "full_name": mode,
+      "grid": FactorGrid(_MPI3D_FACTORS, sizes, tuple(range(7))),
+      "file_source": Source((f"{mode}/{mode}.npz",), _MPI3D_PUBLISHED)})
+
+
+MPI3DToy = _mpi3d("mpi3d_toy", 4)
+MPI3DRealistic = _mpi3d("mpi3d_realistic", 4)
+MPI3DReal = _mpi3d("mpi3d_real", 6)

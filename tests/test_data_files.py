@@ -1,0 +1,164 @@
+"""Data sets from a user's files (data/files.py): small files written here in the official formats
+load, give disentanglement_lib's own class's images for the same factors, and a missing or
+malformed file is one error naming it."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from echo_suite.data import files, registry
+from echo_suite.data.grid import FactorGrid
+from conftest import ROOT
+
+TINY_SHAPES3D = (2, 2, 2, 2, 2, 3)  # Shapes3D's six factors with few classes: a 96-image file
+TINY_MPI3D = (2, 2, 2, 1, 1, 3, 2)
+
+
+def _images(sizes, seed=0):
+  rng = np.random.RandomState(seed)
+  return rng.randint(0, 256, size=tuple(sizes) + (64, 64, 3)).astype(np.uint8)
+
+
+class TinyShapes3D(files.Shapes3D):
+  grid = FactorGrid(files.Shapes3D.grid.names, TINY_SHAPES3D, tuple(range(6)))
+
+
+class TinyMPI3D(files.MPI3DToy):
+  grid = FactorGrid(files.MPI3DToy.grid.names, TINY_MPI3D, tuple(range(7)))
+
+
+def _write_shapes3d(root, kind, images):
+  """Shapes3D as its publishers write it: disentanglement_lib's npz (images shaped by the grid,
+  labels the factor values) or DeepMind's 3dshapes.h5 (images and labels flat)."""
+  folder = root / "3dshapes"
+  folder.mkdir(parents=True, exist_ok=True)
+  labels = np.stack(np.meshgrid(*[np.arange(s, dtype=np.float64) for s in TINY_SHAPES3D],
+                                indexing="ij"), axis=-1)
+  if kind == "h5":
+    import h5py
+    path = folder / "3dshapes.h5"
+    with h5py.File(path, "w") as f:
+      f.create_dataset("images", data=images.reshape(-1, 64, 64, 3))
+      f.create_dataset("labels", data=labels.reshape(-1, 6))
+  else:
+    path = folder / files.Shapes3D.file_source.candidates[0].split("/")[1]
+    save = np.savez_compressed if kind == "npz_compressed" else np.savez
+    save(path, images=images, labels=labels)
+  return path
+
+
+def _library_class(module_name, cls_name, sizes, monkeypatch, **kwargs):
+  """disentanglement_lib's own class on the tiny file: its path constants point at
+  $DISENTANGLEMENT_LIB_DATA as read at import, and its factor sizes are hard-coded, so both are
+  patched (in the test only; nothing installed is modified)."""
+  from echo_suite import gin_compat
+  gin_compat.install(gin_tf=True)
+  import importlib
+  module = importlib.import_module(f"disentanglement_lib.data.ground_truth.{module_name}")
+  from disentanglement_lib.data.ground_truth import util
+  if hasattr(module, "SHAPES3D_PATH"):
+    monkeypatch.setattr(module, "SHAPES3D_PATH", kwargs.pop("path"))
+  data = getattr(module, cls_name)(**kwargs)
+  data.factor_sizes = list(sizes)
+  data.state_space = util.SplitDiscreteStateSpace(data.factor_sizes, data.latent_factor_indices)
+  data.factor_bases = np.prod(data.factor_sizes) / np.cumprod(data.factor_sizes)
+  return data
+
+
+@pytest.mark.parametrize("kind", ["npz", "npz_compressed", "h5"])
+def test_shapes3d_loads_and_matches_disentanglement_libs_class(tmp_path, monkeypatch, kind):
+  images = _images(TINY_SHAPES3D)
+  path = _write_shapes3d(tmp_path, kind, images)
+  monkeypatch.setenv(files.DATA_ENV_VAR, str(tmp_path))
+  ours = TinyShapes3D()  # found under $DISENTANGLEMENT_LIB_DATA as disentanglement_lib lays it out
+  assert ours.data_path == str(path) and ours.observation_shape == [64, 64, 3]
+  assert ours.num_examples == 96 and ours.factors_num_values == list(TINY_SHAPES3D)
+  if kind == "npz":  # stored uncompressed: memory-mapped, not read
+    assert isinstance(ours._images, np.memmap)
+  factors = ours.sample_factors(40, np.random.RandomState(3))
+  mine = ours.sample_observations_from_factors(factors, np.random.RandomState(0))
+  # The image of factor classes c is images[c] of the file.
+  np.testing.assert_array_equal(mine, images[tuple(factors.T)].astype(np.float32) / 255)
+  if kind != "h5":  # disentanglement_lib reads its npz only
+    npz = path if kind == "npz" else _write_shapes3d(tmp_path / "plain", "npz", images)
+    theirs = _library_class("shapes3d", "Shapes3D", TINY_SHAPES3D, monkeypatch, path=str(npz))
+    np.testing.assert_allclose(
+        mine, theirs.sample_observations_from_factors(factors, np.random.RandomState(0)),
+        atol=1e-7)
+
+
+def test_mpi3d_loads_and_matches_disentanglement_libs_class(tmp_path, monkeypatch):
+  images = _images(TINY_MPI3D, seed=1).reshape(-1, 64, 64, 3)
+  (tmp_path / "mpi3d_toy").mkdir()
+  np.savez(tmp_path / "mpi3d_toy" / "mpi3d_toy.npz", images=images)
+  monkeypatch.setenv(files.DATA_ENV_VAR, str(tmp_path))
+  ours = TinyMPI3D()
+  factors = ours.sample_factors(30, np.random.RandomState(4))
+  mine = ours.sample_observations_from_factors(factors, np.random.RandomState(0))
+  theirs = _library_class("mpi3d", "MPI3D", TINY_MPI3D, monkeypatch, mode="mpi3d_toy")
+  np.testing.assert_allclose(
+      mine, theirs.sample_observations_from_factors(factors, np.random.RandomState(0)), atol=1e-7)
+
+
+def test_a_malformed_file_is_refused_naming_it(tmp_path):
+  import pickle
+  folder = tmp_path / "3dshapes"
+  folder.mkdir()
+  bad = folder / "3dshapes.h5"
+  bad.write_bytes(pickle.dumps({"images": 1}))
+  with pytest.raises(ValueError, match="not a readable HDF5 file"):
+    TinyShapes3D(str(bad))
+  wrong = tmp_path / "wrong.npz"
+  np.savez(wrong, images=np.zeros((96, 64, 64, 1), np.uint8))
+  with pytest.raises(ValueError, match=r"images of shape \(96, 64, 64, 1\).*expected 96 images"):
+    TinyShapes3D(str(wrong))
+  floats = tmp_path / "floats.npz"
+  np.savez(floats, images=np.zeros((96, 64, 64, 3), np.float32))
+  with pytest.raises(ValueError, match="dtype float32"):
+    TinyShapes3D(str(floats))
+  objects = tmp_path / "objects.npz"
+  np.savez(objects, images=np.array([object()] * 2, dtype=object))
+  with pytest.raises(ValueError, match="Python objects"):
+    TinyShapes3D(str(objects))
+  nokey = tmp_path / "nokey.npz"
+  np.savez(nokey, imgs=np.zeros(3))
+  with pytest.raises(ValueError, match=r"has no array 'images' \(it holds \['imgs'\]\)"):
+    TinyShapes3D(str(nokey))
+
+
+@pytest.mark.parametrize("name", ["shapes3d", "mpi3d_toy", "mpi3d_real"])
+def test_a_missing_file_is_one_error_line_from_every_command(tmp_path, name):
+  env = {**os.environ, files.DATA_ENV_VAR: str(tmp_path)}
+  published = registry.DATASETS[name].file_source.published
+  for command in (["dataset.py", "--dataset", name, "--info"],
+                  ["disentanglement.py", "--dataset", name, "--steps", "2", "--output_dir",
+                   str(tmp_path / "run")],
+                  ["score.py", "--codes", str(tmp_path / "codes.npz"), "--data", name]):
+    if command[0] == "score.py":
+      np.savez(tmp_path / "codes.npz", codes=np.zeros((3, 2), np.float32))
+    out = subprocess.run([sys.executable, os.path.join(ROOT, command[0]), *command[1:]],
+                         capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert out.returncode == 2, (command, out.stderr)
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {name} needs "), (command, lines)
+    expected = os.path.join(tmp_path, registry.DATASETS[name].file_source.candidates[0])
+    assert repr(expected) in lines[0]
+    assert published in lines[0] and "usage:" not in out.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_factor_response_of_another_grid_has_one_panel_per_factor(tmp_path):
+  from PIL import Image
+  from echo_suite.figures import model_figures
+  grid = files.Shapes3D.grid
+  rs = np.random.RandomState(0)
+  factors = np.stack([rs.randint(s, size=3000) for s in grid.sizes], axis=1)
+  codes = np.concatenate([factors[:, :2] + 0.1 * rs.randn(3000, 2), rs.randn(3000, 1)], axis=1)
+  path = model_figures.factor_response(codes, factors, grid.sizes, str(tmp_path / "f.png"),
+                                       [0, 1, 2], ["z0", "z1", "z2"], "shapes3d",
+                                       names=grid.latent_names)
+  with Image.open(path) as im:
+    width, height = im.size
+  assert width > 1.9 * height  # six factor columns, three dimension rows
