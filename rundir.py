@@ -30,9 +30,11 @@ CHECKPOINTS_DIR = "checkpoints"
 TENSORBOARD_DIR = "tensorboard"
 WEIGHTS_FILES = {"encoder": "encoder.weights.h5", "decoder": "decoder.weights.h5"}
 SCORED_OUTPUTS = (SCORES_FILE, FIGURES_DIR)  # describe one set of weights: removed when it moves
-# Identity lines older versions wrote that say nothing new (dataset.source says it): a run that
-# differs from today's identity by these alone is the same run.
-RETIRED_IDENTITY_LINES = frozenset({"ds_corr.npz_path = None", "ds_pairs.npz_path = None"})
+# Identity lines that say nothing new: older versions wrote the first two (dataset.source says
+# it), and the default bases of ds_corr and ds_pairs are what every run before them used. A run
+# that differs from today's identity by these alone is the same run: they are left out of both.
+RETIRED_IDENTITY_LINES = frozenset({"ds_corr.npz_path = None", "ds_pairs.npz_path = None",
+                                    "ds_corr.base = 'dsprites'", "ds_pairs.base = 'dsprites'"})
 
 
 def run_name(dataset, model, beta, gamma, seed, sigma=None):

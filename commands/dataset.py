@@ -23,7 +23,8 @@ from echo_suite.data.registry import DATASET_NAMES, NPZ_ENV_VAR, make_dataset
 # Command line
 # ----------------------------------------------------------------------------------------------
 def _format_info(info):
-  lines = [f"{info['name']}  ({info['source']})",
+  on = f" on {info['base']}" if "base" in info else ""
+  lines = [f"{info['name']}{on}  ({info['source']})",
            f"  images kept        {info['num_examples']:,} of "
            f"{round(info['num_examples'] / info['fraction_of_full']):,} "
            f"({100 * info['fraction_of_full']:.2f}%)",

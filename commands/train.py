@@ -214,7 +214,8 @@ def run_identity(data):
   groups["train"] = provenance.effective_kwargs(training.train, "train",
                                                 skip=NOT_IDENTITY["train"])
   groups["dataset"] = data.identity()
-  return provenance.as_gin_lines(groups)
+  return [line for line in provenance.as_gin_lines(groups)
+          if line not in rundir.RETIRED_IDENTITY_LINES]
 
 
 def default_output_dir():

@@ -247,38 +247,90 @@ class DSprites(GridData):
     return self if self.keep is None and self.probs is None else DSprites(self.npz_path)
 
 
+class Dependent(GridData):
+  """A data set with dependent factors over the images of `base`, a data set with independent
+  factors: a keep mask or probabilities over base.grid. Images, appearance and source are the
+  base's; its evaluation set (`independent`) is the base."""
+
+  def __init__(self, base, keep=None, probs=None):
+    self.base = base
+    super().__init__(keep, probs)
+
+  grid = property(lambda self: self.base.grid)
+  num_channels = property(lambda self: self.base.num_channels)
+  source = property(lambda self: self.base.source)
+  npz_path = property(lambda self: getattr(self.base, "npz_path", None))
+
+  def images(self, indices):
+    """The base's sprites (dSprites-like bases), removed combinations refused."""
+    indices = np.asarray(indices, dtype=np.int64)
+    self.check_kept(indices)
+    return self.base.images(indices)
+
+  def pixels(self, indices):
+    return self.base.pixels(indices)
+
+  def appearance(self, pixels, indices, random_state):
+    return self.base.appearance(pixels, indices, random_state)
+
+  def independent(self):
+    return self.base
+
+  def base_info(self):
+    """The base's name in `info`, where it is not dSprites (records of dSprites runs unchanged)."""
+    return {} if self.base.name == "dsprites" else {"base": self.base.name}
+
+
+def independent_base(owner, name, npz_path):
+  """The data set `name` (data.registry) for `owner` (ds_corr, ds_pairs) to build on; ValueError
+  unless it has independent factors."""
+  from echo_suite.data import registry  # the registry lists this module's classes
+  registry.check_name(name)
+  if issubclass(registry.DATASETS[name], Dependent):
+    independent = [n for n, c in registry.DATASETS.items() if not issubclass(c, Dependent)]
+    raise ValueError(f"{owner}.base={name!r} must be a data set with independent factors, one "
+                     f"of {independent}")
+  return registry.make_dataset(name, dsprites_npz=npz_path)
+
+
 @gin.configurable("ds_corr", denylist=["npz_path"])
-class DSpritesCorrelated(DSprites):
-  """ds_corr: dSprites with pairs of factor bins removed (see `correlated_keep_mask`)."""
+class DSpritesCorrelated(Dependent):
+  """ds_corr: pairs of factor bins removed (see `correlated_keep_mask`) from `base` (dSprites,
+  the paper's; any data set with independent factors)."""
 
   name = "ds_corr"
 
-  def __init__(self, npz_path=None, remove_prob=0.15, n_bins=8, seed=42):
-    keep, removed = dependence.correlated_keep_mask(remove_prob, n_bins, seed, return_pairs=True)
-    super().__init__(npz_path, keep)
+  def __init__(self, npz_path=None, remove_prob=0.15, n_bins=8, seed=42, base="dsprites"):
+    data = independent_base("ds_corr", base, npz_path)
+    keep, removed = dependence.correlated_keep_mask(remove_prob, n_bins, seed, return_pairs=True,
+                                                    grid=data.grid)
+    super().__init__(data, keep)
     self.remove_prob, self.n_bins, self.seed = remove_prob, n_bins, seed
     self.removed_bin_pairs = removed
 
   def info(self):
     return {**super().info(), "remove_prob": self.remove_prob, "n_bins": self.n_bins,
-            "seed": self.seed}
+            "seed": self.seed, **self.base_info()}
 
 
 @gin.configurable("ds_pairs", denylist=["npz_path"])
-class DSpritesPairs(DSprites):
-  """ds_pairs: dSprites with `pairs` of factors correlated with strength `sigma` (see
-  `data.dependence.paired_weights`); every combination stays, sampled by its probability."""
+class DSpritesPairs(Dependent):
+  """ds_pairs: `pairs` of factors of `base` (dSprites by default) correlated with strength
+  `sigma` (see `data.dependence.paired_weights`); every combination stays, sampled by its
+  probability."""
 
   name = "ds_pairs"
 
-  def __init__(self, npz_path=None, pairs=(("posX", "posY"),), sigma=0.2, slope=1.0):
+  def __init__(self, npz_path=None, pairs=(("posX", "posY"),), sigma=0.2, slope=1.0,
+               base="dsprites"):
+    data = independent_base("ds_pairs", base, npz_path)
     pairs = tuple(tuple(p) for p in pairs)
-    super().__init__(npz_path, probs=dependence.paired_weights(pairs, sigma, slope))
+    super().__init__(data, probs=dependence.paired_weights(pairs, sigma, slope, grid=data.grid))
     self.pairs, self.sigma, self.slope = pairs, float(sigma), float(slope)
 
   def info(self):
     return {**super().info(), "pairs": [list(p) for p in self.pairs], "sigma": self.sigma,
-            "slope": self.slope}
+            "slope": self.slope, **self.base_info()}
 
 
 class _RandomAppearance(DSprites):

@@ -538,3 +538,25 @@ def test_colour_training_batches_are_fresh_and_resume_exactly():
   assert not np.allclose(first, data.observations(idx))
   assert data.independent() is data and registry.DATASETS["ds_corr"]().independent().name == \
       "dsprites"
+
+
+def test_dependence_on_another_data_set_keeps_its_images_and_evaluation_set():
+  corr = ground_truth.DSpritesCorrelated(base="color_dsprites")
+  plain = ground_truth.DSpritesCorrelated()
+  # The same removal on the same grid: the kept combinations and their exact TC are dSprites'.
+  np.testing.assert_array_equal(corr.kept_indices, plain.kept_indices)
+  assert corr.info()["total_correlation_nats"] == pytest.approx(1.4914, abs=1e-4)
+  assert corr.info()["base"] == "color_dsprites" and "base" not in plain.info()
+  assert corr.observation_shape == [64, 64, 3] and corr.independent().name == "color_dsprites"
+  batch = corr.batch(4, seed=0, step=0)
+  assert batch.shape == (4, 64, 64, 3) and np.all(corr.keeps(corr.batch_indices(4, 0, 0)))
+  pairs = ground_truth.DSpritesPairs(base="color_dsprites", pairs=(("scale", "orientation"),),
+                                     sigma=0.1)
+  assert pairs.info()["total_correlation_nats"] > 0.3 and pairs.num_channels == 3
+  with pytest.raises(ValueError, match=r"ds_corr.base='ds_pairs' must be a data set with "
+                                       r"independent factors, one of \['dsprites'"):
+    ground_truth.DSpritesCorrelated(base="ds_pairs")
+  with pytest.raises(ValueError, match="unknown dataset 'mnist'"):
+    ground_truth.DSpritesPairs(base="mnist")
+  with pytest.raises(ValueError, match="bad factor pair"):
+    ground_truth.DSpritesPairs(base="color_dsprites", pairs=(("posX", "hue"),))
