@@ -1,5 +1,5 @@
 """Data sets read from a user's files, laid out as disentanglement_lib lays them out under
-$DISENTANGLEMENT_LIB_DATA: Shapes3D and MPI3D. Nothing is downloaded; a missing file is one
+$DISENTANGLEMENT_LIB_DATA: Shapes3D, MPI3D and Cars3D. Nothing is downloaded; a missing file is one
 FileNotFoundError naming the paths looked for and where the data set is published. Files are
 read without executing anything (no pickle) and checked for keys, shape and dtype before any
 image is read; uncompressed arrays are memory-mapped, not loaded.
@@ -23,9 +23,11 @@ class Source:
   Attributes:
     candidates: paths relative to $DISENTANGLEMENT_LIB_DATA, the first found is read.
     published: where a user gets the file.
+    folder: the data set is a folder of files, not one file.
   """
   candidates: tuple[str, ...]
   published: str
+  folder: bool = False
 
 
 def locate(name, source, path=None):
@@ -37,10 +39,12 @@ def locate(name, source, path=None):
   else:
     root = os.environ.get(DATA_ENV_VAR, ".")
     looked = [os.path.join(root, c) for c in source.candidates]
+  exists = os.path.isdir if source.folder else os.path.isfile
   for candidate in looked:
-    if os.path.isfile(candidate):
+    if exists(candidate):
       return candidate
-  where = (f"the file {looked[0]!r}" if path else
+  kind = "folder" if source.folder else "file"
+  where = (f"the {kind} {looked[0]!r}" if path else
            f"{' or '.join(repr(p) for p in looked)} (${DATA_ENV_VAR}="
            f"{os.environ.get(DATA_ENV_VAR, '(unset: the working directory)')})")
   raise FileNotFoundError(f"{name} needs {where}, which does not exist; get it from "
@@ -188,3 +192,40 @@ def _mpi3d(mode, colours_and_shapes):
 MPI3DToy = _mpi3d("mpi3d_toy", 4)
 MPI3DRealistic = _mpi3d("mpi3d_realistic", 4)
 MPI3DReal = _mpi3d("mpi3d_real", 6)
+
+
+class Cars3D(ImageFile):
+  """Cars3D (Reed et al. 2015), as disentanglement_lib's cars3d: a folder of one .mat file per
+  car model ('im', 128x128x3 images over 24 azimuths and 4 elevations), each image shrunk to
+  64x64 as there (Pillow's thumbnail, Lanczos). Car models are numbered in file-name order
+  (disentanglement_lib takes the folder's listing order, which the file system decides)."""
+
+  name = full_name = "cars3d"
+  grid = FactorGrid(("elevation", "azimuth", "object_type"), (4, 24, 183), (0, 1, 2))
+  file_source = Source(("cars",), "http://www.scottreed.info/ (cars: nips2015-analogy-data)",
+                       folder=True)
+
+  def read(self, path):
+    from PIL import Image
+    import scipy.io
+    names = sorted(n for n in os.listdir(path) if n.endswith(".mat"))
+    elevations, azimuths, objects = self.grid.sizes
+    if len(names) != objects:
+      raise ValueError(f"{path!r} holds {len(names)} .mat files; expected {objects} (one per car)")
+    images = np.empty((elevations, azimuths, objects, 64, 64, 3), np.uint8)
+    for k, name in enumerate(names):
+      file = os.path.join(path, name)
+      try:
+        mesh = scipy.io.loadmat(file)["im"]
+      except (ValueError, OSError, KeyError, TypeError) as e:
+        raise ValueError(f"{file!r} is not a Cars3D .mat file with an 'im' array "
+                         f"({type(e).__name__}: {e})") from None
+      if mesh.dtype != np.uint8 or mesh.shape != (128, 128, 3, azimuths, elevations):
+        raise ValueError(f"{file!r}: 'im' of shape {mesh.shape} and dtype {mesh.dtype}; expected "
+                         f"(128, 128, 3, {azimuths}, {elevations}) uint8")
+      for a in range(azimuths):
+        for e in range(elevations):
+          picture = Image.fromarray(np.ascontiguousarray(mesh[:, :, :, a, e]))
+          picture.thumbnail((64, 64), Image.LANCZOS)  # disentanglement_lib's ANTIALIAS
+          images[e, a, k] = np.asarray(picture)
+    return images.reshape(-1, 64, 64, 3)

@@ -4,7 +4,7 @@
 - ds_corr: dSprites with pairs of factor bins removed (Brekelmans et al. 2019, Sec. 5.3);
 - ds_pairs: dSprites with chosen pairs of factors correlated with strength sigma (Trauble et al. 2021);
 - color_dsprites, noisy_dsprites: disentanglement_lib's dSprites in random colours, or on noise;
-- shapes3d, mpi3d_toy, mpi3d_realistic, mpi3d_real: from a user's files (data.files).
+- shapes3d, mpi3d_toy, mpi3d_realistic, mpi3d_real, cars3d: from a user's files (data.files).
 
 Adding a data set: its class (a data.ground_truth.GridData with a `name`, `grid` and `pixels`)
 and one entry here.
@@ -19,7 +19,7 @@ from echo_suite.data.ground_truth import (ColorDSprites, DSprites, DSpritesCorre
 
 DATASETS = {cls.name: cls for cls in (
     DSprites, DSpritesCorrelated, DSpritesPairs, ColorDSprites, NoisyDSprites, files.Shapes3D,
-    files.MPI3DToy, files.MPI3DRealistic, files.MPI3DReal)}
+    files.MPI3DToy, files.MPI3DRealistic, files.MPI3DReal, files.Cars3D)}
 DATASET_NAMES = tuple(DATASETS)
 NPZ_ENV_VAR = "DSPRITES_NPZ"
 
