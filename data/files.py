@@ -1,5 +1,5 @@
 """Data sets read from a user's files, laid out as disentanglement_lib lays them out under
-$DISENTANGLEMENT_LIB_DATA: Shapes3D, MPI3D and Cars3D. Nothing is downloaded; a missing file is one
+$DISENTANGLEMENT_LIB_DATA: Shapes3D, MPI3D, Cars3D and the painting of Scream-dSprites. Nothing is downloaded; a missing file is one
 FileNotFoundError naming the paths looked for and where the data set is published. Files are
 read without executing anything (no pickle) and checked for keys, shape and dtype before any
 image is read; uncompressed arrays are memory-mapped, not loaded.
@@ -11,7 +11,7 @@ import zipfile
 import numpy as np
 
 from echo_suite.data.grid import FactorGrid
-from echo_suite.data.ground_truth import GridData
+from echo_suite.data.ground_truth import GridData, RandomAppearance
 
 DATA_ENV_VAR = "DISENTANGLEMENT_LIB_DATA"
 
@@ -229,3 +229,50 @@ class Cars3D(ImageFile):
           picture.thumbnail((64, 64), Image.LANCZOS)  # disentanglement_lib's ANTIALIAS
           images[e, a, k] = np.asarray(picture)
     return images.reshape(-1, 64, 64, 3)
+
+
+def _integer(random_state, low, high):
+  """One integer in [low, high) from a legacy RandomState (disentanglement_lib's) or a Generator."""
+  draw = getattr(random_state, "randint", None) or random_state.integers
+  return draw(low, high)
+
+
+class ScreamDSprites(RandomAppearance):
+  """scream_dsprites (disentanglement_lib's ScreamDSprites): each sprite is cut into a random
+  64x64 patch of Munch's The Scream (shrunk to fit 350x274), the patch's colours moved halfway to
+  a random colour and inverted where the sprite is. The painting is the user's file.
+
+  Args:
+    npz_path: dSprites' official npz (None: rendered).
+    data_path: the painting (None: scream/scream.jpg under $DISENTANGLEMENT_LIB_DATA).
+  """
+
+  name = full_name = "scream_dsprites"
+  file_source = Source(("scream/scream.jpg",),
+                       "https://upload.wikimedia.org/wikipedia/commons/f/f4/The_Scream.jpg")
+
+  def __init__(self, npz_path=None, data_path=None):
+    from PIL import Image
+    self.data_path = locate(self.name, self.file_source, data_path)
+    try:
+      with Image.open(self.data_path) as painting:
+        painting = painting.convert("RGB")
+        painting.thumbnail((350, 274))  # disentanglement_lib's size and Pillow's default filter
+        self.scream = np.asarray(painting, np.float64) / 255.0
+    except OSError as e:
+      raise ValueError(f"{self.data_path!r} is not a readable image ({e})") from None
+    if min(self.scream.shape[:2]) <= 64:
+      raise ValueError(f"{self.data_path!r} is {self.scream.shape[1]}x{self.scream.shape[0]} "
+                       "after shrinking to fit 350x274; a 64x64 patch needs more than 64 each way")
+    super().__init__(npz_path)
+
+  def _draw_appearance(self, shapes, random_state):
+    out = np.empty(shapes.shape[:3] + (3,), np.float32)
+    for i in range(len(shapes)):  # one image at a time: disentanglement_lib's order of draws
+      x = _integer(random_state, 0, self.scream.shape[0] - 64)
+      y = _integer(random_state, 0, self.scream.shape[1] - 64)
+      patch = (self.scream[x:x + 64, y:y + 64] + random_state.uniform(0, 1, size=3)) / 2.0
+      sprite = shapes[i, :, :, 0] == 1
+      patch[sprite] = 1 - patch[sprite]
+      out[i] = patch
+    return out

@@ -333,7 +333,7 @@ class DSpritesPairs(Dependent):
             "slope": self.slope, **self.base_info()}
 
 
-class _RandomAppearance(DSprites):
+class RandomAppearance(DSprites):
   """dSprites with a random appearance per image (disentanglement_lib's colour and noise
   variants; same factors, color excluded). disentanglement_lib draws the appearance afresh for
   every sample; here a RandomState or Generator passed to `observations` does the same, and without
@@ -359,7 +359,7 @@ class _RandomAppearance(DSprites):
     raise NotImplementedError
 
 
-class ColorDSprites(_RandomAppearance):
+class ColorDSprites(RandomAppearance):
   """color_dsprites (disentanglement_lib's ColorDSprites): the sprite in a random colour, each
   channel uniform in [0.5, 1], on black."""
 
@@ -371,7 +371,7 @@ class ColorDSprites(_RandomAppearance):
     return (np.repeat(shapes, 3, axis=3) * color).astype(np.float32)
 
 
-class NoisyDSprites(_RandomAppearance):
+class NoisyDSprites(RandomAppearance):
   """noisy_dsprites (disentanglement_lib's NoisyDSprites): the white sprite on uniform noise in
   [0, 1] per pixel and channel (clipped at 1)."""
 

@@ -4,7 +4,8 @@
 - ds_corr: dSprites with pairs of factor bins removed (Brekelmans et al. 2019, Sec. 5.3);
 - ds_pairs: dSprites with chosen pairs of factors correlated with strength sigma (Trauble et al. 2021);
 - color_dsprites, noisy_dsprites: disentanglement_lib's dSprites in random colours, or on noise;
-- shapes3d, mpi3d_toy, mpi3d_realistic, mpi3d_real, cars3d: from a user's files (data.files).
+- shapes3d, mpi3d_toy, mpi3d_realistic, mpi3d_real, cars3d, scream_dsprites: from a user's
+  files (data.files).
 
 Adding a data set: its class (a data.ground_truth.GridData with a `name`, `grid` and `pixels`)
 and one entry here.
@@ -19,7 +20,8 @@ from echo_suite.data.ground_truth import (ColorDSprites, DSprites, DSpritesCorre
 
 DATASETS = {cls.name: cls for cls in (
     DSprites, DSpritesCorrelated, DSpritesPairs, ColorDSprites, NoisyDSprites, files.Shapes3D,
-    files.MPI3DToy, files.MPI3DRealistic, files.MPI3DReal, files.Cars3D)}
+    files.MPI3DToy, files.MPI3DRealistic, files.MPI3DReal, files.Cars3D,
+    files.ScreamDSprites)}
 DATASET_NAMES = tuple(DATASETS)
 NPZ_ENV_VAR = "DSPRITES_NPZ"
 
@@ -41,4 +43,4 @@ def make_dataset(name: str = "dsprites", dsprites_npz: str | None = None,
   if issubclass(cls, files.ImageFile):
     return cls(data_path)
   path = dsprites_npz or os.environ.get(NPZ_ENV_VAR) or None
-  return cls(path)
+  return cls(path, data_path) if hasattr(cls, "file_source") else cls(path)

@@ -128,7 +128,8 @@ def test_a_malformed_file_is_refused_naming_it(tmp_path):
     TinyShapes3D(str(nokey))
 
 
-@pytest.mark.parametrize("name", ["shapes3d", "mpi3d_toy", "mpi3d_real", "cars3d"])
+@pytest.mark.parametrize("name", ["shapes3d", "mpi3d_toy", "mpi3d_real", "cars3d",
+                                  "scream_dsprites"])
 def test_a_missing_file_is_one_error_line_from_every_command(tmp_path, name):
   env = {**os.environ, files.DATA_ENV_VAR: str(tmp_path)}
   published = registry.DATASETS[name].file_source.published
@@ -214,3 +215,34 @@ def test_a_cars3d_folder_of_the_wrong_size_is_refused(tmp_path):
   folder = _write_cars(tmp_path, cars=1)
   with pytest.raises(ValueError, match=r"holds 1 .mat files; expected 2"):
     TinyCars3D(str(folder))
+
+
+def test_scream_dsprites_matches_disentanglement_libs_class(tmp_path, monkeypatch):
+  import PIL.Image
+  from test_dataset import _library_dsprites
+  folder = tmp_path / "scream"
+  folder.mkdir()
+  rng = np.random.RandomState(6)
+  PIL.Image.fromarray(rng.randint(0, 256, size=(300, 420, 3)).astype(np.uint8)).save(
+      folder / "scream.jpg", quality=90)
+  monkeypatch.setenv(files.DATA_ENV_VAR, str(tmp_path))
+  ours = registry.make_dataset("scream_dsprites")
+  assert ours.scream.shape == (250, 350, 3) and ours.observation_shape == [64, 64, 3]
+  # disentanglement_lib's class, its dSprites part built as in test_dataset (no npz here) and
+  # patched in the test only: the painting's path constant and the 3-tuple thumbnail size.
+  from disentanglement_lib.data.ground_truth import dsprites
+  theirs = _library_dsprites("ScreamDSprites")
+  monkeypatch.setattr(dsprites, "SCREAM_PATH", str(folder / "scream.jpg"))
+  monkeypatch.setattr(dsprites.DSprites, "__init__", lambda self, indices=None: None)
+  thumbnail = PIL.Image.Image.thumbnail
+  monkeypatch.setattr(PIL.Image.Image, "thumbnail",
+                      lambda self, size, *a, **k: thumbnail(self, tuple(size[:2]), *a, **k))
+  dsprites.ScreamDSprites.__init__(theirs)
+  np.testing.assert_allclose(ours.scream, theirs.scream)
+  factors = ours.sample_factors(20, np.random.RandomState(1))
+  mine = ours.sample_observations_from_factors(factors, np.random.RandomState(3))
+  np.testing.assert_allclose(
+      mine, theirs.sample_observations_from_factors(factors, np.random.RandomState(3)), atol=1e-6)
+  fixed = ours.observations(ours.index_of_factors(factors[:3]))
+  np.testing.assert_array_equal(fixed, ours.observations(ours.index_of_factors(factors[:3])))
+  assert not np.allclose(fixed, mine[:3])
