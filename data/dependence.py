@@ -144,4 +144,5 @@ def total_correlation(weights, grid=DSPRITES):
   """Exact total correlation sum_i H(y_i) - H(y) (nats) of the factors under the distribution
   proportional to `weights` (a keep mask or probabilities of shape grid.sizes)."""
   weights = np.asarray(weights, dtype=np.float64)
-  return float(sum(factor_entropies(weights, grid)) - _entropy(weights.ravel()))
+  outside = tuple(a for a in range(weights.ndim) if a not in grid.latent)  # not ground truth
+  return float(sum(factor_entropies(weights, grid)) - _entropy(weights.sum(axis=outside).ravel()))

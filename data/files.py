@@ -1,5 +1,6 @@
 """Data sets read from a user's files, laid out as disentanglement_lib lays them out under
-$DISENTANGLEMENT_LIB_DATA: Shapes3D, MPI3D, Cars3D and the painting of Scream-dSprites. Nothing is downloaded; a missing file is one
+$DISENTANGLEMENT_LIB_DATA: Shapes3D, MPI3D, Cars3D, SmallNORB and the painting of
+Scream-dSprites. Nothing is downloaded; a missing file is one
 FileNotFoundError naming the paths looked for and where the data set is published. Files are
 read without executing anything (no pickle) and checked for keys, shape and dtype before any
 image is read; uncompressed arrays are memory-mapped, not loaded.
@@ -276,3 +277,73 @@ class ScreamDSprites(RandomAppearance):
       patch[sprite] = 1 - patch[sprite]
       out[i] = patch
     return out
+
+
+# SmallNORB's binary matrix files: the magic number of each element type.
+_NORB_TYPES = {507333717: np.uint8, 507333716: np.int32, 507333713: np.float32,
+               507333715: np.float64}
+_NORB_CHUNKS = ("smallnorb-5x46789x9x18x6x2x96x96-training",
+                "smallnorb-5x01235x9x18x6x2x96x96-testing")
+
+
+def norb_matrix(path):
+  """The array of a SmallNORB binary matrix file (its header: magic, ndim, max(3, ndim) dims),
+  memory-mapped; ValueError naming the file when the header or the size is wrong."""
+  try:
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+      magic, ndim = (int(v) for v in np.frombuffer(f.read(8), "<i4"))
+      if magic not in _NORB_TYPES or not 1 <= ndim <= 8:
+        raise ValueError(f"header magic {magic}, ndim {ndim}: not a SmallNORB matrix")
+      dims = tuple(int(d) for d in np.frombuffer(f.read(4 * max(3, ndim)), "<i4")[:ndim])
+  except OSError as e:
+    raise ValueError(f"{path!r} is not readable ({e})") from None
+  except ValueError as e:
+    raise ValueError(f"{path!r}: {e}") from None
+  dtype, offset = np.dtype(_NORB_TYPES[magic]), 8 + 4 * max(3, ndim)
+  if any(d < 0 for d in dims) or offset + int(np.prod(dims)) * dtype.itemsize != size:
+    raise ValueError(f"{path!r}: header dims {dims} of {dtype.name} do not fit its {size} bytes")
+  return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=dims)
+
+
+class SmallNORB(ImageFile):
+  """SmallNORB (LeCun et al. 2004), as disentanglement_lib's smallnorb: the official training
+  and testing binary files (left camera), 96x96 resized to 64x64 (Pillow, Lanczos); instance is
+  a factor outside the code, drawn at random for each sample as there. disentanglement_lib reads
+  the pixels as int8, which Pillow resizes as 32-bit integers, unclipped: the filter's over- and
+  undershoot stays (intensities slightly below 0 and above 1); so here, to give its images."""
+
+  name = full_name = "smallnorb"
+  num_channels = 1
+  grid = FactorGrid(("category", "instance", "elevation", "azimuth", "lighting"),
+                    (5, 10, 9, 18, 6), (0, 2, 3, 4))
+  file_source = Source(("small_norb",), "https://cs.nyu.edu/~ylclab/data/norb-v1.0-small/",
+                       folder=True)
+
+  def read(self, path):
+    from PIL import Image
+    images = np.zeros((self.grid.num_images, 64, 64, 1), np.int16)  # see the class docstring
+    filled = np.zeros(self.grid.num_images, bool)
+    for chunk in _NORB_CHUNKS:
+      parts = {}
+      for kind in ("dat", "cat", "info"):
+        file = os.path.join(path, f"{chunk}-{kind}.mat")
+        if not os.path.isfile(file):
+          raise FileNotFoundError(f"{self.name} needs {file!r}, which does not exist; get it "
+                                  f"from {self.file_source.published}")
+        parts[kind] = norb_matrix(file)
+      dat, cat, info = parts["dat"], parts["cat"], parts["info"]
+      n = len(cat)
+      if dat.shape != (n, 2, 96, 96) or info.shape != (n, 4) or dat.dtype != np.uint8:
+        raise ValueError(f"{path!r}/{chunk}: dat {dat.shape} {dat.dtype}, cat {cat.shape}, info "
+                         f"{info.shape}; expected (N, 2, 96, 96) uint8, (N,), (N, 4)")
+      classes = np.column_stack([cat, info[:, 0], info[:, 1], info[:, 2] // 2, info[:, 3]])
+      index = self.grid.index_of(classes)  # also refuses classes outside the grid
+      for row, at in enumerate(index):
+        picture = Image.fromarray(dat[row, 0].astype(np.int32))  # mode I, as from int8
+        images[at, :, :, 0] = np.asarray(picture.resize((64, 64), Image.LANCZOS))
+      filled[index] = True
+    if not filled.all():
+      raise ValueError(f"{path!r}: the files hold {int(filled.sum()):,} of the grid's "
+                       f"{self.grid.num_images:,} combinations")
+    return images

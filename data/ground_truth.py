@@ -80,7 +80,7 @@ class GridData:
     """(N, 64, 64, C) float32 images of (N, 5) factor classes; removed combinations raise. A
     data set with random appearance (colour, noise) draws it from `random_state`, afresh for every
     call, as disentanglement_lib does."""
-    return self.observations(self.index_of_factors(factors), random_state)
+    return self.observations(self.index_of_factors(factors, random_state), random_state)
 
   def sample(self, num, random_state):
     factors = self.sample_factors(num, random_state)
@@ -94,14 +94,20 @@ class GridData:
   def num_examples(self):
     return len(self.kept_indices)
 
-  def index_of_factors(self, factors):
-    """Flat dataset indices of (N, num_factors) ground-truth factor classes (a factor that is no
-    ground-truth factor has one class: dSprites' color)."""
+  def index_of_factors(self, factors, random_state=None):
+    """Flat dataset indices of (N, num_factors) ground-truth factor classes. A factor that is no
+    ground-truth factor (SmallNORB's instance) is drawn from `random_state` as disentanglement_lib
+    draws it (one randint per such factor, in order; a factor of one class, as dSprites' color,
+    draws nothing); without a random_state it takes its first class."""
     factors = np.asarray(factors, dtype=np.int64)
     if factors.ndim != 2 or factors.shape[1] != self.num_factors:
       raise ValueError(f"expected factors of shape (N, {self.num_factors}), got {factors.shape}")
     full = np.zeros((len(factors), len(self.grid.sizes)), dtype=np.int64)
     full[:, list(self.grid.latent)] = factors
+    if random_state is not None:
+      for i in range(len(self.grid.sizes)):
+        if i not in self.grid.latent and self.grid.sizes[i] > 1:
+          full[:, i] = random_state.randint(self.grid.sizes[i], size=len(factors))
     return self.grid.index_of(full)
 
   def factors_of(self, indices):
@@ -167,7 +173,7 @@ class GridData:
                       lambda: random_state.random_sample(num))
 
   def batch_indices(self, batch_size, seed, step):
-    """Flat indices of training batch `step`, drawn from the dataset's distribution with replacement.
+    """Flat indices of training batch `step`, drawn from the distribution with replacement.
 
     Depends only on (seed, step), so a resumed run continues the same data stream.
     """
@@ -245,6 +251,14 @@ class DSprites(GridData):
 
   def independent(self):
     return self if self.keep is None and self.probs is None else DSprites(self.npz_path)
+
+
+class DSpritesNoShape(DSprites):
+  """dsprites_noshape (disentanglement_lib's DSprites([2, 3, 4, 5])): dSprites whose shape is no
+  ground-truth factor: drawn at random for each sample, outside the code the metrics see."""
+
+  name = full_name = "dsprites_noshape"
+  grid = FactorGrid(DSPRITES.names, DSPRITES.sizes, (2, 3, 4, 5))
 
 
 class Dependent(GridData):

@@ -4,8 +4,9 @@
 - ds_corr: dSprites with pairs of factor bins removed (Brekelmans et al. 2019, Sec. 5.3);
 - ds_pairs: dSprites with chosen pairs of factors correlated with strength sigma (Trauble et al. 2021);
 - color_dsprites, noisy_dsprites: disentanglement_lib's dSprites in random colours, or on noise;
-- shapes3d, mpi3d_toy, mpi3d_realistic, mpi3d_real, cars3d, scream_dsprites: from a user's
-  files (data.files).
+- dsprites_noshape: dSprites with shape outside the code (drawn at random);
+- shapes3d, mpi3d_toy, mpi3d_realistic, mpi3d_real, cars3d, smallnorb, scream_dsprites: from
+  a user's files (data.files).
 
 Adding a data set: its class (a data.ground_truth.GridData with a `name`, `grid` and `pixels`)
 and one entry here.
@@ -16,12 +17,13 @@ import gin
 
 from echo_suite.data import files
 from echo_suite.data.ground_truth import (ColorDSprites, DSprites, DSpritesCorrelated,
-                                          DSpritesPairs, GridData, NoisyDSprites)
+                                          DSpritesNoShape, DSpritesPairs, GridData, NoisyDSprites)
 
 DATASETS = {cls.name: cls for cls in (
-    DSprites, DSpritesCorrelated, DSpritesPairs, ColorDSprites, NoisyDSprites, files.Shapes3D,
+    DSprites, DSpritesCorrelated, DSpritesPairs, ColorDSprites, NoisyDSprites, DSpritesNoShape,
+    files.Shapes3D,
     files.MPI3DToy, files.MPI3DRealistic, files.MPI3DReal, files.Cars3D,
-    files.ScreamDSprites)}
+    files.ScreamDSprites, files.SmallNORB)}
 DATASET_NAMES = tuple(DATASETS)
 NPZ_ENV_VAR = "DSPRITES_NPZ"
 

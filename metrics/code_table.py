@@ -172,7 +172,7 @@ class CodeTableData:
     return self.data.sample_factors(num, random_state)
 
   def sample_observations_from_factors(self, factors, random_state=None):
-    indices = self.data.index_of_factors(factors)
+    indices = self.data.index_of_factors(factors, random_state)  # draws factors outside the code
     self.data.check_kept(indices)
     if self.encode_images is None:
       self.lookup(indices)  # a fixed table refuses what it does not hold, here

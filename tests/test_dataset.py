@@ -479,7 +479,7 @@ class _LazyImages:
     return renderer.render(np.asarray(indices, np.int64))
 
 
-def _library_dsprites(cls_name):
+def _library_dsprites(cls_name, latent=(1, 2, 3, 4, 5)):
   """disentanglement_lib's own class, built as its __init__ does but with the suite's renderer in
   place of the npz it would open (its gfile read is the one piece patched; nothing installed is
   modified)."""
@@ -487,7 +487,7 @@ def _library_dsprites(cls_name):
   gin_compat.install(gin_tf=True)
   from disentanglement_lib.data.ground_truth import dsprites, util
   data = object.__new__(getattr(dsprites, cls_name))
-  data.latent_factor_indices = [1, 2, 3, 4, 5]
+  data.latent_factor_indices = list(latent)
   data.data_shape = [64, 64, 1]
   data.images = _LazyImages()
   data.factor_sizes = np.array(grid.FACTOR_SIZES, dtype=np.int64)
@@ -560,3 +560,17 @@ def test_dependence_on_another_data_set_keeps_its_images_and_evaluation_set():
     ground_truth.DSpritesPairs(base="mnist")
   with pytest.raises(ValueError, match="bad factor pair"):
     ground_truth.DSpritesPairs(base="color_dsprites", pairs=(("posX", "hue"),))
+
+
+def test_dsprites_noshape_draws_shape_as_disentanglement_lib_does():
+  ours = registry.make_dataset("dsprites_noshape")
+  theirs = _library_dsprites("DSprites", latent=(2, 3, 4, 5))
+  assert ours.factor_names == ["scale", "orientation", "posX", "posY"]
+  assert ours.factors_num_values == theirs.factors_num_values == [6, 40, 32, 32]
+  factors = ours.sample_factors(200, np.random.RandomState(1))
+  mine = ours.sample_observations_from_factors(factors, np.random.RandomState(4))
+  np.testing.assert_array_equal(
+      mine, theirs.sample_observations_from_factors(factors, np.random.RandomState(4)))
+  drawn = grid.classes_of(ours.index_of_factors(factors, np.random.RandomState(4)))[:, 1]
+  assert set(drawn) == {0, 1, 2}  # every shape, at random
+  assert ours.info()["total_correlation_nats"] == pytest.approx(0.0, abs=1e-12)
