@@ -6,6 +6,7 @@ import os
 import numpy as np
 
 from echo_suite.data import dependence
+from echo_suite.data.grid import DSPRITES
 from echo_suite.figures.style import picture, plt, save, show_image
 
 REFERENCE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -37,10 +38,13 @@ def mean_image(mean, path, title):
 
 def removed_bin_pairs(data, path):
   """One heatmap per factor pair: which pairs of factor bins the dataset removed (dark = removed)."""
-  bins = dependence.factor_bins(getattr(data, "n_bins", 1))
+  bins = dependence.factor_bins(getattr(data, "n_bins", 1), data.grid)
   names = data.factor_names
   pairs = list(itertools.combinations(range(len(names)), 2))
-  fig, axes = plt.subplots(2, 5, figsize=(15, 6.4))
+  rows = max(1, -(-len(pairs) // 5))
+  fig, axes = plt.subplots(rows, 5, figsize=(15, 3.2 * rows), squeeze=False)
+  for ax in axes.ravel()[len(pairs):]:
+    ax.set_visible(False)
   removed = set(data.removed_bin_pairs)
   for ax, (a, b) in zip(axes.ravel(), pairs):
     grid = np.ones((len(bins[a]), len(bins[b])))
@@ -110,7 +114,10 @@ def reference_comparison(data, path, reference_dir=REFERENCE_DIR, seed=0, n_mean
 
 
 def write_previews(data, directory, seed=0, n_mean=5000):
-  """All previews of `data` into `directory`; returns the written paths."""
+  """The previews of `data` into `directory`, chosen by what it is: samples and the mean image
+  for every data set; the joints of ds_pairs' correlated pairs, the removed bin pairs of one
+  with removed combinations (and of dSprites: none), and the real dSprites beside data drawn
+  from dSprites' sprites. Returns the written paths."""
   rng = np.random.RandomState(seed)
   paths = [
       sample_grid(data.observations(data.sample_indices(25, rng), rng),
@@ -119,10 +126,14 @@ def write_previews(data, directory, seed=0, n_mean=5000):
       mean_image(data.observations(data.sample_indices(n_mean, rng), rng).mean(0),
                  os.path.join(directory, f"{data.name}_mean.png"),
                  f"{data.name}: mean of {n_mean:,} images"),
-      (pair_joints(data, os.path.join(directory, f"{data.name}_pair_joints.png"))
-       if getattr(data, "pairs", None) else
-       removed_bin_pairs(data, os.path.join(directory, f"{data.name}_removed_bin_pairs.png"))),
-      reference_comparison(data, os.path.join(directory, f"{data.name}_vs_reference.png"),
-                           seed=seed, n_mean=n_mean),
   ]
+  if getattr(data, "pairs", None):
+    paths.append(pair_joints(data, os.path.join(directory, f"{data.name}_pair_joints.png")))
+  elif data.keep is not None or data.grid == DSPRITES:
+    paths.append(removed_bin_pairs(data, os.path.join(directory,
+                                                      f"{data.name}_removed_bin_pairs.png")))
+  if data.grid == DSPRITES and hasattr(data, "images"):
+    paths.append(reference_comparison(data, os.path.join(directory,
+                                                         f"{data.name}_vs_reference.png"),
+                                      seed=seed, n_mean=n_mean))
   return paths

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from echo_suite.data import files, registry
+from echo_suite.data import dependence
 from echo_suite.data.grid import FactorGrid
 from conftest import ROOT
 
@@ -316,3 +317,47 @@ def test_a_smallnorb_file_with_a_wrong_header_is_refused(tmp_path):
   bad.write_bytes(bad.read_bytes()[:-4])
   with pytest.raises(ValueError, match=r"header dims \(16,\) of int32 do not fit its"):
     TinyNORB(str(folder))
+
+
+def test_a_model_trains_scores_and_draws_on_another_grid(tmp_path, monkeypatch):
+  """End to end on a file-based grid of six factors and colour images: training, the code table
+  and its scores, every model figure, the data previews (ds_corr over it included)."""
+  import gin
+  from echo_suite import training
+  from echo_suite.figures import dataset_figures, model_figures
+  from echo_suite.metrics import evaluate, scores
+  from echo_suite.models.autoencoder import Autoencoder
+  from echo_suite.data import ground_truth
+  _write_shapes3d(tmp_path, "npz", _images(TINY_SHAPES3D))
+  monkeypatch.setenv(files.DATA_ENV_VAR, str(tmp_path))
+  data = TinyShapes3D()
+  gin.clear_config()
+  model = Autoencoder(name="vae", num_channels=3)
+  model, results = training.train(str(tmp_path / "run"), data, steps=3, batch_size=16,
+                                  progress=False, model=model)
+  assert results["training"]["step"] == 3 and results["data"]["factor_sizes"] == [2] * 5 + [3]
+  with scores.gin_bindings({"eval_mig.num_train": 200, "eval_mig.batch_size": 50}):
+    block, table = evaluate.evaluate(model.representation_function, data, metrics=["mig"],
+                                     progress=False)
+  assert block["eval_on"] == "shapes3d" and np.isfinite(
+      block["metrics"]["mean"]["mig"].get("discrete_mig", 0.0))
+  assert len(table.indices) <= data.num_examples
+  images = data.observations(table.indices[:4])
+  paths = model_figures.write_all(
+      str(tmp_path / "figures"), decode=model.decode, codes=table.codes,
+      factors=data.factors_of(table.indices), sizes=data.factors_num_values,
+      rates=results["training"]["rate_per_dim_nats"], min_rate=0.0, rate_kind="KL",
+      images=images, recon=model.reconstruct(images), factor_names=data.factor_names)
+  assert len(paths) == 5 and all(os.path.getsize(p) > 1000 for p in paths)
+  previews = dataset_figures.write_previews(data, str(tmp_path / "previews"), n_mean=50)
+  assert [os.path.basename(p) for p in previews] == ["shapes3d_samples.png", "shapes3d_mean.png"]
+
+  class TinyCorrelated(ground_truth.DSpritesCorrelated):
+    def __init__(self):
+      keep, removed = dependence.correlated_keep_mask(0.05, 2, 0, True, grid=data.grid)
+      ground_truth.Dependent.__init__(self, data, keep)
+      self.removed_bin_pairs, self.n_bins = removed, 2
+  corr = TinyCorrelated()
+  assert 0 < corr.num_examples < data.num_examples and corr.independent() is data
+  assert [os.path.basename(p) for p in dataset_figures.write_previews(
+      corr, str(tmp_path / "previews"), n_mean=50)][-1] == "ds_corr_removed_bin_pairs.png"
