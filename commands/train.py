@@ -406,6 +406,8 @@ def run(args):
       return 0
     chosen, train_kw = validate(args)
     data = data_registry.make_dataset()
+    if chosen is not None:
+      evaluate.check_scorable(chosen, data)  # a metric the data cannot take fails before training
     model = autoencoder.Autoencoder(seed=train_kw["seed"],
                                     num_channels=data.observation_shape[-1])
     model.check_batch_size(train_kw["batch_size"])

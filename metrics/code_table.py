@@ -122,6 +122,7 @@ class CodeTableData:
 
   num_factors = property(lambda self: self.data.num_factors)
   factors_num_values = property(lambda self: self.data.factors_num_values)
+  factor_names = property(lambda self: self.data.factor_names)
   observation_shape = property(lambda self: [1])
 
   @property

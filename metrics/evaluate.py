@@ -32,6 +32,15 @@ def evaluation_data(train_data, eval_on):
   return train_data.independent() if eval_on == "full" else train_data
 
 
+def check_scorable(chosen: provenance.EvaluationSettings, train_data):
+  """RemovedCombinationError (a ValueError) before any work when a chosen metric cannot run on
+  the evaluation set (metrics.scores.check_combinations: interventions into removed
+  combinations)."""
+  data = evaluation_data(train_data, chosen.eval_on)
+  for name in chosen.metrics:
+    scores.check_combinations(name, data)
+
+
 def check_eval_on(eval_on):
   if eval_on not in EVAL_SETS:
     raise ValueError(f"unknown evaluation set {eval_on!r}; choose one of {list(EVAL_SETS)}")
@@ -165,6 +174,7 @@ def evaluate(representation_function, train_data, table_path=None, weights=None,
   chosen = describe_settings(eval_on, metrics, seed, representation)
   if "sample" in chosen.representations and sample_from_params is None:
     raise ValueError("representation 'sample' needs a model's channel (sample_from_params)")
+  check_scorable(chosen, train_data)
   data = evaluation_data(train_data, eval_on)
   table = load_table(representation_function, data, weights, table_path,
                      need_scales="sample" in chosen.representations)

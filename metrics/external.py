@@ -160,6 +160,7 @@ def score_and_table(representation, data="dsprites", metrics=names.DEFAULT_METRI
     raise ValueError(f"settings {bad}: only metric settings (eval_<metric>.<argument>) apply")
   with scores.gin_bindings(settings):
     chosen = evaluate.describe_settings("kept", list(metrics), seed)
+    evaluate.check_scorable(chosen, dataset)
     if callable(representation):
       table = code_table.CodeTableData(dataset, np.zeros((0, 0), np.float32), [],
                                        encode=checked_function(representation),

@@ -3,7 +3,7 @@ with the public Echo code's settings as gin-configurable defaults (paper_facts.m
 
 Every wrapper takes (ground_truth_data, representation_function, random_state) like
 disentanglement_lib and returns its dict of scores; the wrappers only supply the settings that
-disentanglement_lib leaves to gin (discretiser, pruning threshold).
+disentanglement_lib leaves to gin (discretiser, pruning threshold, predictor).
 
 Adding a metric is one decorated function here (plus its test): `@metric(name, headline, display)`
 registers it under `name`, makes it gin-configurable as `eval_<name>` and names the score tables
@@ -14,6 +14,9 @@ import contextlib
 import dataclasses
 import functools
 import importlib
+import importlib.util
+import json
+import sys
 import types
 from collections.abc import Callable
 
@@ -27,7 +30,15 @@ gin_compat.install()
 _UNBOUND = object()
 # disentanglement_lib's metric modules the wrappers call (library().<name>).
 _LIBRARY_MODULES = ("beta_vae", "dci", "downstream_task", "factor_vae", "fairness", "irs", "mig",
-                    "modularity_explicitness", "sap_score", "unsupervised_metrics", "utils")
+                    "modularity_explicitness", "reduced_downstream_task", "sap_score",
+                    "strong_downstream_task", "unified_scores", "unsupervised_metrics", "utils")
+# Packages a metric module imports (through disentanglement_lib's utils/results.py, to save result
+# files, and visualize/dendrogram.py and visualize/visualize_scores.py, to plot) but calls only
+# with an artifact directory, which the wrappers never pass; the pinned set leaves them out. While
+# that module is imported, an absent one is an `_Absent` stand-in (with the attributes the
+# importing modules read at import time), removed from sys.modules after.
+_UNCALLED_IMPORTS = {"unified_scores": {"simplejson": {"JSONEncoder": json.JSONEncoder},
+                                        "pandas": {}, "seaborn": {}}}
 _DATA_ARGUMENTS = ["ground_truth_data", "representation_function", "random_state"]
 
 
@@ -72,9 +83,37 @@ def library() -> types.SimpleNamespace:
   """disentanglement_lib's metric modules, imported once (TensorFlow with them); also registers
   their gin configurables, so callers that parse configs binding them call this first."""
   gin_compat.install(gin_tf=True)  # must precede any disentanglement_lib import
-  return types.SimpleNamespace(**{
-      m: importlib.import_module(f"disentanglement_lib.evaluation.metrics.{m}")
-      for m in _LIBRARY_MODULES})
+  modules = {}
+  for m in _LIBRARY_MODULES:
+    with _stand_ins(_UNCALLED_IMPORTS.get(m, {})):
+      modules[m] = importlib.import_module(f"disentanglement_lib.evaluation.metrics.{m}")
+  return types.SimpleNamespace(**modules)
+
+
+class _Absent(types.ModuleType):
+  """Stand-in for a package that is not installed, imported by a module on a path the suite never
+  takes: any use of it beyond the import-time attributes it was given fails, saying so."""
+
+  def __getattr__(self, attribute):
+    raise AttributeError(f"{self.__name__}.{attribute}: {self.__name__} is not installed; the "
+                         "suite stands in for it only so that disentanglement_lib imports "
+                         "(metrics/scores.py, _UNCALLED_IMPORTS)")
+
+
+@contextlib.contextmanager
+def _stand_ins(packages):
+  """For one import: each of `packages` ({name: import-time attributes}) that is not installed is
+  an `_Absent` module in sys.modules; an installed one is left alone (the real one is used)."""
+  absent = [name for name in packages
+            if name not in sys.modules and importlib.util.find_spec(name) is None]
+  for name in absent:
+    sys.modules[name] = _Absent(name)
+    sys.modules[name].__dict__.update(packages[name])
+  try:
+    yield
+  finally:
+    for name in absent:
+      sys.modules.pop(name, None)
 
 
 class UndefinedScore(ValueError):
@@ -257,15 +296,24 @@ def irs_score(ground_truth_data, representation_function, random_state, num_trai
                                      batch_size=batch_size)
 
 
+def _probed(compute, bindings, headline, ground_truth_data, representation_function,
+            random_state, num_train, **kwargs):
+  """A probe metric of disentanglement_lib (`compute`), its gin parameters bound (`bindings`) and
+  numpy's global generator drawn from `random_state`, scored at each of `num_train`; its
+  `headline` is the value at the largest ('N:<headline>')."""
+  with gin_bindings(bindings), sklearn_draws_from(random_state):
+    values = compute(ground_truth_data, representation_function, random_state,
+                     num_train=list(num_train), **kwargs)
+  values[headline] = values[f"{max(num_train)}:{headline}"]
+  return values
+
+
 def _downstream(predictor, ground_truth_data, representation_function, random_state, num_train,
                 num_test, batch_size):
-  with gin_bindings({"predictor.predictor_fn": predictor}), sklearn_draws_from(random_state):
-    values = library().downstream_task.compute_downstream_task(
-        ground_truth_data, representation_function, random_state, num_train=list(num_train),
-        num_test=num_test, batch_size=batch_size)
-  # the headline: mean test accuracy over factors with the largest training set
-  values["mean_test_accuracy"] = values[f"{max(num_train)}:mean_test_accuracy"]
-  return values
+  return _probed(library().downstream_task.compute_downstream_task,
+                 {"predictor.predictor_fn": predictor}, "mean_test_accuracy", ground_truth_data,
+                 representation_function, random_state, num_train, num_test=num_test,
+                 batch_size=batch_size)
 
 
 @metric("downstream_logistic", headline="mean_test_accuracy",
@@ -310,3 +358,110 @@ def fairness_score(ground_truth_data, representation_function, random_state, num
         ground_truth_data, representation_function, random_state, num_train=num_train,
         num_test_points_per_class=num_test_points_per_class, batch_size=batch_size)
 
+
+# Metrics that fix one factor for a whole training set while drawing the others freely: they need
+# every combination of factor values.
+_NEEDS_EVERY_COMBINATION = ("strong_downstream",)
+
+
+def check_combinations(name, ground_truth_data):
+  """Raise RemovedCombinationError, before any draw, if metric `name` needs every combination of
+  factor values and `ground_truth_data` (a data set, or a code table over one) lacks some, as
+  ds_corr's kept set does: such a metric would ask for removed images."""
+  if name not in _NEEDS_EVERY_COMBINATION:
+    return
+  data = getattr(ground_truth_data, "data", ground_truth_data)  # a code table's data set
+  keep = getattr(data, "keep", None)
+  if keep is not None and not np.all(keep):
+    from echo_suite.data.ground_truth import RemovedCombinationError
+    raise RemovedCombinationError(
+        f"{name} fixes one factor for all its training points and draws the others freely, so it "
+        f"needs every combination of factor values; {getattr(data, 'name', 'this data set')} "
+        f"keeps {np.mean(keep):.1%} of them")
+
+
+@metric("strong_downstream", headline="mean_strong_test_accuracy",
+        display="strong generalisation accuracy")
+def strong_downstream_score(ground_truth_data, representation_function, random_state,
+                            num_train=(1000,), num_test=1000, n_experiment=2):
+  """Strong generalisation (disentanglement_lib's strong_downstream_task): gradient-boosted trees
+  predict each factor from the code, trained with another factor (drawn at random) fixed at one
+  value and tested on its other values, `n_experiment` times per factor. Its draws of those
+  interventions, like the trees', come from numpy's global generator: here a copy of
+  `random_state` (`sklearn_draws_from`). Refuses before any draw on data that lacks factor
+  combinations (`check_combinations`).
+
+  Args:
+    ground_truth_data, representation_function, random_state: as in disentanglement_lib.
+    num_train: training sizes, each scored ((1000,)). num_test: test points (1,000).
+    n_experiment: interventions per factor (2). disentanglement_lib has no study setting for this
+      module: these are its own test's (strong_downstream_task_test.py).
+
+  Returns:
+    disentanglement_lib's dict ('N:mean_strong_test_accuracy', 'N:strong_generalization_gap', ...)
+    and mean_strong_test_accuracy, that of the largest N.
+  """
+  check_combinations("strong_downstream", ground_truth_data)
+  return _probed(library().strong_downstream_task.compute_strong_downstream_task,
+                 {"predictor.predictor_fn": library().utils.gradient_boosting_classifier},
+                 "mean_strong_test_accuracy", ground_truth_data, representation_function,
+                 random_state, num_train, num_test=num_test, n_experiment=n_experiment)
+
+
+@metric("reduced_downstream", headline="mean_test_accuracy_reduced_factor",
+        display="reduced-factor accuracy (leakage)")
+def reduced_downstream_score(ground_truth_data, representation_function, random_state,
+                             num_train=(1000,), num_test=1000, num_factors_to_remove=1,
+                             batch_size=16):
+  """Reduced downstream task (disentanglement_lib's reduced_downstream_task): for each factor, the
+  `num_factors_to_remove` code dimensions most important to it (DCI's gradient-boosted importance,
+  `factorwise_dci`) are removed and gradient-boosted trees predict every factor from the rest. The
+  headline is the leakage: the accuracy left for the reduced factor, low for a disentangled code
+  (chance level) and for an uninformative one alike; the other factors' accuracy tells them apart.
+  Trees draw from a copy of `random_state` (`sklearn_draws_from`).
+
+  Args:
+    num_train: training sizes, each scored ((1000,)). num_test: test points (1,000).
+    num_factors_to_remove: dimensions removed per factor (1, as disentanglement_lib's
+      config/tests/evaluation/evaluate_test_configs/reduced_downstream_task.gin, its only setting
+      for this module). batch_size: points per call of the representation (16).
+
+  Returns:
+    disentanglement_lib's dict ('N:mean_test_accuracy_reduced_factor',
+    'N:mean_test_accuracy_other_factors', per-factor entries) and
+    mean_test_accuracy_reduced_factor, that of the largest N.
+  """
+  module = library().reduced_downstream_task
+  return _probed(module.compute_reduced_downstream_task,
+                 {"predictor.predictor_fn": library().utils.gradient_boosting_classifier,
+                  "reduced_representation.correlation_measure": module.compute_factorwise_dci},
+                 "mean_test_accuracy_reduced_factor", ground_truth_data, representation_function,
+                 random_state, num_train, num_factors_to_remove=num_factors_to_remove,
+                 num_test=num_test, batch_size=batch_size)
+
+
+@metric("unified", headline="mutual_information_matrix.mig", display="MIG (unified scores)")
+def unified_score(ground_truth_data, representation_function, random_state, num_train=10000,
+                  num_test=5000, batch_size=16, num_bins=20):
+  """Unified scores (disentanglement_lib's unified_scores): three code-by-factor matrices (DCI's
+  gradient-boosted importance, mutual information of the 20-bin histogram code, SAP's per-dimension
+  SVM accuracy), each aggregated as DCI, MIG, SAP and modularity, and the area under its
+  precision curve. The headline is the mutual-information matrix's MIG (the `mig` metric's value
+  for the same draws). Trees and SVMs draw from a copy of `random_state` (`sklearn_draws_from`).
+
+  Args:
+    num_train, num_test: points (10,000 and 5,000, the DCI and SAP study settings).
+    batch_size: points per call of the representation (16). num_bins: histogram bins (20).
+
+  Returns:
+    disentanglement_lib's dict: '<matrix>.<score>', e.g. importance_gbt_matrix.dci_disentanglement,
+    mutual_information_matrix.mig, accuracy_svm_matrix.sap, '<matrix>.area_precision'.
+  """
+  module = library().unified_scores
+  with _histogram_bins("the unified scores", num_bins), sklearn_draws_from(random_state):
+    return module.compute_unified_scores(
+        ground_truth_data, representation_function, random_state, artifact_dir=None,
+        num_train=num_train, num_test=num_test,
+        matrix_fns=[module.importance_gbt_matrix, module.mutual_information_matrix,
+                    module.accuracy_svm_matrix],
+        batch_size=batch_size)

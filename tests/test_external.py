@@ -28,7 +28,10 @@ SMALL = {
     "eval_downstream_boosted.num_train": (10, 100), "eval_downstream_boosted.num_test": 100,
     "eval_fairness.num_train": 200, "eval_fairness.num_test_points_per_class": 5,
 }
-ALL = list(external.names.METRIC_NAMES)
+# Tree probes over every factor's classes at any sample size (minutes a call here): their own
+# tests, against disentanglement_lib's modules, are tests/test_metric_modules.py's.
+SEPARATE = ["strong_downstream", "reduced_downstream", "unified"]
+ALL = [m for m in external.names.METRIC_NAMES if m not in SEPARATE]
 # scikit-learn probes with fixed model sizes (gradient-boosted trees over up to 40 classes, 5-fold
 # cross-validated logistic regression): ~10 s per call here whatever the sample size, so the
 # slow tier (`make test-slow`) checks them; the others run in `make test`.
