@@ -52,6 +52,9 @@ def parse_args(argv=None):
   parser.add_argument("--dataset", default="dsprites", help=f"one of {list(DATASET_NAMES)}")
   parser.add_argument("--dsprites_npz", default=None,
                       help=f"official npz to load instead of rendering (or set ${NPZ_ENV_VAR})")
+  parser.add_argument("--data_path", default=None,
+                      help="a file-based data set's file or folder (default: found under "
+                           "$DISENTANGLEMENT_LIB_DATA)")
   parser.add_argument("--info", action="store_true", help="print a summary")
   parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
   parser.add_argument("--preview", metavar="DIR", type=checks.output_folder,
@@ -74,7 +77,7 @@ def main(argv=None):
   except Exception as e:  # noqa: BLE001  (gin raises many kinds: name, syntax, import, value)
     parser.error(f"bad gin binding: {provenance.gin_error_line(e)}")
   try:
-    data = make_dataset(args.dataset, args.dsprites_npz)
+    data = make_dataset(args.dataset, args.dsprites_npz, args.data_path)
     _check_destinations(args.export, args.overwrite)  # before any work
   except (ValueError, FileNotFoundError, TypeError) as e:
     parser.error(str(e).split("\n")[0])

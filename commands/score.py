@@ -64,6 +64,8 @@ def parse_args(argv=None):
   p.add_argument("--gin_param", action="append", default=[],
                  help='a metric setting, "eval_mig.num_train = 2000" (repeatable)')
   p.add_argument("--dsprites_npz", help="official npz instead of the procedural images")
+  p.add_argument("--data_path", help="a file-based data set's file or folder (default: found "
+                                     "under $DISENTANGLEMENT_LIB_DATA)")
   p.add_argument("--batch_size", type=checks.int_at_least(1), default=256,
                  help="images per call of --function")
   p.add_argument("--output_dir", help="where results go (default runs/scored_NAME)")
@@ -244,7 +246,7 @@ def main(argv=None):
   args = parse_args(argv)
   try:
     settings = parse_settings(args.gin_param)
-    data = data_registry.make_dataset(args.data, args.dsprites_npz)
+    data = data_registry.make_dataset(args.data, args.dsprites_npz, args.data_path)
     names.check_metric_names(args.metrics)
     output_dir = args.output_dir or default_output_dir(args)
     check_output_dir(output_dir)

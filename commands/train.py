@@ -59,6 +59,8 @@ def parse_args(argv=None):
   p.add_argument("--steps", type=checks.int_at_least(1), help="gradient steps (paper: 300,000)")
   p.add_argument("--output_dir", help="run directory (default runs/DATASET_MODEL_bB_gG_sS)")
   p.add_argument("--dsprites_npz", help="official dSprites npz instead of the renderer")
+  p.add_argument("--data_path", help="a file-based data set's file or folder (default: found "
+                                     "under $DISENTANGLEMENT_LIB_DATA)")
   p.add_argument("--gin_file", action="append", default=[], help="gin file (repeatable)")
   p.add_argument("--gin_param", action="append", default=[], help='"name.arg = value" (repeatable)')
   p.add_argument("--no_eval", action="store_true", help="skip scoring after training")
@@ -84,6 +86,7 @@ def parse_args(argv=None):
 def flag_bindings(args):
   """The gin bindings that the convenience flags stand for."""
   pairs = [("dataset.name", args.dataset), ("dataset.dsprites_npz", args.dsprites_npz),
+           ("dataset.data_path", args.data_path),
            ("model.name", args.model), ("model.beta", args.beta), ("model.gamma", args.gamma),
            ("train.seed", args.seed), ("train.steps", args.steps),
            ("evaluation.metrics", args.metrics), ("evaluation.eval_on", args.eval_on),
@@ -278,8 +281,8 @@ def _print_scores(block):
 
 
 # Flags that define the model or its data: --eval_only refuses them (it scores the run as trained).
-_MODEL_FLAGS = ("dataset", "model", "beta", "gamma", "seed", "steps", "dsprites_npz", "gin_file",
-                "overwrite", "no_eval")
+_MODEL_FLAGS = ("dataset", "model", "beta", "gamma", "seed", "steps", "dsprites_npz", "data_path",
+                "gin_file", "overwrite", "no_eval")
 _EVAL_PREFIXES = ("evaluation.", "eval_")
 
 

@@ -50,7 +50,7 @@ def locate(name, source, path=None):
            f"{os.environ.get(DATA_ENV_VAR, '(unset: the working directory)')})")
   raise FileNotFoundError(f"{name} needs {where}, which does not exist; get it from "
                           f"{source.published} (nothing is downloaded here), put it there or "
-                          f"pass its path (dataset.data_path)")
+                          f"pass its path (--data_path)")
 
 
 def _npy_header(f):

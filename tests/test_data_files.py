@@ -361,3 +361,25 @@ def test_a_model_trains_scores_and_draws_on_another_grid(tmp_path, monkeypatch):
   assert 0 < corr.num_examples < data.num_examples and corr.independent() is data
   assert [os.path.basename(p) for p in dataset_figures.write_previews(
       corr, str(tmp_path / "previews"), n_mean=50)][-1] == "ds_corr_removed_bin_pairs.png"
+
+
+def test_the_data_path_flag_reaches_the_loader_from_every_command(tmp_path):
+  wrong = tmp_path / "mine.npz"
+  np.savez(wrong, images=np.zeros((3, 64, 64, 3), np.uint8))
+  for command in (["dataset.py", "--dataset", "shapes3d", "--data_path", str(wrong), "--info"],
+                  ["disentanglement.py", "--dataset", "shapes3d", "--data_path", str(wrong),
+                   "--steps", "2", "--output_dir", str(tmp_path / "run")],
+                  ["score.py", "--data", "shapes3d", "--data_path", str(wrong), "--codes",
+                   str(wrong)]):
+    out = subprocess.run([sys.executable, os.path.join(ROOT, command[0]), *command[1:]],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 2, (command, out.stderr)
+    assert out.stderr.strip().splitlines() == [
+        f"error: {str(wrong)!r}: images of shape (3, 64, 64, 3) and dtype uint8; expected "
+        "480,000 images of 64x64x3 uint8"], command
+  assert not (tmp_path / "run").exists()
+  missing = subprocess.run([sys.executable, os.path.join(ROOT, "dataset.py"), "--dataset",
+                            "cars3d", "--data_path", str(tmp_path / "nowhere"), "--info"],
+                           capture_output=True, text=True)
+  assert missing.returncode == 2 and missing.stderr.startswith(
+      f"error: cars3d needs the folder {str(tmp_path / 'nowhere')!r}, which does not exist")
