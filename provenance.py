@@ -64,6 +64,16 @@ class _TextDelegate(gin.config_parser.ParserDelegate):
     return f"%{macro_name}"
 
 
+def departures(identity, reference):
+  """The bindings of `reference` ({'configurable.arg': value}, e.g. gin_configs/paper.gin's
+  saved_bindings) that a run's identity lines (rundir.read_identity) set to another value, as
+  'name = value' lines, sorted. An identity leaves out the budget (train.steps, checkpointing),
+  so a budget never counts as a departure."""
+  bindings = saved_bindings("\n".join(identity))
+  return [f"{k} = {bindings[k]!r}" for k, v in sorted(reference.items())
+          if k in bindings and bindings[k] != v]
+
+
 def saved_bindings(config_text):
   """{'configurable.arg': value} of a saved gin config (config.gin, results.json's 'config'),
   parsed by gin's own parser without registering anything (no TensorFlow needed); later bindings

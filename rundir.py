@@ -275,6 +275,42 @@ class RunLock:
     self.release()
 
 
+def steps_done(run_dir):
+  """The last step the run's history records (HISTORY_FILE; 0 before its first line): what
+  a sweep's progress bar counts. A line still being written is skipped."""
+  try:
+    with open(os.path.join(run_dir, HISTORY_FILE), "rb") as f:
+      f.seek(max(0, f.seek(0, os.SEEK_END) - 8192))  # the last lines are enough
+      lines = f.read().splitlines()
+  except OSError:
+    return 0
+  for line in reversed(lines):
+    try:
+      return int(json.loads(line)["step"])
+    except (ValueError, KeyError, TypeError):
+      continue
+  return 0
+
+
+def lock_holder(run_dir):
+  """The pid of the process holding the run directory's lock (training or scoring in it), or
+  None. Read from /proc/locks, without opening the lock for writing or taking it: a reader never
+  blocks a trainer that starts at the same moment. None where /proc/locks does not exist."""
+  try:
+    st = os.stat(os.path.join(run_dir, LOCK_FILE), follow_symlinks=False)
+    with open("/proc/locks") as f:
+      table = f.read().splitlines()
+  except OSError:
+    return None
+  device = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+  holders = {}  # '1: FLOCK  ADVISORY  WRITE 4242 fd:01:1234 0 EOF'
+  for fields in (line.split() for line in table):
+    if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5].endswith(f":{st.st_ino}"):
+      holders[fields[5]] = int(fields[4]) if fields[4].isdigit() else -1
+  # An overlay file system may list the inode under its lower device: the inode alone then.
+  return holders.get(device, next(iter(holders.values())) if len(holders) == 1 else None)
+
+
 def is_run_dir(path):
   return os.path.isfile(os.path.join(path, RUN_CONFIG))
 

@@ -244,24 +244,45 @@ def _budget(runs):
   return f"{text} steps per run" + (" (pooled)" if len(budgets) > 1 else "")
 
 
-def write_markdown(table, path, runs):
-  head = [f"{d} {name} {model}" for d, (_, _, name), model in COLUMNS]
-  lines = [f"Step budget: {_budget(runs)}; {_count(runs)} runs.", "",
-           "| setting | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
+def table2_header():
+  """Table 2's column headings: data set, metric, model."""
+  return [f"{d} {name} {model}" for d, (_, _, name), model in COLUMNS]
+
+
+def table2_rows(table):
+  """Table 2's rows as text: the setting, then each cell '0.62 ± 0.03 (n=2) [0.83]' (ours, with
+  the paper's in brackets where the paper states the setting). Markdown and the report print
+  these."""
+  rows = []
   for label, cells in table:
     text = []
     for c in cells:
       paper = "" if c["paper"] is None else f" [{c['paper']:.2f}]"
       text.append(format_cell(c["mean"], c["std"], c["n"]) + paper)
-    lines.append(f"| {label} | " + " | ".join(text) + " |")
-  lines.append("")
-  lines.append("Ours: mean ± sample standard deviation over seeds (n runs); [the paper's Table 2, "
+    rows.append([label, *text])
+  return rows
+
+
+TABLE2_NOTE = ("Ours: mean ± sample standard deviation over seeds (n runs); [the paper's Table 2, "
                "row 1, 300,000 steps, 10 runs], shown only for beta = 1, gamma = 0.")
-  lines += ["", "The paper's Table 2 as published (its rows' beta and gamma values are not stated "
-            "except rows 1 and 4; not matched to our rows):", "",
+PAPER_NOTE = ("The paper's Table 2 as published (its rows' beta and gamma values are not stated "
+              "except rows 1 and 4; not matched to our rows):")
+
+
+def paper_rows():
+  """The paper's Table 2 as text rows, each labelled with what is known of its setting."""
+  return [[f"{i + 1}: {label}", *(f"{v:.2f}" for v in values)]
+          for i, (label, values) in enumerate(zip(PAPER_ROW_LABELS, PAPER_TABLE2))]
+
+
+def write_markdown(table, path, runs):
+  head = table2_header()
+  lines = [f"Step budget: {_budget(runs)}; {_count(runs)} runs.", "",
+           "| setting | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
+  lines += ["| " + " | ".join(row) + " |" for row in table2_rows(table)]
+  lines += ["", TABLE2_NOTE, "", PAPER_NOTE, "",
             "| paper row | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
-  for i, (label, values) in enumerate(zip(PAPER_ROW_LABELS, PAPER_TABLE2)):
-    lines.append(f"| {i + 1}: {label} | " + " | ".join(f"{v:.2f}" for v in values) + " |")
+  lines += ["| " + " | ".join(row) + " |" for row in paper_rows()]
   return atomic_io.write_text(path, "\n".join(lines) + "\n")
 
 
@@ -439,6 +460,52 @@ def write_udr(rows, md_path, csv_path):
   return [md_path, csv_path]
 
 
+REPORT_FILE = "report.html"
+SWEEP_FIGURES = {"scores_per_seed.png": "FactorVAE score and MIG of every seed, per setting, "
+                                        "model and data set (mean codes)",
+                 "rate_distortion.png": "distortion against rate, one point per beta (gamma 0), "
+                                        "mean over seeds",
+                 "score_vs_tc.png": "each model's scores against the total correlation of its "
+                                    "training data's factors"}
+
+
+def write_report(path, runs_dir, runs, all_runs, table, figures):
+  """report.html: Table 2's cells (the same rows as table2.md), the sweep figures, the study's
+  claims when runs_dir holds a Table 2 study (commands/table2_claims.py), and every run below
+  runs_dir with its state, scores, settings and figures (echo_suite.report)."""
+  from echo_suite.report import page, runs as report_runs
+  sections = [page.Section(
+      f"Table 2 ({_budget(runs)})", (TABLE2_NOTE,),
+      (page.Table(("setting", *table2_header()), tuple(map(tuple, table2_rows(table)))),
+       page.Table(("paper row", *table2_header()), tuple(map(tuple, paper_rows())),
+                  caption=PAPER_NOTE))),
+      page.Section("Sweep figures", figures=tuple(
+          page.Figure(f, SWEEP_FIGURES[os.path.basename(f)]) for f in figures))]
+  sections += claims_sections(all_runs, runs_dir)
+  title = f"Sweep report: {os.path.basename(os.path.abspath(runs_dir))}"
+  return page.write_report(path, title, runs_dir, report_runs.read_runs(runs_dir), sections)
+
+
+def claims_sections(runs, runs_dir):
+  """One report section per claim of the Table 2 study that has runs below runs_dir (its
+  folders steps30000/, ...): the tables claims.md prints, from the same records; [] for a sweep
+  that is not the study."""
+  from echo_suite.commands import table2_claims  # it imports this module: imported on use
+  from echo_suite.report import page, runs as report_runs
+  records, _ = table2_claims.records_from_runs(runs, runs_dir, report_runs.paper_bindings())
+  records.sort(key=table2_claims._order)
+  sections = []
+  for claim in table2_claims.CLAIMS:
+    rows = table2_claims.claim_rows(records, claim)
+    if not any(r["baseline_n"] or r["treatment_n"] for r in rows):
+      continue
+    title, intro = table2_claims.claim_intro(claim, rows)
+    header, lines = table2_claims.claim_table(claim, rows)
+    sections.append(page.Section(title.replace("`", ""), (intro.replace("`", ""),),
+                                 (page.Table(tuple(header), tuple(map(tuple, lines))),)))
+  return sections
+
+
 def parse_args(argv=None):
   """The command line's arguments, and the parser (for its error messages)."""
   p = checks.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -450,6 +517,8 @@ def parse_args(argv=None):
                  help="average runs of different step budgets together (labelled as pooled)")
   p.add_argument("--udr", action="store_true",
                  help="also rank each run by UDR over the seeds of its setting (udr.md, udr.csv)")
+  p.add_argument("--no_report", action="store_true",
+                 help="do not write report.html (the page of every run, its figures and scores)")
   return p.parse_args(argv), p
 
 
@@ -464,11 +533,11 @@ def main(argv=None):
     checks.check_output_folder("runs_dir", out)  # --out was checked as it was parsed
   except ValueError as e:
     p.error(str(e))
-  runs, skipped = load_runs(args.runs_dir)
+  all_runs, skipped = load_runs(args.runs_dir)
   for run_dir, reason in skipped:
     print(f"skipped {run_dir}: {reason}")
   try:
-    runs = select_steps(runs, args.steps, args.pool_steps)
+    runs = select_steps(all_runs, args.steps, args.pool_steps)
   except ValueError as e:
     p.error(str(e))
   if not runs:
@@ -480,17 +549,21 @@ def main(argv=None):
             "with the other seeds of its setting)")
   os.makedirs(out, exist_ok=True)
   table = build_table(runs)
-  paths = [write_markdown(table, os.path.join(out, "table2.md"), runs),
-           write_csv(table, os.path.join(out, "table2.csv")),
-           scores_figure(runs, os.path.join(out, "scores_per_seed.png")),
-           rate_distortion_figure(runs, os.path.join(out, "rate_distortion.png")),
-           *write_dependence_table(runs, os.path.join(out, "models.md"),
-                                   os.path.join(out, "models.csv")),
-           dependence_figure(runs, os.path.join(out, "score_vs_tc.png"))]
+  figures = [scores_figure(runs, os.path.join(out, "scores_per_seed.png")),
+             rate_distortion_figure(runs, os.path.join(out, "rate_distortion.png")),
+             dependence_figure(runs, os.path.join(out, "score_vs_tc.png"))]
+  tables = [write_markdown(table, os.path.join(out, "table2.md"), runs),
+            write_csv(table, os.path.join(out, "table2.csv")),
+            *write_dependence_table(runs, os.path.join(out, "models.md"),
+                                    os.path.join(out, "models.csv"))]
+  paths = tables + figures
   if args.udr:
     paths += write_udr(udr, os.path.join(out, "udr.md"), os.path.join(out, "udr.csv"))
+  if not args.no_report:
+    paths.append(write_report(os.path.join(out, REPORT_FILE), args.runs_dir, runs, all_runs,
+                              table, figures))
   print(f"{_count(runs)} runs with current scores ({_budget(runs)})")
-  for table in (paths[0], paths[4]):
+  for table in (tables[0], tables[2]):
     with open(table) as f:
       print(f.read())
   for path in paths:

@@ -20,7 +20,6 @@ an interrupted sweep resumes where it stopped. Each run's output goes to RUNS_DI
 import argparse
 import ctypes
 import itertools
-import json
 import os
 import re
 import shlex
@@ -174,7 +173,7 @@ def run_status(run_dir, steps, settings):
   trained = (results or {}).get("training", {}).get("step") or 0
   if trained == steps:
     return f"trained; {stale_reason(results, steps=steps, settings=settings)}"
-  step = max(trained, steps_done(run_dir))  # the history runs ahead of the last results.json
+  step = max(trained, rundir.steps_done(run_dir))  # the history runs ahead of the last results.json
   return f"at step {step:,} of {steps:,}" if step else "not started"
 
 
@@ -412,23 +411,6 @@ def thread_env(threads):
           "OMP_NUM_THREADS": str(threads)}
 
 
-def steps_done(run_dir):
-  """The last step the run's history records (rundir.HISTORY_FILE; 0 before its first line): what
-  a sweep's progress bar counts. A line still being written is skipped."""
-  try:
-    with open(os.path.join(run_dir, rundir.HISTORY_FILE), "rb") as f:
-      f.seek(max(0, f.seek(0, os.SEEK_END) - 8192))  # the last lines are enough
-      lines = f.read().splitlines()
-  except OSError:
-    return 0
-  for line in reversed(lines):
-    try:
-      return int(json.loads(line)["step"])
-    except (ValueError, KeyError, TypeError):
-      continue
-  return 0
-
-
 def run_local(todo, args):
   """Run `todo` K at a time, with a progress bar over the steps of all its runs (a rate and time
   left that mean something for long runs; runs finished in the postfix). Ctrl-C or SIGTERM stops
@@ -443,7 +425,7 @@ def run_local(todo, args):
   executor = ThreadPoolExecutor(max_workers=args.jobs)
   try:
     def progress():
-      return sum(min(steps_done(r["dir"]), args.steps) for r in todo)
+      return sum(min(rundir.steps_done(r["dir"]), args.steps) for r in todo)
 
     with tqdm(total=len(todo) * args.steps, initial=progress(), unit="step") as bar:
       futures = {executor.submit(pool.run_one, r): r for r in todo}

@@ -159,15 +159,9 @@ UNDEFINED = "undefined"  # a score the metric could not give (a collapsed code):
 
 
 def paper_departures(run, paper):
-  """The bindings of paper.gin (`paper`: {'configurable.arg': value}) that the run's identity
-  (rundir.RUN_CONFIG) sets to another value, as 'name = value' lines. A run's identity leaves out
-  its budget (train.steps, checkpointing), so a budget never counts as a departure."""
+  """provenance.departures of the run's identity from paper.gin (`paper`: its bindings)."""
   identity = rundir.read_identity(run["dir"])
-  if not identity:
-    return [f"no {rundir.RUN_CONFIG}"]
-  bindings = provenance.saved_bindings("\n".join(identity))
-  return [f"{k} = {bindings[k]!r}" for k, v in sorted(paper.items())
-          if k in bindings and bindings[k] != v]
+  return provenance.departures(identity, paper) if identity else [f"no {rundir.RUN_CONFIG}"]
 
 
 def records_from_runs(runs, study_dir, paper):
@@ -321,30 +315,47 @@ def _f(value, spec):
   return "–" if value is None else value if isinstance(value, str) else format(value, spec)
 
 
-def claim_markdown(claim, rows):
-  """The claim's table in Markdown, with its budget, seeds and the paper's rows."""
+def claim_intro(claim, rows):
+  """The claim's heading and its paragraph (sides, budget, seeds, the paper's rows)."""
   base, treat = _side_label(claim, claim.baseline), _side_label(claim, claim.treatment)
   fixed = ", ".join(f"{k} {v:g}" for k, v in claim.fixed.items())
   seeds = sorted({s for r in rows for s in r["baseline_seeds"] + r["treatment_seeds"]})
   note = f"; {claim.note}" if claim.note else ""
-  lines = [f"### Claim ({claim.key}), `{claim.id}`: {claim.text}", "",
-           f"{base} -> {treat} ({fixed}); {claim.steps:,} steps per run (folder "
-           f"`{claim.folder}`{note}); seeds {', '.join(map(str, seeds)) or 'none yet'}; "
-           f"paper.gin; scored on the full dSprites. Paper: Table 2 {claim.paper_rows}, "
-           "300,000 steps, 10 runs, sampled codes.", "",
-           f"| data | model | code | metric | {base} | {treat} | diff | Welch t (df) | p "
-           f"| permutation p | verdict | paper |", "|---" * 12 + "|"]
+  return (f"Claim ({claim.key}), `{claim.id}`: {claim.text}",
+          f"{base} -> {treat} ({fixed}); {claim.steps:,} steps per run (folder "
+          f"`{claim.folder}`{note}); seeds {', '.join(map(str, seeds)) or 'none yet'}; "
+          f"paper.gin; scored on the full dSprites. Paper: Table 2 {claim.paper_rows}, "
+          "300,000 steps, 10 runs, sampled codes.")
+
+
+def claim_table(claim, rows):
+  """The claim's table as text: (header, rows), one row per data set, model, code and metric,
+  with each side's mean ± sd (n), the difference, Welch's t (df), p, the permutation p, the
+  verdict word and the paper's pair. claims.md and the sweep report print it."""
+  base, treat = _side_label(claim, claim.baseline), _side_label(claim, claim.treatment)
+  header = ["data", "model", "code", "metric", base, treat, "diff", "Welch t (df)", "p",
+            "permutation p", "verdict", "paper"]
+  lines = []
   for r in rows:
     paper = ("" if r["paper_baseline"] is None
              else f"{r['paper_baseline']:.2f} -> {r['paper_treatment']:.2f}")
     cells = [aggregate.format_cell(r[f"{side}_mean"], r[f"{side}_sd"], r[f"{side}_n"],
                                    digits=3) for side in ("baseline", "treatment")]
     t = "–" if r["welch_t"] is None else f"{r['welch_t']:+.2f} ({r['welch_df']:.1f})"
-    lines.append(f"| {r['dataset']} | {r['model'] or 'both'} | {r['representation']} | "
-                 f"{r['metric']} | {cells[0]} | {cells[1]} | {_f(r['diff'], '+.3f')} | {t} | "
-                 f"{evidence.format_p(r['welch_p'])} | {evidence.format_p(r['permutation_p'])} "
-                 f"| {r['verdict']} | {paper} |")
-  return "\n".join(lines)
+    lines.append([r["dataset"], r["model"] or "both", r["representation"], r["metric"], *cells,
+                  _f(r["diff"], "+.3f"), t, evidence.format_p(r["welch_p"]),
+                  evidence.format_p(r["permutation_p"]), r["verdict"], paper])
+  return header, lines
+
+
+def claim_markdown(claim, rows):
+  """The claim's table in Markdown, with its budget, seeds and the paper's rows."""
+  title, intro = claim_intro(claim, rows)
+  header, lines = claim_table(claim, rows)
+  out = [f"### {title}", "", intro, "", "| " + " | ".join(header) + " |",
+         "|---" * len(header) + "|"]
+  out += ["| " + " | ".join(line) + " |" for line in lines]
+  return "\n".join(out)
 
 
 def write_markdown(path, tables):

@@ -200,6 +200,22 @@ def rate_per_dimension(rates, min_rate, path, rate_kind="exact rate", title="rat
   return save(fig, path)
 
 
+# A run's figures (write_all writes them into the run's figures/), by file name, each with what
+# it shows in words: the sweep report's captions and alt text.
+TRAVERSALS, FACTOR_RESPONSE, RECONSTRUCTIONS, RATE_PER_DIM, TRAINING_CURVES = (
+    "traversals.png", "factor_response.png", "reconstructions.png", "rate_per_dim.png",
+    "training_curves.png")
+RUN_FIGURES = {
+    TRAVERSALS: "latent traversals: each row moves one code dimension from its lowest to its "
+                "highest value, rows ordered by rate",
+    FACTOR_RESPONSE: "factor response: the mean of each code dimension against each ground-truth "
+                     "factor",
+    RATE_PER_DIM: "rate (or KL) of each code dimension",
+    RECONSTRUCTIONS: "inputs (top) and their reconstructions (bottom)",
+    TRAINING_CURVES: "training losses against step",
+}
+
+
 def write_all(directory, *, decode, codes, factors, sizes, rates, min_rate, rate_kind,
               images, recon, history=None, name="model", seed=0, factor_names=DSPRITES_FACTORS):
   """Every model figure into `directory`; returns the written paths.
@@ -216,17 +232,17 @@ def write_all(directory, *, decode, codes, factors, sizes, rates, min_rate, rate
   labels = [f"z{d}: {rates[d]:.2f} nats" for d in order]
   seed_code = codes[np.random.RandomState(seed).randint(len(codes))]
   grid = traversal_grid(decode, codes, seed_code, order)
-  paths = latent_traversals(grid, labels, os.path.join(directory, "traversals.png"),
+  paths = latent_traversals(grid, labels, os.path.join(directory, TRAVERSALS),
                             os.path.join(directory, "traversals.gif"),
                             title=f"{name}: latent traversals (rows by {rate_kind})")
   paths.append(factor_response(codes, factors, sizes,
-                               os.path.join(directory, "factor_response.png"), order, labels,
+                               os.path.join(directory, FACTOR_RESPONSE), order, labels,
                                title=f"{name}: factor response", names=factor_names))
-  paths.append(reconstructions(images, recon, os.path.join(directory, "reconstructions.png"),
+  paths.append(reconstructions(images, recon, os.path.join(directory, RECONSTRUCTIONS),
                                title=f"{name}: inputs (top) and reconstructions (bottom)"))
-  paths.append(rate_per_dimension(rates, min_rate, os.path.join(directory, "rate_per_dim.png"),
+  paths.append(rate_per_dimension(rates, min_rate, os.path.join(directory, RATE_PER_DIM),
                                   rate_kind, title=f"{name}: {rate_kind} per dimension"))
   if history:
-    paths.append(training_curves(history, os.path.join(directory, "training_curves.png"),
+    paths.append(training_curves(history, os.path.join(directory, TRAINING_CURVES),
                                  title=f"{name}: training"))
   return paths

@@ -172,10 +172,10 @@ def test_local_sweep_counts_steps_of_every_run(tmp_path, capsys, monkeypatch):
   import argparse
   # steps_done: the last complete history line; nothing yet is 0.
   run = tmp_path / "r"
-  assert sweep.steps_done(str(run)) == 0
+  assert rundir.steps_done(str(run)) == 0
   run.mkdir()
   (run / rundir.HISTORY_FILE).write_text('{"step": 100}\n{"step": 200}\n{"step": 3')
-  assert sweep.steps_done(str(run)) == 200
+  assert rundir.steps_done(str(run)) == 200
   # A sweep of two stand-in trainers (one resumed at 200 of 500 steps) writing their history.
   trainer = ("import json, os, sys, time; d = sys.argv[1]; os.makedirs(d, exist_ok=True)\n"
              "for step in (300, 400, 500):\n"
