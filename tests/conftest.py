@@ -11,7 +11,7 @@ ONLY_IN_CONFTEST = ("sys.path", "noqa: E402")
 # The suite's top-level modules and packages: imported only through echo_suite (test_package) and
 # checked where pages cite them (test_references).
 SUITE_MODULES = ("atomic_io checks device evidence gin_compat provenance quiet_tensorflow rundir "
-                 "echo_noise data models metrics figures commands").split()
+                 "echo_noise data models metrics figures report commands").split()
 REFERENCE_DIR = os.path.join(ROOT, os.pardir, "shared", "reference")
 # The flags of every tiny test run (quick.gin, then tests/tiny.gin); a file adds its own.
 TINY = ["--gin_file", os.path.join(ROOT, "gin_configs", "quick.gin"),
