@@ -81,10 +81,12 @@ def _table_html(table):
           f"<tbody>{body}</tbody></table></div>")
 
 
-def _figure_html(figure, page_dir, lazy=False):
-  loading = " loading=\"lazy\"" if lazy else ""
-  return (f"<figure><a href=\"{_href(figure.path, page_dir)}\"><img src=\""
-          f"{_href(figure.path, page_dir)}\" alt=\"{_e(figure.caption)}\"{loading}></a>"
+def _figure_html(figure, page_dir, deferred=False):
+  """A figure linking to its file. `deferred`: the image loads when its card opens (report.js):
+  a hundred closed cards would otherwise fetch and decode every run's figures at load."""
+  source = "data-src" if deferred else "src"
+  return (f"<figure><a href=\"{_href(figure.path, page_dir)}\"><img {source}=\""
+          f"{_href(figure.path, page_dir)}\" alt=\"{_e(figure.caption)}\"></a>"
           f"<figcaption>{_e(figure.caption)}</figcaption></figure>")
 
 
@@ -207,7 +209,7 @@ def _card_html(i, view, page_dir):
     figures_dir = os.path.join(view.path, "figures")
     parts.append("<div class=\"figures\">" + "".join(
         _figure_html(Figure(os.path.join(figures_dir, f), f"{view.name}: {caption}"), page_dir,
-                     lazy=True) for f, caption in view.figures) + "</div>")
+                     deferred=True) for f, caption in view.figures) + "</div>")
   elif view.state == report_runs.SCORED:
     parts.append("<p>No figures in its figures/ folder.</p>")
   else:

@@ -1,5 +1,5 @@
-// The sweep report's script: sorts and filters the run table's existing rows and opens run
-// cards. It never builds markup from the runs' text. The view lives in the address
+// The sweep report's script: sorts and filters the run table's existing rows, opens run cards
+// and loads a card's figures when it opens. It never builds markup from the runs' text. The view lives in the address
 // (#sort=KEY&dir=asc|desc&FILTER=VALUE..., or #card-N), so a view can be linked to.
 (function () {
   "use strict";
@@ -110,6 +110,15 @@
   });
   filters.forEach(function (f) {
     f.addEventListener("change", function () { writeAddress(); apply(); });
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("details.card"), function (card) {
+    card.addEventListener("toggle", function () {  // a card's figures load when it opens
+      if (!card.open) { return; }
+      Array.prototype.forEach.call(card.querySelectorAll("img[data-src]"), function (img) {
+        img.src = img.dataset.src;
+        img.removeAttribute("data-src");
+      });
+    });
   });
   window.addEventListener("hashchange", readAddress);
   readAddress();

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import urllib.parse
 
 import numpy as np
 import pytest
@@ -130,10 +131,10 @@ def test_every_run_shows_its_state_and_only_current_scores(tmp_path):
             c[3][1] == "dsprites" and c[2][1] == "echo" and c[6][1] == "1"]
   assert scored == [[*scored[0][:10], ("0.71", "0.7100"), ("0.23", "0.2300")]]
   for name in model_figures.RUN_FIGURES:
-    src = f'src="{runs["scored"].name}/figures/{name}"'
+    src = f'data-src="{runs["scored"].name}/figures/{name}"'  # loaded when its card opens
     assert src in page
     assert (report.parent / runs["scored"].name / "figures" / name).is_file()
-  assert page.count('loading="lazy"') == 9 * len(model_figures.RUN_FIGURES)
+  assert page.count("<img data-src=") == 9 * len(model_figures.RUN_FIGURES)
 
 
 def test_hostile_text_is_shown_as_text(tmp_path):
@@ -252,6 +253,12 @@ def test_in_chromium_a_card_opens_and_hostile_text_stays_text(browser_report):
   dom = browser.dump_dom(report, f"card-{card}")
   opened = re.findall(r'<details class="card" id="card-(\d+)" open="">', dom)
   assert opened == [card]
+  opened_card = dom.split(f'id="card-{card}"', 1)[1].split("</details>", 1)[0]
+  figures = re.findall(r'<img [^>]*\bsrc="([^"]+)"', opened_card)  # loaded as it opened
+  assert len(figures) == len(model_figures.RUN_FIGURES) and "data-src" not in opened_card
+  for src in figures:  # the percent-encoded link reaches the file
+    assert (report.parent / urllib.parse.unquote(html.unescape(src))).is_file()
+  assert dom.count("<img data-src=") == 8 * len(model_figures.RUN_FIGURES)  # the closed cards
   assert "data-pwned" not in dom.split(">", 2)[1]  # <html>: no injected script or handler ran
   assert "data-pwned" not in dom.split("<body", 1)[0]
   assert html.escape(HOSTILE_GIN, quote=False) in dom
