@@ -7,12 +7,12 @@ image is read; uncompressed arrays are memory-mapped, not loaded.
 """
 import dataclasses
 import os
-import zipfile
 
 import numpy as np
 
 from echo_suite.data.grid import FactorGrid
 from echo_suite.data.ground_truth import GridData, RandomAppearance
+from echo_suite.data.npz import npz_array
 
 DATA_ENV_VAR = "DISENTANGLEMENT_LIB_DATA"
 
@@ -51,43 +51,6 @@ def locate(name, source, path=None):
   raise FileNotFoundError(f"{name} needs {where}, which does not exist; get it from "
                           f"{source.published} (nothing is downloaded here), put it there or "
                           f"pass its path (--data_path)")
-
-
-def _npy_header(f):
-  """(shape, dtype) of the .npy stream at f's position, which is left at the array's data."""
-  version = np.lib.format.read_magic(f)
-  read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                 else np.lib.format.read_array_header_2_0)
-  shape, fortran, dtype = read_header(f)
-  if dtype.hasobject or fortran:
-    raise ValueError("holds Python objects or a Fortran-ordered array, not plain numbers")
-  return shape, dtype
-
-
-def npz_array(path, key):
-  """Array `key` of the npz at `path`, memory-mapped when stored uncompressed (read-only), else
-  read; never unpickled. ValueError naming the file when the key is missing or not numbers."""
-  try:
-    with zipfile.ZipFile(path) as z:
-      member = f"{key}.npy"
-      if member not in z.namelist():
-        raise ValueError(f"has no array {key!r} (it holds {sorted(n[:-4] for n in z.namelist())})")
-      info = z.getinfo(member)
-      with z.open(info) as f:
-        shape, dtype = _npy_header(f)
-        if info.compress_type != zipfile.ZIP_STORED:
-          count = int(np.prod(shape))
-          return np.frombuffer(f.read(count * dtype.itemsize), dtype, count).reshape(shape)
-        header = f.tell()
-    with open(path, "rb") as raw:  # the local header's name and extra lengths precede the data
-      raw.seek(info.header_offset + 26)
-      name_len, extra_len = np.frombuffer(raw.read(4), "<u2")
-    offset = info.header_offset + 30 + int(name_len) + int(extra_len) + header
-    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape)
-  except (zipfile.BadZipFile, OSError, EOFError) as e:
-    raise ValueError(f"{path!r} is not a readable npz file ({type(e).__name__}: {e})") from None
-  except ValueError as e:
-    raise ValueError(f"{path!r}: {e}") from None
 
 
 def h5_array(path, key):
@@ -136,12 +99,12 @@ class ImageFile(GridData):
     raise NotImplementedError
 
   def pixels(self, indices):
-    order = np.argsort(indices, kind="stable")  # h5py reads increasing indices only
-    unique, inverse = np.unique(indices[order], return_inverse=True)
-    read = np.asarray(self._images[unique])[inverse]
-    out = np.empty_like(read)
-    out[order] = read
-    return out.astype(np.float32) / 255.0
+    if isinstance(self._images, np.ndarray):  # in memory or memory-mapped: read in any order
+      read = self._images[indices]
+    else:  # an h5py dataset, which reads increasing, distinct indices only
+      unique, inverse = np.unique(indices, return_inverse=True)
+      read = np.asarray(self._images[unique])[inverse]
+    return read.astype(np.float32) / 255.0
 
   def independent(self):
     return self
@@ -166,6 +129,22 @@ class Shapes3D(ImageFile):
     return images if path.endswith(".h5") else images.reshape(-1, 64, 64, 3)
 
 
+_MPI3D_FACTORS = ("object_color", "object_shape", "object_size", "camera_height",
+                  "background_color", "first_dof", "second_dof")
+_MPI3D_PUBLISHED = "https://github.com/rr-learning/disentanglement_dataset"
+
+
+def _mpi3d_grid(colours_and_shapes):
+  """MPI3D's factor grid, whose colours and shapes number `colours_and_shapes` each."""
+  sizes = (colours_and_shapes, colours_and_shapes, 2, 3, 3, 40, 40)
+  return FactorGrid(_MPI3D_FACTORS, sizes, tuple(range(7)))
+
+
+def _mpi3d_source(mode):
+  """Where MPI3D's `mode` (mpi3d_toy, ...) lives: `mode`/`mode`.npz."""
+  return Source((f"{mode}/{mode}.npz",), _MPI3D_PUBLISHED)
+
+
 class _MPI3D(ImageFile):
   """MPI3D (Gondal et al. 2019), as disentanglement_lib's mpi3d: an npz of images
   (N, 64, 64, 3) over seven factors."""
@@ -176,23 +155,28 @@ class _MPI3D(ImageFile):
     return images.reshape(-1, 64, 64, 3)
 
 
-_MPI3D_FACTORS = ("object_color", "object_shape", "object_size", "camera_height",
-                  "background_color", "first_dof", "second_dof")
-_MPI3D_PUBLISHED = "https://github.com/rr-learning/disentanglement_dataset"
+class MPI3DToy(_MPI3D):
+  """mpi3d_toy: MPI3D's toy images (460,800)."""
+
+  name = full_name = "mpi3d_toy"
+  grid = _mpi3d_grid(4)
+  file_source = _mpi3d_source(name)
 
 
-def _mpi3d(mode, colours_and_shapes):
-  sizes = (colours_and_shapes, colours_and_shapes, 2, 3, 3, 40, 40)
-  return type(f"MPI3D_{mode}", (_MPI3D,), {
-      "__doc__": f"{mode}: MPI3D's {mode.split('_')[1]} images ({int(np.prod(sizes)):,}).",
-      "name": mode, "full_name": mode,
-      "grid": FactorGrid(_MPI3D_FACTORS, sizes, tuple(range(7))),
-      "file_source": Source((f"{mode}/{mode}.npz",), _MPI3D_PUBLISHED)})
+class MPI3DRealistic(_MPI3D):
+  """mpi3d_realistic: MPI3D's realistic images (460,800)."""
+
+  name = full_name = "mpi3d_realistic"
+  grid = _mpi3d_grid(4)
+  file_source = _mpi3d_source(name)
 
 
-MPI3DToy = _mpi3d("mpi3d_toy", 4)
-MPI3DRealistic = _mpi3d("mpi3d_realistic", 4)
-MPI3DReal = _mpi3d("mpi3d_real", 6)
+class MPI3DReal(_MPI3D):
+  """mpi3d_real: MPI3D's real images (1,036,800)."""
+
+  name = full_name = "mpi3d_real"
+  grid = _mpi3d_grid(6)
+  file_source = _mpi3d_source(name)
 
 
 class Cars3D(ImageFile):

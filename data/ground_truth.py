@@ -239,15 +239,19 @@ class DSprites(GridData):
     return self.npz_path or "procedural"
 
   def images(self, indices):
-    """(N, 64, 64) uint8 sprites in {0, 1} of flat dataset indices."""
+    """(N, 64, 64) uint8 sprites in {0, 1} of flat dataset indices; removed combinations raise."""
     indices = np.asarray(indices, dtype=np.int64)
     self.check_kept(indices)
+    return self._sprites(indices)
+
+  def _sprites(self, indices):
+    """(N, 64, 64) uint8 sprites in {0, 1} of flat int64 indices that the caller has checked."""
     if self._images is not None:
       return self._images[indices]
     return render(indices)
 
   def pixels(self, indices):
-    return self.images(indices).astype(np.float32)[..., None]
+    return self._sprites(indices).astype(np.float32)[..., None]  # observations checked them
 
   def independent(self):
     return self if self.keep is None and self.probs is None else DSprites(self.npz_path)
