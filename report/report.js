@@ -1,6 +1,6 @@
 // The sweep report's script: sorts and filters the run table's existing rows, opens run cards
 // and loads a card's figures when it opens. It never builds markup from the runs' text. The view lives in the address
-// (#sort=KEY&dir=asc|desc&FILTER=VALUE..., or #card-N), so a view can be linked to.
+// (#sort=KEY&dir=asc|desc&FILTER=VALUE...&card=N, or #card-N), so a view can be linked to.
 (function () {
   "use strict";
   var table = document.getElementById("runs");
@@ -94,6 +94,7 @@
       f.value = exists ? wanted : "";
     });
     apply();
+    if (/^\d+$/.test(params.card || "")) { openCard("card-" + params.card); }
   }
 
   headers.forEach(function (h) {

@@ -24,7 +24,7 @@ PAGES = [os.path.join(ROOT, "README.md")] + sorted(  # the pages, and the genera
 # Commands of the study's own script and of git/the shell: run by scripts/table2_study.sh and
 # by people, not validated here.
 NOT_SUITE = ("git ", "kill ", "PYTHON=", "scripts/table2_study.sh", "bash ", "setsid ", "make -C ",
-             "python3 -m venv ", "echo ", "~/")
+             "python3 -m venv ", "echo ", "~/", "xdg-open ")
 
 
 def shell_commands(path):
@@ -35,7 +35,7 @@ def shell_commands(path):
     for line in block.replace("\\\n", " ").splitlines():
       line = line.split("  #")[0].split(" # ")[0].strip()
       if line and not line.startswith("#"):
-        out.append(line)
+        out += [part.strip() for part in line.split(" && ")]  # each command of a chain
   return out
 
 

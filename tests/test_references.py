@@ -114,7 +114,8 @@ def test_every_cited_module_function_and_constant_exists():
   for path, n, line in _texts():
     for ref in DOTTED.findall(line):
       parts = ref.split(".")
-      if parts[-1] in ("py", "md", "gin", "png", "csv", "json", "npz", "jsonl", "txt"):
+      if parts[-1] in ("py", "md", "gin", "png", "csv", "json", "npz", "jsonl", "txt", "html",
+                       "css", "js"):
         continue  # a file name, checked above
       if not _resolve(parts[:3]):
         missing.append(f"{path}:{n}: {ref}")
