@@ -36,6 +36,7 @@ from echo_suite import provenance
 from echo_suite import rundir
 from echo_suite.figures import sweep_figures
 from echo_suite.metrics import names
+from echo_suite.report import runs as report_runs
 
 DATASETS = ("dsprites", "ds_corr")
 MODELS = ("echo", "vae")
@@ -265,6 +266,9 @@ def table2_rows(table):
 
 TABLE2_NOTE = ("Ours: mean ± sample standard deviation over seeds (n runs); [the paper's Table 2, "
                "row 1, 300,000 steps, 10 runs], shown only for beta = 1, gamma = 0.")
+NO_TABLE2 = ("No run of Table 2's models at this budget (Echo with the paper's public f, or "
+             "beta-VAE, scored with the paper's settings; mean codes): every run is in models.md "
+             "and below.")
 PAPER_NOTE = ("The paper's Table 2 as published (its rows' beta and gamma values are not stated "
               "except rows 1 and 4; not matched to our rows):")
 
@@ -280,7 +284,7 @@ def write_markdown(table, path, runs):
   lines = [f"Step budget: {_budget(runs)}; {_count(runs)} runs.", "",
            "| setting | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
   lines += ["| " + " | ".join(row) + " |" for row in table2_rows(table)]
-  lines += ["", TABLE2_NOTE, "", PAPER_NOTE, "",
+  lines += ["", TABLE2_NOTE if table else NO_TABLE2, "", PAPER_NOTE, "",
             "| paper row | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
   lines += ["| " + " | ".join(row) + " |" for row in paper_rows()]
   return atomic_io.write_text(path, "\n".join(lines) + "\n")
@@ -470,12 +474,13 @@ SWEEP_FIGURES = {"scores_per_seed.png": "FactorVAE score and MIG of every seed, 
 
 
 def write_report(path, runs_dir, runs, all_runs, table, figures):
-  """report.html: Table 2's cells (the same rows as table2.md), the sweep figures, the study's
-  claims when runs_dir holds a Table 2 study (commands/table2_claims.py), and every run below
-  runs_dir with its state, scores, settings and figures (echo_suite.report)."""
-  from echo_suite.report import page, runs as report_runs
-  sections = [page.Section(
-      f"Table 2 ({_budget(runs)})", (TABLE2_NOTE,),
+  """report.html: Table 2's cells (the same rows as table2.md; none while `table` is None), the
+  sweep figures, the study's claims when runs_dir holds a Table 2 study
+  (commands/table2_claims.py), and every run below runs_dir with its state, scores, settings and
+  figures (echo_suite.report)."""
+  from echo_suite.report import page
+  sections = [] if table is None else [page.Section(
+      f"Table 2 ({_budget(runs)})", (TABLE2_NOTE,) if table else (NO_TABLE2,),
       (page.Table(("setting", *table2_header()), tuple(map(tuple, table2_rows(table)))),
        page.Table(("paper row", *table2_header()), tuple(map(tuple, paper_rows())),
                   caption=PAPER_NOTE))),
@@ -491,7 +496,7 @@ def claims_sections(runs, runs_dir):
   folders steps30000/, ...): the tables claims.md prints, from the same records; [] for a sweep
   that is not the study."""
   from echo_suite.commands import table2_claims  # it imports this module: imported on use
-  from echo_suite.report import page, runs as report_runs
+  from echo_suite.report import page
   records, _ = table2_claims.records_from_runs(runs, runs_dir, report_runs.paper_bindings())
   records.sort(key=table2_claims._order)
   sections = []
@@ -541,8 +546,14 @@ def main(argv=None):
   except ValueError as e:
     p.error(str(e))
   if not runs:
-    p.error(f"no runs with current scores{'' if args.steps is None else f' at {args.steps} steps'}"
+    none = (f"no runs with current scores{'' if args.steps is None else f' at {args.steps} steps'}"
             f" below {args.runs_dir!r}")
+    if args.no_report or args.udr or not report_runs.find_run_dirs(args.runs_dir):
+      p.error(none)
+    os.makedirs(out, exist_ok=True)  # a sweep under way: the page of where its runs stand
+    path = write_report(os.path.join(out, REPORT_FILE), args.runs_dir, [], all_runs, None, [])
+    print(f"{none}: no table yet\nwrote {path}")
+    return 0
   udr = udr_rows(runs) if args.udr else None
   if args.udr and not udr:
     p.error("--udr: no setting has two seeds or more with current scores (UDR compares each run "

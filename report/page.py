@@ -32,7 +32,8 @@ class Table:
 
 @dataclasses.dataclass(frozen=True)
 class Figure:
-  """An image on the page: its path (absolute, or relative to the page) and what it shows."""
+  """An image on the page: its path (absolute, or relative to the working directory) and what it
+  shows."""
   path: str
   caption: str
 
@@ -52,7 +53,7 @@ def _e(text):
 
 def _href(path, page_dir):
   """A link from the page to `path`, relative (the page and the runs travel together)."""
-  rel = os.path.relpath(path, page_dir) if os.path.isabs(path) else path
+  rel = os.path.relpath(os.path.abspath(path), page_dir)  # a relative path: from the cwd
   return _e(urllib.parse.quote(rel.replace(os.sep, "/")))
 
 
@@ -236,7 +237,7 @@ def render(title, runs_dir, views, page_dir, sections=(), notes=()):
   counts = ", ".join(f"{sum(v.state == s for v in views)} {s}" for s in report_runs.STATES
                      if any(v.state == s for v in views))
   when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-  head = [f"<p>{_e(len(views))} runs below <code>{_e(os.path.abspath(runs_dir))}</code>"
+  head = [f"<p>{_e(len(views))} run{'' if len(views) == 1 else 's'} below <code>{_e(os.path.abspath(runs_dir))}</code>"
           f"{': ' + _e(counts) if counts else ''}. Generated {_e(when)} by "
           "<code>scripts/aggregate.py</code> from the runs' results.json files.</p>"]
   head += [f"<p>{_e(n)}</p>" for n in notes]

@@ -85,11 +85,13 @@ def sweep_of_every_state(root):
   return runs
 
 
-def _report(tmp_path, *extra):
-  """The sweep of every state, aggregated (its training run held by this process's lock)."""
+def _report(tmp_path, monkeypatch, *extra):
+  """The sweep of every state, aggregated (its training run held by this process's lock), named
+  by a path relative to the working directory, as a user types it."""
   runs = sweep_of_every_state(tmp_path / "runs")
+  monkeypatch.chdir(tmp_path)
   with rundir.RunLock(str(runs["training"])):
-    assert aggregate.main([str(tmp_path / "runs"), *extra]) == 0
+    assert aggregate.main(["runs", *extra]) == 0
   return runs, tmp_path / "runs" / aggregate.REPORT_FILE
 
 
@@ -104,8 +106,8 @@ def _rows(page):
   return out
 
 
-def test_every_run_shows_its_state_and_only_current_scores(tmp_path):
-  runs, report = _report(tmp_path)
+def test_every_run_shows_its_state_and_only_current_scores(tmp_path, monkeypatch):
+  runs, report = _report(tmp_path, monkeypatch)
   page = report.read_text(encoding="utf-8")
   rows = _rows(page)
   by_state = {}
@@ -137,8 +139,8 @@ def test_every_run_shows_its_state_and_only_current_scores(tmp_path):
   assert page.count("<img data-src=") == 9 * len(model_figures.RUN_FIGURES)
 
 
-def test_hostile_text_is_shown_as_text(tmp_path):
-  runs, report = _report(tmp_path)
+def test_hostile_text_is_shown_as_text(tmp_path, monkeypatch):
+  runs, report = _report(tmp_path, monkeypatch)
   page = report.read_text(encoding="utf-8")
   assert page.count("<script>") == 1 and page.count("</script>") == 1  # the page's own
   assert "<img src=x" not in page and "onerror=\"document" not in page
@@ -147,8 +149,8 @@ def test_hostile_text_is_shown_as_text(tmp_path):
   assert "odd/run%27%22%3E%3Cimg%20src%3Dx%20onerror" in page  # its link, percent-encoded
 
 
-def test_tables_are_the_markdown_rows_and_the_report_can_be_left_out(tmp_path):
-  runs, report = _report(tmp_path)
+def test_tables_are_the_markdown_rows_and_the_report_can_be_left_out(tmp_path, monkeypatch):
+  runs, report = _report(tmp_path, monkeypatch)
   page = report.read_text(encoding="utf-8")
   markdown = (tmp_path / "runs" / "table2.md").read_text().splitlines()
   table_rows = [line for line in markdown if line.startswith("| beta=") or
@@ -275,3 +277,22 @@ def test_in_chromium_the_report_renders_something_to_read(browser_report, tmp_pa
   dark = (grey < 128).mean()
   assert 0.005 < dark < 0.5, dark  # text and figures, neither blank nor a black page
   assert grey.std() > 20
+
+
+def test_a_sweep_with_no_scores_yet_gets_its_page_and_nothing_else(tmp_path, capsys):
+  every = sweep_of_every_state(tmp_path / "all")
+  runs = tmp_path / "runs"
+  for state in ("training", "stopped", "stale"):
+    shutil.copytree(every[state], runs / every[state].name)
+  with rundir.RunLock(str(runs / every["training"].name)):
+    assert aggregate.main([str(runs)]) == 0
+  assert sorted(os.listdir(runs)) == sorted([aggregate.REPORT_FILE, *(every[s].name for s in (
+      "training", "stopped", "stale"))])  # no table, no figure of no runs
+  assert "no runs with current scores" in capsys.readouterr().out
+  page = (runs / aggregate.REPORT_FILE).read_text(encoding="utf-8")
+  assert sorted(v["state"] for v, _ in _rows(page)) == ["stale", "stopped", "training"]
+  assert "Table 2" not in page
+  with pytest.raises(SystemExit) as e:
+    aggregate.main([str(runs), "--no_report"])
+  assert e.value.code == 2
+  assert "error: no runs with current scores" in capsys.readouterr().err
