@@ -64,6 +64,20 @@ class _TextDelegate(gin.config_parser.ParserDelegate):
     return f"%{macro_name}"
 
 
+def read_identity(run_dir):
+  """A run's identity lines (rundir.read_identity) and their bindings.
+
+  Raises:
+    ValueError: naming the file, when it is not UTF-8 or not gin.
+  """
+  from echo_suite import rundir  # only here: rundir imports nothing of the suite's maths
+  try:
+    lines = rundir.read_identity(run_dir)
+    return lines, saved_bindings("\n".join(lines))
+  except (ValueError, SyntaxError, TypeError) as e:
+    raise ValueError(f"{rundir.RUN_CONFIG} is unreadable ({type(e).__name__}: {e})") from None
+
+
 def departures(identity, reference):
   """The bindings of `reference` ({'configurable.arg': value}, e.g. gin_configs/paper.gin's
   saved_bindings) that a run's identity lines (rundir.read_identity) set to another value, as
@@ -208,6 +222,60 @@ def seal(block: ScoresBlock) -> ScoresBlock:
   block against it (`seal_problem`), so a score edited after scoring is never reported."""
   content = atomic_io.as_saved({k: v for k, v in block.items() if k != DIGEST_KEY})
   return {**content, DIGEST_KEY: _scores_digest(content)}
+
+
+def _real(value):
+  return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+      bool(np.isfinite(value))
+
+
+def results_problem(results, headline):
+  """What in a results.json dict is not as this suite writes it, in a few words, or None: the
+  fields its readers (aggregate, the report) take as given. A hand-edited or foreign file is
+  refused by them with this reason instead of breaking them.
+
+  Args:
+    results: a results.json dict (RunDirectory.read_results).
+    headline: {metric: the key of its headline score} (metrics.names.HEADLINE).
+  """
+  for key in ("model", "dataset"):
+    if key in results and not isinstance(results[key], str):
+      return f"{key} is {results[key]!r}, not a name"
+  for key in ("beta", "gamma"):
+    if key in results and not _real(results[key]):
+      return f"{key} is {results[key]!r}, not a finite number"
+  if "seed" in results and not (isinstance(results["seed"], int)
+                                and not isinstance(results["seed"], bool)):
+    return f"seed is {results['seed']!r}, not an integer"
+  training = results.get("training")
+  if not isinstance(training, dict):
+    return "no training block"
+  step = training.get("step")
+  if not (isinstance(step, int) and not isinstance(step, bool) and step >= 0):
+    return f"training step is {step!r}, not a count of steps"
+  for key, kind in (("weights", str), ("device", dict), ("final_losses_last_100_steps", dict)):
+    if key in training and not isinstance(training[key], kind):
+      return f"training {key} is {training[key]!r}"
+  scores = results.get("scores")
+  if scores is None:
+    return None
+  if not isinstance(scores, dict) or not isinstance(scores.get("metrics", {}), dict):
+    return "the scores block is not one this suite writes"
+  for key, kind in (("settings", dict), ("departures_from_paper", dict), ("device", dict)):
+    if key in scores and not isinstance(scores[key], kind):
+      return f"scores {key} is {scores[key]!r}"
+  if not all(isinstance(v, dict) for v in scores.get("departures_from_paper", {}).values()):
+    return "scores departures_from_paper is not one this suite writes"
+  for code, by_metric in scores.get("metrics", {}).items():
+    if not isinstance(by_metric, dict):
+      return f"the {code} scores are {by_metric!r}"
+    for metric, scored in by_metric.items():
+      if not isinstance(scored, dict):
+        return f"the {code} {metric} score is {scored!r}"
+      value = scored.get(headline.get(metric, ""))
+      if "error" not in scored and value is not None and not _real(value):
+        return f"the {code} {metric} score is {value!r}, not a finite number"
+  return None
 
 
 def seal_problem(block):

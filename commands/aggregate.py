@@ -22,7 +22,6 @@ table as the paper's.
 """
 import argparse
 import functools
-import glob
 import os
 
 import numpy as np
@@ -73,26 +72,43 @@ def load_runs(runs_dir):
     (run directory, reason).
   """
   runs, skipped = [], []
-  for path in sorted(glob.glob(os.path.join(runs_dir, "**", rundir.RESULTS_FILE),
-                               recursive=True)):
-    run_dir = os.path.dirname(path)
+  for run_dir in results_dirs(runs_dir):
     try:
       r = rundir.RunDirectory(run_dir).read_results()
     except rundir.UnreadableFileError as e:
       skipped.append((run_dir, str(e)))
       continue
-    reason = provenance.stale_reason(r)
+    missing = [k for k in RUN_KEYS if k not in r]
+    reason = (provenance.results_problem(r, names.HEADLINE) or provenance.stale_reason(r) or
+              (f"not a run's results (no {missing})" if missing else None))
+    if not reason:
+      try:
+        provenance.read_identity(run_dir)
+      except ValueError as e:
+        reason = str(e)
+    if not reason and _dataset_class(r["dataset"]) is None:
+      reason = f"data set {r['dataset']!r} is not one this suite knows"
+    holder = rundir.lock_holder(run_dir)
+    if not reason and holder is not None:
+      reason = f"in use by a process (pid {holder}): its scores may be about to change"
     if reason:
       skipped.append((run_dir, reason))
-      continue
-    missing = [k for k in RUN_KEYS if k not in r]
-    if missing:
-      skipped.append((run_dir, f"not a run's results (no {missing})"))
       continue
     r["dir"], r["steps"] = run_dir, r["training"]["step"]
     for kind, by_metric in r["scores"]["metrics"].items():
       runs.append({**r, "representation": kind, "scored": by_metric})
   return runs, skipped
+
+
+def results_dirs(runs_dir):
+  """Every folder below runs_dir holding a results.json (a run, or score.py's output), sorted;
+  symbolic links are not followed, so a run is counted once and a link loop ends."""
+  found = []
+  for folder, subfolders, files in os.walk(runs_dir):
+    subfolders.sort()
+    if rundir.RESULTS_FILE in files:
+      found.append(folder)
+  return sorted(found)
 
 
 def select_steps(runs, steps=None, pool=False):

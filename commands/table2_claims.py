@@ -160,7 +160,10 @@ UNDEFINED = "undefined"  # a score the metric could not give (a collapsed code):
 
 def paper_departures(run, paper):
   """provenance.departures of the run's identity from paper.gin (`paper`: its bindings)."""
-  identity = rundir.read_identity(run["dir"])
+  try:
+    identity, _ = provenance.read_identity(run["dir"])
+  except ValueError as e:
+    return [str(e)]
   return provenance.departures(identity, paper) if identity else [f"no {rundir.RUN_CONFIG}"]
 
 

@@ -140,9 +140,10 @@ def _run_table(views, page_dir, metrics):
     for code in sorted(view.scores) or [NO_CODE]:
       cells = _row_values(view, code, metrics)
       values = {k: sort for k, _, sort in cells}
-      keys = {"model": values["model"], "dataset": values["dataset"], "beta": values["beta"],
-              "gamma": values["gamma"], "code": code, "steps": values["steps"],
-              "state": view.state}
+      text = {k: shown for k, shown, _ in cells}  # beta and gamma as typed: #beta=1
+      keys = {"model": values["model"], "dataset": values["dataset"],
+              "beta": values["beta"] and text["beta"], "gamma": values["gamma"] and text["gamma"],
+              "code": code, "steps": values["steps"], "state": view.state}
       for k, v in keys.items():
         options[k].add(v)
       data = " ".join(f"data-{k}=\"{_e(v)}\"" for k, v in keys.items())

@@ -85,15 +85,14 @@ def find_run_dirs(runs_dir):
   return sorted(found)
 
 
-def _identity_settings(identity):
-  bindings = provenance.saved_bindings("\n".join(identity)) if identity else {}
-  return {key: bindings.get(name) for key, name in _IDENTITY_KEYS.items()}
+def _text(value):
+  return value if isinstance(value, str) else None
 
 
 def _number(value, kind):
   try:
-    return None if value is None else kind(value)
-  except (TypeError, ValueError):
+    return None if value is None or isinstance(value, (str, bool)) else kind(value)
+  except (TypeError, ValueError, OverflowError):
     return None
 
 
@@ -120,13 +119,17 @@ def read_run(run_dir, runs_dir):
   makes it REFUSED, with the reason)."""
   directory = rundir.RunDirectory(run_dir)
   name = os.path.relpath(run_dir, runs_dir)
-  identity = tuple(directory.identity())
-  bindings = provenance.saved_bindings("\n".join(identity)) if identity else {}
-  settings = _identity_settings(identity)
   logged = rundir.steps_done(run_dir)
+  try:
+    identity, bindings = provenance.read_identity(run_dir)
+  except ValueError as e:  # not UTF-8, or not gin
+    return RunView(name=name, path=os.path.abspath(run_dir), state=REFUSED, steps=logged,
+                   detail=str(e))
+  identity = tuple(identity)
+  settings = {key: bindings.get(binding) for key, binding in _IDENTITY_KEYS.items()}
   holder = rundir.lock_holder(run_dir)
   base = dict(name=name, path=os.path.abspath(run_dir), identity=identity,
-              model=settings["model"], dataset=settings["dataset"],
+              model=_text(settings["model"]), dataset=_text(settings["dataset"]),
               beta=_number(settings["beta"], float), gamma=_number(settings["gamma"], float),
               seed=_number(settings["seed"], int), steps=logged,
               departures=tuple(provenance.departures(identity, paper_bindings())))
@@ -142,6 +145,9 @@ def read_run(run_dir, runs_dir):
     detail = (f"stopped at step {logged:,} before finishing (no {rundir.RESULTS_FILE}); the same "
               "command resumes it" if logged else "not started")
     return RunView(state=STOPPED, detail=detail, **base)
+  problem = provenance.results_problem(results, names.HEADLINE)
+  if problem:
+    return RunView(state=REFUSED, detail=f"{rundir.RESULTS_FILE} refused: {problem}", **base)
   training = results["training"]
   base.update(model=results.get("model", base["model"]),
               dataset=results.get("dataset", base["dataset"]),

@@ -241,6 +241,8 @@ def test_in_chromium_a_score_sorts_and_filters_narrow_the_rows(browser_report):
   shown = _visible(dom)
   assert {(v["model"], v["dataset"]) for v, _ in shown} == {("vae", "ds_corr")}
   assert len(shown) == 4 and "4 of 14 rows shown" in dom  # 2 seeds, stopped, training
+  dom = browser.dump_dom(report, "beta=2")  # as typed, not 2.0
+  assert {v["beta"] for v, _ in _visible(dom)} == {"2"} and "5 of 14 rows shown" in dom
   dom = browser.dump_dom(report, "state=stale")
   (stale,) = _visible(dom)
   assert stale[1][0][0] == rundir.run_name("dsprites", "echo", 2.0, 0.0, 0)
@@ -296,3 +298,52 @@ def test_a_sweep_with_no_scores_yet_gets_its_page_and_nothing_else(tmp_path, cap
     aggregate.main([str(runs), "--no_report"])
   assert e.value.code == 2
   assert "error: no runs with current scores" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("case", ["gin", "bytes", "step", "device", "model", "settings", "score",
+                                  "seed"])
+def test_a_file_not_as_the_suite_writes_it_is_refused_with_its_reason(tmp_path, capsys, case):
+  runs = tmp_path / "runs"
+  good = _scored(runs, "dsprites", "echo", 1.0, 0.0, 0, 0.7, 0.2)
+  bad = _scored(runs, "dsprites", "vae", 1.0, 0.0, 0, 0.6, 0.1)
+  results = json.loads((bad / "results.json").read_text())
+  if case == "gin":
+    (bad / rundir.RUN_CONFIG).write_text("model.name = 'vae\n")
+  elif case == "bytes":
+    (bad / rundir.RUN_CONFIG).write_bytes(b"\xff\xfe<!-- </script>")
+  else:
+    edit = {"step": lambda r: r["training"].update(step="abc"),
+            "device": lambda r: r["training"].update(device="a laptop"),
+            "model": lambda r: r.update(model=["vae"]),
+            "settings": lambda r: r["scores"].update(settings="x"),
+            "score": lambda r: r["scores"]["metrics"]["mean"]["mig"].update(discrete_mig=1e400),
+            "seed": lambda r: r.update(seed=float("inf"))}[case]
+    edit(results)
+    if "scores" in results:  # sealed again: only its form is wrong
+      results["scores"] = provenance.seal({k: v for k, v in results["scores"].items()
+                                           if k != provenance.DIGEST_KEY})
+    (bad / "results.json").write_text(json.dumps(results))
+  assert aggregate.main([str(runs)]) == 0
+  out = capsys.readouterr().out
+  views = {v.name: v for v in report_runs.read_runs(str(runs))}
+  assert views[good.name].state == "scored"
+  assert views[bad.name].state == "refused" and views[bad.name].scores == {}
+  page = (runs / aggregate.REPORT_FILE).read_text(encoding="utf-8")
+  assert "(n=2)" not in page  # the table holds the good run alone
+  assert f"skipped {bad}" in out
+
+
+def test_links_and_runs_in_use_are_counted_once_and_never_twice(tmp_path, capsys):
+  runs = tmp_path / "runs"
+  for seed in (0, 1):
+    _scored(runs, "dsprites", "echo", 1.0, 0.0, seed, 0.7, 0.2)
+  outside = _scored(tmp_path / "elsewhere", "dsprites", "echo", 1.0, 0.0, 5, 0.1, 0.9)
+  os.symlink(outside, runs / "linked_run")
+  os.symlink(runs, runs / "loop")  # a link loop ends
+  os.symlink(".", runs / "loop2")
+  loaded, _ = aggregate.load_runs(str(runs))
+  assert sorted(r["seed"] for r in loaded) == [0, 1]
+  assert len(report_runs.find_run_dirs(str(runs))) == 2
+  with rundir.RunLock(str(runs / rundir.run_name("dsprites", "echo", 1.0, 0.0, 1))):
+    loaded, skipped = aggregate.load_runs(str(runs))  # trained on further: not in a table
+  assert [r["seed"] for r in loaded] == [0] and "in use by a process" in skipped[0][1]
