@@ -32,8 +32,10 @@ def page_url(path, fragment=""):
 def _run(args, timeout):
   with tempfile.TemporaryDirectory(prefix="report-chromium-") as profile:
     # --no-sandbox: Chromium refuses to sandbox as root (CI containers); the page is ours.
+    # --disable-dev-shm-usage: a container's /dev/shm is often too small for it.
     command = [find_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
-               "--no-first-run", "--hide-scrollbars", f"--user-data-dir={profile}", *args]
+               "--disable-dev-shm-usage", "--no-first-run", "--hide-scrollbars",
+               f"--user-data-dir={profile}", *args]
     out = subprocess.run(command, capture_output=True, timeout=timeout, check=False)
   if out.returncode != 0:
     raise RuntimeError(f"chromium exited {out.returncode}: "
