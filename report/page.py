@@ -140,9 +140,9 @@ def _run_table(views, page_dir, metrics):
     for code in sorted(view.scores) or [NO_CODE]:
       cells = _row_values(view, code, metrics)
       values = {k: sort for k, _, sort in cells}
-      text = {k: shown for k, shown, _ in cells}  # beta and gamma as typed: #beta=1
+      shown = {k: text for k, text, _ in cells}  # beta and gamma as typed: #beta=1
       keys = {"model": values["model"], "dataset": values["dataset"],
-              "beta": values["beta"] and text["beta"], "gamma": values["gamma"] and text["gamma"],
+              "beta": values["beta"] and shown["beta"], "gamma": values["gamma"] and shown["gamma"],
               "code": code, "steps": values["steps"], "state": view.state}
       for k, v in keys.items():
         options[k].add(v)
@@ -152,7 +152,7 @@ def _run_table(views, page_dir, metrics):
         if k == "run":
           text_html = (f"<a href=\"{_href(view.path, page_dir)}/\">{_e(text)}</a> "
                        f"<a class=\"card-link\" href=\"#card-{i}\">card</a>")
-        elif text in report_runs.STATES or text == "not scored":
+        elif k == "state" or (k in metrics and not sort):  # a state or 'undefined', not a score
           text_html = f"<span class=\"state state-{_e(text.replace(' ', '-'))}\">{_e(text)}</span>"
         else:
           text_html = _e(text)
