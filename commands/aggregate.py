@@ -369,23 +369,30 @@ def _setting(label, beta, gamma):
   return f"{label} (beta {beta:g}, gamma {gamma:g})"
 
 
-def write_dependence_table(runs, md_path, csv_path):
+DEPENDENCE_NOTE = ("TC: exact total correlation of the training data's factors (nats). Scored on "
+                   "the full dSprites unless a run says otherwise. Mean ± sample standard "
+                   "deviation over seeds (n runs); [the paper's Table 2 row 1: 300,000 steps, 10 "
+                   "runs].")
+
+
+def dependence_table(runs):
   """Every model against every training data set, ordered by the factors' total correlation:
   every metric the runs were scored with (FactorVAE and MIG first), mean ± sd over seeds; the
   paper's Table 2 row 1 in brackets where it applies (echo with the public f and vae, mean or
-  sampled codes, at beta 1, gamma 0, on dsprites and ds_corr)."""
+  sampled codes, at beta 1, gamma 0, on dsprites and ds_corr).
+
+  Returns:
+    (header, text rows, csv rows): models.md and the report print the text rows.
+  """
   groups = dependence_groups(runs)
   columns = sorted({c for g in groups.values() for c in g})
   scored = {m for r in runs for m in r["scored"]}
   metrics = [(m, names.HEADLINE[m], names.DISPLAY[m]) for m in names.METRIC_NAMES if m in scored]
-  head = [f"{name} on {d} (TC {tc:.2f})" for _, _, name in metrics for tc, d in columns]
-  lines = [f"Step budget: {_budget(runs)}; {_count(runs)} runs. TC: exact total correlation of the "
-           "training data's factors (nats). Scored on the full dSprites unless a run says "
-           "otherwise.", "", "| model | " + " | ".join(head) + " |",
-           "|---" * (len(head) + 1) + "|"]
-  rows = []
+  head = ["model", *(f"{name} on {d} (TC {tc:.2f})" for _, _, name in metrics
+                     for tc, d in columns)]
+  rows, text_rows = [], []
   for (label, beta, gamma), cells in sorted(groups.items()):
-    text = []
+    text = [_setting(label, beta, gamma)]
     for metric, key, name in metrics:
       for tc, d in columns:
         mean, std, n = mean_sd([score(r, metric, key) for r in cells.get((tc, d), [])])
@@ -396,7 +403,17 @@ def write_dependence_table(runs, md_path, csv_path):
           paper = PAPER_TABLE2[0][COLUMNS.index((d, (metric, key, name), model))]
         rows.append([_setting(label, beta, gamma), d, tc, name, mean, std, n, paper])
         text.append(format_cell(mean, std, n) + ("" if paper is None else f" [{paper:.2f}]"))
-    lines.append(f"| {_setting(label, beta, gamma)} | " + " | ".join(text) + " |")
+    text_rows.append(text)
+  return head, text_rows, rows
+
+
+def write_dependence_table(runs, md_path, csv_path):
+  """models.md and models.csv: `dependence_table`."""
+  head, text_rows, rows = dependence_table(runs)
+  lines = [f"Step budget: {_budget(runs)}; {_count(runs)} runs. TC: exact total correlation of the "
+           "training data's factors (nats). Scored on the full dSprites unless a run says "
+           "otherwise.", "", "| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+  lines += ["| " + " | ".join(text) + " |" for text in text_rows]
   lines += ["", "Mean ± sample standard deviation over seeds (n runs); [the paper's Table 2 "
             "row 1: 300,000 steps, 10 runs]."]
   atomic_io.write_text(md_path, "\n".join(lines) + "\n")
@@ -490,16 +507,19 @@ SWEEP_FIGURES = {"scores_per_seed.png": "FactorVAE score and MIG of every seed, 
 
 
 def write_report(path, runs_dir, runs, all_runs, table, figures):
-  """report.html: Table 2's cells (the same rows as table2.md; none while `table` is None), the
-  sweep figures, the study's claims when runs_dir holds a Table 2 study
+  """report.html: Table 2's cells and every model's (the rows of table2.md and models.md; none
+  while `table` is None), the sweep figures, the study's claims when runs_dir holds a Table 2 study
   (commands/table2_claims.py), and every run below runs_dir with its state, scores, settings and
   figures (echo_suite.report)."""
   from echo_suite.report import page
+  head, model_rows, _ = dependence_table(runs) if runs else ((), (), ())
   sections = [] if table is None else [page.Section(
       f"Table 2 ({_budget(runs)})", (TABLE2_NOTE,) if table else (NO_TABLE2,),
       (page.Table(("setting", *table2_header()), tuple(map(tuple, table2_rows(table)))),
        page.Table(("paper row", *table2_header()), tuple(map(tuple, paper_rows())),
                   caption=PAPER_NOTE))),
+      page.Section(f"Every model on every data set ({_budget(runs)})", (DEPENDENCE_NOTE,),
+                   (page.Table(tuple(head), tuple(map(tuple, model_rows))),)),
       page.Section("Sweep figures", figures=tuple(
           page.Figure(f, SWEEP_FIGURES[os.path.basename(f)]) for f in figures))]
   sections += claims_sections(all_runs, runs_dir)

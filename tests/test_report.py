@@ -156,6 +156,10 @@ def test_tables_are_the_markdown_rows_and_the_report_can_be_left_out(tmp_path, m
   table_rows = [line for line in markdown if line.startswith("| beta=") or
                 line.startswith("| 1: beta=1")]
   assert len(table_rows) == 2
+  models = (tmp_path / "runs" / "models.md").read_text().splitlines()
+  model_rows = [line for line in models if line.startswith(("| echo", "| vae"))]
+  assert len(model_rows) == 2
+  table_rows += model_rows
   for line in table_rows:
     cells = [c.strip() for c in line.strip("|").split("|")]
     assert "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>" in page
