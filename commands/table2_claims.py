@@ -43,10 +43,11 @@ from echo_suite import rundir
 from echo_suite.data import registry as data_registry
 from echo_suite.figures import sweep_figures
 from echo_suite.metrics import alignment, code_table
+from echo_suite.report import runs as report_runs
 
 REPRESENTATIONS = ("mean", "sample")
 PAPER_REPRESENTATION = "sample"  # the public code scored the sampled code
-PAPER_GIN = os.path.join(ROOT, "gin_configs", "paper.gin")  # the study's settings
+PAPER_GIN = report_runs.PAPER_GIN  # the study's settings: the paper's, declared once there
 # The public code's discriminator optimiser (Adam beta2 left at its default); paper.gin keeps
 # disentanglement_lib's 0.9. A claim names it where its runs bound it.
 ADAM_0999 = "model.disc_beta_2 = 0.999"
@@ -640,9 +641,7 @@ def main(argv=None):
     records = _read_records_or_exit(p, "--records", args.records)
   else:
     runs, skipped = aggregate.load_runs(args.study_dir)
-    with open(PAPER_GIN) as f:
-      records, departing = records_from_runs(runs, args.study_dir,
-                                             provenance.saved_bindings(f.read()))
+    records, departing = records_from_runs(runs, args.study_dir, report_runs.paper_bindings())
     for run_dir, reason in skipped + departing:
       print(f"skipped {run_dir}: {reason}")
     present = {(r["folder"], r["run"]) for r in records}
