@@ -3,8 +3,11 @@
 # and the paper's claims (b) larger beta hurts on ds_corr and (c) the FactorVAE discriminator raises
 # MIG on dSprites, at 5,000 steps; paper.gin (public f, disentanglement_lib's networks, batch 64).
 #
-#   scripts/table2_study.sh RUNS_DIR [train|score|all|status]   (default all)
+#   scripts/table2_study.sh RUNS_DIR [train|score|all|status] [PHASE ...]   (default all, every phase)
 #
+# PHASE names limit the study to those phases (names below; in the study's order whatever order
+# they are given in), e.g. to finish the round-2 cells before round 1's: an unknown name is an
+# `error:` line before any work.
 # Resumable: every sweep skips finished runs and resumes the others from their checkpoint
 # (train.checkpoint_every = 1000). Stop it with SIGTERM to its process group (setsid ... ; kill --
 # -PGID): the trainers checkpoint at a step boundary. Rerun the same command to continue. Phases
@@ -16,8 +19,10 @@
 # this checkout.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-runs=${1:?usage: scripts/table2_study.sh RUNS_DIR [train|score|all|status]}
+runs=${1:?usage: scripts/table2_study.sh RUNS_DIR [train|score|all|status] [PHASE ...]}
 stage=${2:-all}
+shift $(( $# < 2 ? $# : 2 ))
+chosen=("$@")
 case "$stage" in train|score|all|status) ;; *)
   echo "error: stage '$stage' is not one of train, score, all, status" >&2; exit 2 ;;
 esac
@@ -51,6 +56,21 @@ phases=(
   "claim_c_dsprites|--runs_dir $runs/steps5000 --datasets dsprites --models echo vae --betas 1 --gammas 0 20 --seeds 0-2 --steps 5000"
   "claim_b_ds_corr|--runs_dir $runs/steps5000 --datasets ds_corr --models echo vae --betas 1 4 --seeds 0-1 --steps 5000"
 )
+
+names=()
+for phase in "${phases[@]}"; do names+=("${phase%%|*}"); done
+for name in "${chosen[@]}"; do
+  if [[ " ${names[*]} " != *" $name "* ]]; then
+    echo "error: phase '$name' is not one of ${names[*]}" >&2; exit 2
+  fi
+done
+if [ ${#chosen[@]} -gt 0 ]; then
+  kept=()
+  for phase in "${phases[@]}"; do
+    [[ " ${chosen[*]} " == *" ${phase%%|*} "* ]] && kept+=("$phase")
+  done
+  phases=("${kept[@]}")
+fi
 
 sweep() {
   local name=${1%%|*} rest=${1#*|}

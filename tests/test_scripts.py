@@ -704,3 +704,17 @@ def test_table2_study_script_runs_its_phases_in_order_and_status_trains_nothing(
     assert "--grid product" in second  # no gamma-0 run with the binding in the 30,000-step folder
     if stage == "status":
       assert all("--no_eval" not in c and "evaluation.representation" in c for c in calls)
+  # Named phases run alone, in the study's order whatever order they are named in; an unknown
+  # name is refused before any sweep.
+  log.unlink(missing_ok=True)
+  some = subprocess.run(["bash", script, str(tmp_path / "study"), "train", "row1_dsprites",
+                         "claim_c_30k_vae"], env=env, capture_output=True, text=True)
+  assert some.returncode == 0, some.stderr
+  calls = log.read_text().splitlines()
+  assert len(calls) == 2 and "--models vae" in calls[0] and "--gin_param model.disc" in calls[0]
+  assert "--datasets dsprites --models echo vae --betas 1 --seeds 0-1" in calls[1]
+  log.unlink()
+  typo = subprocess.run(["bash", script, str(tmp_path / "study"), "all", "row1_dsprite"],
+                        env=env, capture_output=True, text=True)
+  assert typo.returncode == 2 and not log.exists()
+  assert typo.stderr.startswith("error: phase 'row1_dsprite' is not one of claim_c_5k_adam ")
