@@ -288,8 +288,33 @@ def restore_run(output_dir, dataset, seed=0, batch_size=64, model=None):
   state = RunState(model, output_dir)
   step = state.restore()
   if step == 0:
-    raise RuntimeError(f"{output_dir!r} holds no trained checkpoint")
+    return model, _restore_weights_only(model, output_dir)
   return model, _saved_or_rebuilt_results(state, dataset, seed, step, batch_size, output_dir)
+
+
+def _restore_weights_only(model, output_dir):
+  """The results of a run kept without checkpoints (a shipped model, pretrained/): its encoder and
+  decoder weight files, loaded into `model`, must be the weights its results.json describes.
+  RuntimeError when either is missing or they disagree."""
+  run = rundir.RunDirectory(output_dir)
+  weights = [run.file(name) for name in rundir.WEIGHTS_FILES.values()]
+  try:
+    results = run.read_results()
+  except rundir.UnreadableFileError as e:
+    raise RuntimeError(f"{output_dir!r} holds no checkpoint, and {e}") from None
+  if results is None or not all(os.path.isfile(path) for path in weights):
+    raise RuntimeError(f"{output_dir!r} holds no trained checkpoint (nor weight files with a "
+                       "results.json)")
+  try:
+    model.load_weights(output_dir)
+  except Exception as e:  # noqa: BLE001  (h5py's and Keras's errors: cut file, other shapes)
+    raise RuntimeError(f"{output_dir!r}: its weight files do not load into the run's model "
+                       f"({str(e).splitlines()[0][:200]})") from None
+  recorded, loaded = results["training"].get("weights"), model.weights_fingerprint()
+  if loaded != recorded:
+    raise RuntimeError(f"{output_dir!r}: its weight files are weights {loaded}, not the weights "
+                       f"{recorded} its results.json describes; refusing to score them")
+  return results
 
 
 @gin.configurable("train", denylist=["output_dir", "dataset", "model"])

@@ -86,6 +86,11 @@ def validate(command, tmp_path):
     score.parse_settings(args.gin_param)
     evaluate.check_metric_names(args.metrics)
     assert args.data in dataset.DATASET_NAMES
+  elif script == "scripts/pretrained.py":
+    from echo_suite.commands import pretrained
+    args = pretrained.parse_args(argv)
+    if args.command == "rescore" and args.name != "NAME":  # a placeholder in the index's block
+      pretrained.shipped_path(args.name)  # the model named is shipped
   elif script in ("scripts/mi_benchmark.py", "scripts/echo_rate_check.py",
                   "scripts/tc_check.py") or script.startswith("bench/"):
     assert os.path.isfile(os.path.join(ROOT, script))

@@ -1,0 +1,167 @@
+"""Shipped models (pretrained/, commands/pretrained.py): packed from a run, rescored without
+training, their weights checked against the fingerprint they were scored with."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import TINY
+from echo_suite import ROOT, rundir
+from echo_suite.commands import pretrained
+
+SCRIPT = os.path.join(ROOT, "scripts", "pretrained.py")
+CHEAP_BINDINGS = ("eval_factor_vae.num_train = 100", "eval_factor_vae.num_eval = 50",
+                  "eval_mig.num_train = 1000")
+CHEAP = [w for b in CHEAP_BINDINGS for w in ("--gin_param", b)]
+
+
+def run_cli(*argv, cwd=None):
+  return subprocess.run([sys.executable, SCRIPT, *argv], capture_output=True, text=True,
+                        cwd=cwd or ROOT)
+
+
+def scores_within(recorded, now, count=4, tolerance=pretrained.TOLERANCE):
+  """Every headline score of `now` within `tolerance` of `recorded`'s; `count` of them at least
+  (two metrics, two codes; a tiny run's code may be too collapsed for FactorVAE's votes)."""
+  before, after = pretrained.headline_scores(recorded), pretrained.headline_scores(now)
+  assert set(before) == set(after) and len(before) >= count
+  for key in before:
+    assert after[key] == pytest.approx(before[key], abs=tolerance), key
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cheap_quick_settings():
+  """In this file's own runs (not the CLI's), --quick means settings cheaper than the demo's:
+  the tiny runs test the plumbing, not the scores."""
+  with pytest.MonkeyPatch.context() as patch:
+    patch.setattr(pretrained, "quick_bindings", lambda: CHEAP_BINDINGS)
+    yield
+
+
+@pytest.fixture(scope="module")
+def packed(tmp_path_factory):
+  """A tiny scored run, shipped into a folder of its own: (shipped_dir, name, run_dir)."""
+  base = tmp_path_factory.mktemp("pretrained")
+  run_dir = base / "tiny"
+  subprocess.run([sys.executable, os.path.join(ROOT, "disentanglement.py"), *TINY, "--steps",
+                  "40", "--output_dir", str(run_dir), "--representation", "mean", "sample",
+                  *CHEAP], check=True, capture_output=True, cwd=ROOT)
+  shipped = base / "shipped"
+  name = pretrained.pack(str(run_dir), shipped_dir=str(shipped), progress=False)
+  return shipped, name, run_dir
+
+
+def test_pack_ships_the_run_with_its_quick_scores_and_indexes_it(packed):
+  shipped, name, run_dir = packed
+  assert name == "tiny_40steps"
+  assert sorted(os.listdir(shipped / name)) == sorted(
+      pretrained.SHIPPED_FILES + pretrained.OPTIONAL_FILES)
+  results = json.loads((run_dir / rundir.RESULTS_FILE).read_text())
+  weights = results["training"]["weights"]
+  quick = json.loads((shipped / name / pretrained.QUICK_SCORES_FILE).read_text())
+  assert quick["weights"] == weights and quick["step"] == 40
+  assert quick["settings"]["eval_factor_vae"]["num_eval"] == 50  # --quick's, not the run's
+  index = (shipped / pretrained.INDEX_FILE).read_text()
+  assert index == pretrained.index_text(str(shipped))
+  row = [line for line in index.splitlines() if line.startswith(f"| {name} |")]
+  assert len(row) == 1 and f"| 40 | {weights} |" in row[0]
+  # Packing it again changes nothing; another run under the same name is refused.
+  assert pretrained.pack(str(run_dir), shipped_dir=str(shipped), progress=False) == name
+  other = json.loads((run_dir / rundir.RESULTS_FILE).read_text())
+  other["training"]["weights"] = "0" * 16
+  elsewhere = run_dir.parent / "elsewhere" / "tiny"
+  shutil.copytree(run_dir, elsewhere)
+  (elsewhere / rundir.RESULTS_FILE).write_text(json.dumps(other))
+  with pytest.raises(ValueError, match="cannot be shipped: scores are of step 40"):
+    pretrained.pack(str(elsewhere), shipped_dir=str(shipped), progress=False)
+
+
+def test_rescore_scores_the_shipped_weights_and_draws_them(packed, tmp_path):
+  shipped, name, _ = packed
+  out = tmp_path / "rescored"
+  code, output_dir, recorded, now = pretrained.rescore(
+      name, str(out), quick=True, progress=False, shipped_dir=str(shipped))
+  assert code == 0 and output_dir == str(out)
+  assert not (out / rundir.CHECKPOINTS_DIR).exists()  # scored from the weight files alone
+  assert now["scores"]["weights"] == recorded["weights"] == now["training"]["weights"]
+  scores_within(recorded, now["scores"], count=2)
+  lines, off = pretrained.compare(recorded, now["scores"])
+  assert off == [] and len(lines) == 1 + len(pretrained.headline_scores(recorded)) and "recorded" in lines[1] and "now" in lines[1]
+  for figure in ("traversals.png", "factor_response.png", "training_curves.png"):
+    assert (out / rundir.FIGURES_DIR / figure).stat().st_size > 1000, figure
+  # A second rescore into the same folder uses it as it is (no copy over it).
+  again = pretrained.rescore(name, str(out), quick=True, progress=False, shipped_dir=str(shipped))
+  assert again[0] == 0 and again[3]["scores"]["weights"] == recorded["weights"]
+  # Scores of other settings are not compared with the quick ones.
+  lines, off = pretrained.compare(recorded, {**now["scores"], "settings": {}})
+  assert off == [] and lines == ["recorded scores are of other evaluation settings: nothing to "
+                                 "compare"]
+  # A difference beyond the tolerance is named.
+  moved = json.loads(json.dumps(now["scores"]))
+  moved["metrics"]["mean"]["mig"]["discrete_mig"] += 0.05
+  assert pretrained.compare(recorded, moved)[1] == [("mean", "mig")]
+
+
+def test_weights_other_than_the_recorded_fingerprint_are_refused(packed, tmp_path):
+  shipped, name, _ = packed
+  forged = tmp_path / "shipped"
+  shutil.copytree(shipped, forged)
+  results = json.loads((forged / name / rundir.RESULTS_FILE).read_text())
+  results["training"]["weights"] = results["scores"]["weights"] = "0123456789abcdef"
+  (forged / name / rundir.RESULTS_FILE).write_text(json.dumps(results))
+  code, *_ = pretrained.rescore(name, str(tmp_path / "out"), quick=True, progress=False,
+                                shipped_dir=str(forged))
+  assert code == 2
+  assert not (tmp_path / "out" / rundir.CODES_FILE).exists()
+  assert not (tmp_path / "out" / rundir.FIGURES_DIR).exists()
+
+
+def test_bad_names_and_folders_are_one_error_line_before_any_write(tmp_path):
+  out = tmp_path / "out"
+  bad = run_cli("rescore", "no_such_model", "--output_dir", str(out))
+  assert bad.returncode == 2 and bad.stdout == "" and not out.exists()
+  assert bad.stderr.startswith("error: no shipped model 'no_such_model'; shipped: [")
+  assert len(bad.stderr.splitlines()) == 1
+  busy = tmp_path / "busy"
+  busy.mkdir()
+  (busy / "notes.txt").write_text("mine\n")
+  name = pretrained.shipped_names()[0]
+  taken = run_cli("rescore", name, "--output_dir", str(busy))
+  assert taken.returncode == 2 and "is not empty and holds no run of this suite" in taken.stderr
+  assert os.listdir(busy) == ["notes.txt"]
+  typo = run_cli("rescore", name, "--metrics", "mgi", "--output_dir", str(out))
+  assert typo.returncode == 2 and "mgi" in typo.stderr and not out.exists()
+  unfinished = run_cli("pack", str(tmp_path))
+  assert unfinished.returncode == 2 and "is not a finished run" in unfinished.stderr
+
+
+def test_the_index_is_generated_from_the_shipped_models():
+  with open(os.path.join(pretrained.PRETRAINED_DIR, pretrained.INDEX_FILE)) as f:
+    assert f.read() == pretrained.index_text()
+
+
+def test_a_shipped_model_rescores_on_a_fresh_clone_with_one_command(tmp_path):
+  """The first shipped model, scored at the demo's settings: its weights are the fingerprint it
+  ships with, and every score is within 0.01 of the one recorded when it was packed (another
+  kind of CPU differs in the last bits)."""
+  names = pretrained.shipped_names()
+  assert names, "nothing is shipped in pretrained/"
+  name = names[0]
+  source = os.path.join(pretrained.PRETRAINED_DIR, name)
+  out = tmp_path / "rescored"
+  done = run_cli("rescore", name, "--quick", "--output_dir", str(out), "--no_progress")
+  assert done.returncode == 0, done.stderr[-2000:]
+  shipped = json.loads(open(os.path.join(source, rundir.RESULTS_FILE)).read())
+  now = json.loads((out / rundir.RESULTS_FILE).read_text())
+  assert now["training"]["weights"] == shipped["training"]["weights"] == now["scores"]["weights"]
+  assert now["training"]["step"] == 30000
+  recorded = json.loads(open(os.path.join(source, pretrained.QUICK_SCORES_FILE)).read())
+  assert recorded["settings"] == now["scores"]["settings"]  # the demo's, both
+  assert recorded["settings"]["eval_factor_vae"]["num_eval"] == 500
+  scores_within(recorded, now["scores"])
+  assert "recorded" in done.stdout and (out / rundir.FIGURES_DIR / "traversals.png").exists()
+  assert subprocess.run(["git", "status", "--porcelain", "pretrained"], cwd=ROOT,
+                        capture_output=True, text=True).stdout == ""  # the clone is untouched
