@@ -165,3 +165,19 @@ def test_a_shipped_model_rescores_on_a_fresh_clone_with_one_command(tmp_path):
   assert "recorded" in done.stdout and (out / rundir.FIGURES_DIR / "traversals.png").exists()
   assert subprocess.run(["git", "status", "--porcelain", "pretrained"], cwd=ROOT,
                         capture_output=True, text=True).stdout == ""  # the clone is untouched
+
+
+def test_a_run_without_checkpoints_needs_whole_weight_files_and_results(packed, tmp_path):
+  from echo_suite import restore
+  shipped, name, _ = packed
+  bare = tmp_path / "bare"
+  shutil.copytree(shipped / name, bare)
+  model, results = restore(str(bare))  # from the weight files alone
+  assert model.weights_fingerprint() == results["training"]["weights"]
+  encoder = bare / rundir.WEIGHTS_FILES["encoder"]
+  encoder.write_bytes(encoder.read_bytes()[:5000])  # cut, as by a full disk
+  with pytest.raises(RuntimeError, match="its weight files do not load into the run's model"):
+    restore(str(bare))
+  encoder.unlink()
+  with pytest.raises(RuntimeError, match="holds no trained checkpoint"):
+    restore(str(bare))
