@@ -121,3 +121,11 @@ def label(record):
   text += "" if threads == 1 else "s"
   gpus = record.get("gpus") or []
   return text + (f", GPU: {', '.join(map(str, gpus))}" if gpus else "")
+
+
+def trained_and_scored(results):
+  """Where a run (a results.json dict) trained and was scored, in `label`'s words: one label
+  when both agree, else 'TRAINED; scored on SCORED'."""
+  trained, scored = (label((results.get(block) or {}).get("device"))
+                     for block in ("training", "scores"))
+  return trained if scored == trained else f"{trained}; scored on {scored}"

@@ -88,6 +88,12 @@ def departures(identity, reference):
           if k in bindings and bindings[k] != v]
 
 
+def metric_departure_lines(departed):
+  """A scores block's `departures_from_paper` ({'eval_x.arg': {'value': v, 'paper': p}}) as
+  'eval_x.arg = v (paper p)' lines, in its order: how the suite words them everywhere."""
+  return tuple(f"{k} = {v['value']!r} (paper {v.get('paper')!r})" for k, v in departed.items())
+
+
 def saved_bindings(config_text):
   """{'configurable.arg': value} of a saved gin config (config.gin, results.json's 'config'),
   parsed by gin's own parser without registering anything (no TensorFlow needed); later bindings

@@ -195,7 +195,7 @@ def records_from_runs(runs, study_dir, paper):
               "seed": int(r["seed"]), "departures": departures,
               "weights": r["training"]["weights"], "distortion": losses.get("distortion"),
               "rate": losses.get("rate"), "disc_accuracy": losses.get("disc_accuracy"),
-              "position": position_cell(run_dir, r), "computed_on": _where(r),
+              "position": position_cell(run_dir, r), "computed_on": device.trained_and_scored(r),
               "source": SOURCE_RUN}
     for metric, key, _ in aggregate.METRICS:
       for rep in REPRESENTATIONS:
@@ -558,11 +558,6 @@ def position_cell(run_dir, run):
   # the table holds the evaluation set's codes (the full dSprites for a ds_corr run)
   factors = data_registry.make_dataset(table["dataset"]).factors_of(table["indices"])
   return alignment.describe(alignment.position_alignment(table["codes"], factors))
-
-
-def _where(run):
-  trained, scored = (device.label(run[block].get("device")) for block in ("training", "scores"))
-  return trained if scored == trained else f"{trained}; scored on {scored}"
 
 
 def claims_figure(records, path):

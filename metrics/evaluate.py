@@ -195,7 +195,7 @@ def score_table(table: code_table.CodeTableData, chosen: provenance.EvaluationSe
   departed = departures(chosen)
   if departed:
     print("note: scoring with settings that depart from the paper's: " + ", ".join(
-        f"{k} = {v['value']!r} (paper {v['paper']!r})" for k, v in departed.items()))
+        provenance.metric_departure_lines(departed)))
   results = {kind: {} for kind in wanted}
   with tqdm([(k, m) for k in wanted for m in metrics], disable=not progress, unit="metric",
             desc="scoring") as bar:

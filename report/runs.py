@@ -155,7 +155,7 @@ def read_run(run_dir, runs_dir):
               gamma=_number(results.get("gamma", base["gamma"]), float),
               seed=_number(results.get("seed", base["seed"]), int),
               steps=int(training.get("step") or 0), weights=str(training.get("weights") or ""),
-              device=_device(results))
+              device=f"trained on {device.trained_and_scored(results)}")
   base["variant"] = _variant(base["model"], bindings) if base["model"] else None
   scored = results.get("scores") or {}
   reason = provenance.stale_reason(results)
@@ -166,8 +166,8 @@ def read_run(run_dir, runs_dir):
     return RunView(state=REFUSED, detail=f"scores refused: {reason}", **base)
   if reason:
     return RunView(state=STALE, detail=f"scores not shown: {reason}", **base)
-  metric_departures = tuple(f"{k} = {v['value']!r} (paper {v.get('paper')!r})"
-                            for k, v in sorted(scored.get("departures_from_paper", {}).items()))
+  metric_departures = provenance.metric_departure_lines(
+      dict(sorted(scored.get("departures_from_paper", {}).items())))
   ahead = (f"; its history runs on to step {logged:,} (a longer run was started)"
            if logged > base["steps"] else "")
   figures_dir = directory.file(rundir.FIGURES_DIR)
@@ -177,13 +177,6 @@ def read_run(run_dir, runs_dir):
   return RunView(state=SCORED, detail=f"scores of its weights at step {base['steps']:,}{ahead}",
                  scores=_scores(scored["metrics"]), evaluation=scored.get("settings") or {},
                  figures=figures, **base)
-
-
-def _device(results):
-  """Where the run trained and was scored, in device.label's words."""
-  trained, scored = (device.label((results.get(block) or {}).get("device"))
-                     for block in ("training", "scores"))
-  return f"trained on {trained}" + ("" if scored == trained else f"; scored on {scored}")
 
 
 def read_runs(runs_dir):
