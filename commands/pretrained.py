@@ -188,7 +188,6 @@ def score_copy(source, output_dir, quick=False, metrics=None, representation=Non
   """Copy the model in folder `source` to `output_dir` (prepare) and score it there as
   `disentanglement.py --eval_only` does. Returns (exit code, results dict or None)."""
   from echo_suite.commands import train
-  prepare(source, output_dir)
   argv = ["--eval_only", "--output_dir", output_dir]
   argv += ["--metrics", *metrics] if metrics else []
   argv += ["--representation", *representation] if representation else []
@@ -196,8 +195,14 @@ def score_copy(source, output_dir, quick=False, metrics=None, representation=Non
     argv += ["--gin_param", binding]
   argv += [] if progress else ["--no_progress"]
   args = train.parse_args(argv)
-  train.check_command_line(args)
+  # Every flag and binding is checked against the model's own config before anything is copied.
+  train.check_eval_only_flags(args)
   train.load_tensorflow_modules()
+  train.configure(args, base_files=[os.path.join(source, rundir.CONFIG_FILE),
+                                    os.path.join(source, rundir.EVAL_CONFIG_FILE)])
+  train.evaluate.settings()
+  prepare(source, output_dir)
+  train.check_command_line(args)
   code = train.run(args)
   return code, (None if code else rundir.RunDirectory(output_dir).read_results())
 

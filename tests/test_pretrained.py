@@ -134,6 +134,10 @@ def test_bad_names_and_folders_are_one_error_line_before_any_write(tmp_path):
   assert os.listdir(busy) == ["notes.txt"]
   typo = run_cli("rescore", name, "--metrics", "mgi", "--output_dir", str(out))
   assert typo.returncode == 2 and "mgi" in typo.stderr and not out.exists()
+  for binding in ("model.beta = 4", "eval_mig.no_such_setting = 1"):  # checked before the copy
+    wrong = run_cli("rescore", name, "--gin_param", binding, "--output_dir", str(out))
+    assert wrong.returncode == 2 and wrong.stderr.startswith("error: ") and not out.exists()
+    assert binding.split(" =")[0].split(".")[-1] in wrong.stderr
   unfinished = run_cli("pack", str(tmp_path))
   assert unfinished.returncode == 2 and "is not a finished run" in unfinished.stderr
 
