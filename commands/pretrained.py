@@ -72,11 +72,19 @@ def read_json(path):
     return json.load(f)
 
 
-def ship_name(results, run_dir):
-  """NAME of a run when shipped: its directory's name and its budget, e.g. ..._s0_30k."""
-  steps = results["training"]["step"]
+def ship_name(run, steps):
+  """NAME of run directory `run` (its name) trained `steps` steps when shipped, e.g. ..._s0_30k."""
   budget = f"{steps // 1000}k" if steps % 1000 == 0 else f"{steps}steps"
-  return f"{os.path.basename(os.path.normpath(run_dir))}_{budget}"
+  return f"{run}_{budget}"
+
+
+def shipped_as(run, steps, weights, shipped_dir=PRETRAINED_DIR):
+  """The shipped NAME of the run with these weights, or None when it is not shipped."""
+  name = ship_name(run, steps)
+  if name not in shipped_names(shipped_dir):
+    return None
+  shipped = read_json(os.path.join(shipped_dir, name, rundir.RESULTS_FILE))["training"]
+  return name if shipped.get("weights") == weights else None
 
 
 def _new_folder(parent, prefix):
@@ -225,7 +233,7 @@ def pack(run_dir, shipped_dir=PRETRAINED_DIR, progress=True):
   reason = provenance.stale_reason(results)
   if reason:
     raise ValueError(f"{run_dir!r} cannot be shipped: {reason}")
-  name = ship_name(results, run_dir)
+  name = ship_name(os.path.basename(os.path.normpath(run_dir)), results["training"]["step"])
   dest = os.path.join(shipped_dir, name)
   if os.path.exists(dest):
     shipped = read_json(os.path.join(dest, rundir.RESULTS_FILE))["training"]["weights"]

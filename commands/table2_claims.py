@@ -33,6 +33,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 from echo_suite.commands import aggregate
+from echo_suite.commands import pretrained
 from echo_suite import atomic_io
 from echo_suite import checks
 from echo_suite import device
@@ -531,9 +532,14 @@ def write_runs_markdown(path, records):
                  f"{r['position']} | {r['computed_on']} | {r['source']} |")
   lines += ["", "## The command that remakes each run", "",
             "RUNS_DIR: the study's runs folder (`scripts/table2_study.sh RUNS_DIR` runs them all, "
-            "in phases; each line below is one run alone).", "", "| run | command |",
-            "|---|---|"]
-  lines += [f"| {r['folder']}/{r['run']} | `{retrain_command(r)}` |" for r in records]
+            "in phases; each line below is one run alone). A shipped run (pretrained/, "
+            "[docs/pretrained.md](../../docs/pretrained.md)) is rescored and drawn without "
+            "training by its second command.", "", "| run | command | without training |",
+            "|---|---|---|"]
+  for r in records:
+    name = pretrained.shipped_as(r["run"], r["steps"], r["weights"])
+    rescore = f"`python scripts/pretrained.py rescore {name}`" if name else "not shipped"
+    lines.append(f"| {r['folder']}/{r['run']} | `{retrain_command(r)}` | {rescore} |")
   head = ("Every run behind claims.md (`paper.gin`; scored on the full dSprites, the paper's "
           "metric settings), generated from records.csv. distortion, rate (Echo: exact; "
           "Gaussian: KL) and the discriminator's accuracy: nats and fractions averaged over the "

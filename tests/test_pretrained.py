@@ -68,6 +68,10 @@ def test_pack_ships_the_run_with_its_quick_scores_and_indexes_it(packed):
   assert index == pretrained.index_text(str(shipped))
   row = [line for line in index.splitlines() if line.startswith(f"| {name} |")]
   assert len(row) == 1 and f"| 40 | {weights} |" in row[0]
+  # runs.md names the shipped run by its folder, budget and weights.
+  assert pretrained.shipped_as("tiny", 40, weights, str(shipped)) == name
+  assert pretrained.shipped_as("tiny", 40, "0" * 16, str(shipped)) is None
+  assert pretrained.shipped_as("tiny", 30000, weights, str(shipped)) is None
   # Packing it again changes nothing; another run under the same name is refused.
   assert pretrained.pack(str(run_dir), shipped_dir=str(shipped), progress=False) == name
   other = json.loads((run_dir / rundir.RESULTS_FILE).read_text())
