@@ -279,7 +279,8 @@ def _saved_or_rebuilt_results(state, dataset, seed, step, batch_size, output_dir
 
 def restore_run(output_dir, dataset, seed=0, batch_size=64, model=None):
   """The trained model of a run directory at its newest usable checkpoint, and its results (read,
-  or rebuilt from the checkpoint when missing, truncated or of other weights).
+  or rebuilt from the checkpoint when missing, truncated or of other weights); a run kept without
+  checkpoints (a shipped model) from its weight files, which must be those results.json names.
 
   Returns:
     (model, results dict).

@@ -18,6 +18,7 @@ into OUTPUT_DIR/figures/, and prints the recorded scores beside the new ones. `p
 finished, scored run and rewrites pretrained/README.md, the index.
 """
 import argparse
+import glob
 import json
 import os
 import shutil
@@ -36,11 +37,14 @@ from echo_suite.metrics import names
 PRETRAINED_DIR = os.path.join(echo_suite.ROOT, "pretrained")
 INDEX_FILE = "README.md"
 QUICK_SCORES_FILE = "quick_scores.json"
+# What a shipped model holds (with QUICK_SCORES_FILE).
 RUN_FILES = (rundir.RUN_CONFIG, rundir.CONFIG_FILE, rundir.EVAL_CONFIG_FILE, rundir.RESULTS_FILE,
-             rundir.SCORES_FILE, *rundir.WEIGHTS_FILES.values())  # what a shipped model holds, with QUICK_SCORES_FILE
+             rundir.SCORES_FILE, *rundir.WEIGHTS_FILES.values())
 SHIPPED_FILES = RUN_FILES + (QUICK_SCORES_FILE,)
 OPTIONAL_FILES = (rundir.HISTORY_FILE,)  # the training curves' data, when the run kept it
 DEMO_GIN = os.path.join(echo_suite.ROOT, "gin_configs", "demo.gin")
+OUTPUT_ROOT = os.path.join("runs", "pretrained")  # rescore's default: OUTPUT_ROOT/NAME
+PACK_PREFIX = ".pack-"  # a model being packed: renamed to its NAME when whole
 TOLERANCE = 0.01  # recorded against new scores: the last bits of floats differ between CPU kinds
 
 
@@ -59,8 +63,15 @@ def shipped_names(shipped_dir=PRETRAINED_DIR):
 
 
 def shipped_path(name, shipped_dir=PRETRAINED_DIR):
-  """pretrained/NAME; ValueError naming the shipped models when NAME is not one."""
+  """pretrained/NAME; ValueError naming the shipped models when NAME is not one (or the file an
+  incomplete one lacks)."""
   known = shipped_names(shipped_dir)
+  folder = os.path.join(shipped_dir, name)
+  if name not in known and os.sep not in name and not name.startswith(".") and \
+      os.path.isdir(folder):
+    lacking = [f for f in SHIPPED_FILES if not os.path.isfile(os.path.join(folder, f))]
+    raise ValueError(f"shipped model {name!r} is incomplete: {folder} lacks {lacking} (restore "
+                     "it with git checkout -- pretrained)")
   if name not in known:
     raise ValueError(f"no shipped model {name!r}; shipped: {known or 'none'} "
                      f"(python scripts/pretrained.py list)")
@@ -96,42 +107,64 @@ def _new_folder(parent, prefix):
   return path
 
 
-def _copy_files(source, dest):
+def _copy_files(source, dest, only_missing=False):
+  """Copy RUN_FILES (and OPTIONAL_FILES the source has) from `source` into `dest`, each
+  atomically; with `only_missing`, those `dest` lacks (a copy cut by a kill resumes)."""
   for name in RUN_FILES + tuple(f for f in OPTIONAL_FILES
                                 if os.path.isfile(os.path.join(source, f))):
-    shutil.copyfile(os.path.join(source, name), os.path.join(dest, name))
+    target = os.path.join(dest, name)
+    if only_missing and os.path.exists(target):
+      continue
+    with atomic_io.atomic_path(target, suffix=os.path.splitext(name)[1]) as tmp:
+      shutil.copyfile(os.path.join(source, name), tmp)
 
 
-def copy_run(source, output_dir):
-  """Copy a shipped model's RUN_FILES into the new run directory `output_dir`, atomically (a
-  sibling folder renamed into place: a killed copy leaves no half run)."""
-  parent = os.path.dirname(os.path.abspath(output_dir))
-  os.makedirs(parent, exist_ok=True)
-  tmp = _new_folder(parent, ".copy-")
+def _trained(folder):
+  """(step, weights) of a folder's results.json training block, or None without one."""
   try:
-    _copy_files(source, tmp)
-    if os.path.isdir(output_dir):
-      os.rmdir(output_dir)  # empty (check_usable): a run directory replaces it
-    os.rename(tmp, output_dir)
-  except BaseException:
-    shutil.rmtree(tmp, ignore_errors=True)
-    raise
+    results = rundir.RunDirectory(folder).read_results()
+  except rundir.UnreadableFileError:
+    return None
+  return None if results is None else (results["training"].get("step"),
+                                       results["training"].get("weights"))
+
+
+def check_output(source, output_dir):
+  """Refuse an `output_dir` in which the model in folder `source` cannot be scored, before any
+  work: a file, a folder of other things, another run, or the same run with other weights (a run
+  of the same settings trained elsewhere, or an older copy of a model shipped again).
+
+  Raises:
+    ValueError naming the folder.
+  """
+  rundir.check_usable(output_dir)
+  if not rundir.is_run_dir(output_dir):
+    return
+  if rundir.read_identity(output_dir) != rundir.read_identity(source):
+    raise ValueError(f"--output_dir {output_dir!r} holds another run than "
+                     f"{os.path.basename(source)!r}; choose a new or empty directory")
+  held, shipped = _trained(output_dir), _trained(source)
+  if held is not None and held != shipped:
+    raise ValueError(f"--output_dir {output_dir!r} holds weights {held[1]} (step {held[0]}), not "
+                     f"the shipped {os.path.basename(source)!r} (weights {shipped[1]}, step "
+                     f"{shipped[0]}); choose a new or empty directory")
+  if os.path.isdir(os.path.join(output_dir, rundir.CHECKPOINTS_DIR)):
+    raise ValueError(f"--output_dir {output_dir!r} holds a trained run with checkpoints, not a "
+                     "copy of a shipped model; choose a new or empty directory")
 
 
 def prepare(source, output_dir):
-  """The run directory in which the shipped model in folder `source` is scored: copied there when
-  new; one holding the same run (an earlier rescore) is used as it is. Returns its path.
+  """Make `output_dir` the run directory of the model in folder `source`: claimed for this
+  process, its files copied in (those it lacks: a copy cut by a kill resumes; an earlier rescore's
+  scores and figures stay until rescored). Returns its path.
 
   Raises:
-    ValueError: `output_dir` holds something else.
+    ValueError: `output_dir` holds something else (check_output).
   """
-  if rundir.is_run_dir(output_dir):
-    if rundir.read_identity(output_dir) != rundir.read_identity(source):
-      raise ValueError(f"--output_dir {output_dir!r} holds another run than "
-                       f"{os.path.basename(source)!r}; choose a new or empty directory")
-    return output_dir
-  rundir.check_usable(output_dir)
-  copy_run(source, output_dir)
+  check_output(source, output_dir)
+  with rundir.claim(output_dir, rundir.read_identity(source)):
+    check_output(source, output_dir)  # again, now that no other process writes in it
+    _copy_files(source, output_dir, only_missing=True)
   return output_dir
 
 
@@ -154,7 +187,8 @@ def compare(recorded, now):
   if recorded.get("settings") != now.get("settings"):
     return ["recorded scores are of other evaluation settings: nothing to compare"], []
   before, after = headline_scores(recorded), headline_scores(now)
-  lines = [f"recorded on {device.label(recorded.get('device'))}; now on "
+  lines = [f"weights {now.get('weights')} at step {now.get('step'):,}, scored on "
+           f"{now.get('eval_on')}: recorded on {device.label(recorded.get('device'))}; now on "
            f"{device.label(now.get('device'))}:"]
   off = []
   for key in sorted(set(before) & set(after)):
@@ -172,7 +206,7 @@ def rescore(name, output_dir=None, quick=False, metrics=None, representation=Non
 
   Args:
     name: a shipped model (shipped_names).
-    output_dir: its run directory (default runs/pretrained/NAME).
+    output_dir: its run directory (default OUTPUT_ROOT/NAME).
     quick: score at the demo's metric settings (quick_bindings), as quick_scores.json records.
     metrics, representation: as disentanglement.py's flags (None: the run's own).
     bindings: evaluation.* / eval_*.* gin bindings.
@@ -181,7 +215,7 @@ def rescore(name, output_dir=None, quick=False, metrics=None, representation=Non
     (exit code, output_dir, recorded scores block or None, new results dict or None).
   """
   source = shipped_path(name, shipped_dir)
-  output_dir = output_dir or os.path.join("runs", "pretrained", name)
+  output_dir = output_dir or os.path.join(OUTPUT_ROOT, name)
   code, results = score_copy(source, output_dir, quick, metrics, representation, bindings,
                              progress)
   if code:
@@ -196,6 +230,7 @@ def score_copy(source, output_dir, quick=False, metrics=None, representation=Non
   """Copy the model in folder `source` to `output_dir` (prepare) and score it there as
   `disentanglement.py --eval_only` does. Returns (exit code, results dict or None)."""
   from echo_suite.commands import train
+  check_output(source, output_dir)  # before TensorFlow starts
   argv = ["--eval_only", "--output_dir", output_dir]
   argv += ["--metrics", *metrics] if metrics else []
   argv += ["--representation", *representation] if representation else []
@@ -233,17 +268,23 @@ def pack(run_dir, shipped_dir=PRETRAINED_DIR, progress=True):
   reason = provenance.stale_reason(results)
   if reason:
     raise ValueError(f"{run_dir!r} cannot be shipped: {reason}")
-  name = ship_name(os.path.basename(os.path.normpath(run_dir)), results["training"]["step"])
+  name = ship_name(os.path.basename(os.path.abspath(run_dir)), results["training"]["step"])
+  if name.startswith("."):
+    raise ValueError(f"{run_dir!r}: a run directory named {name!r} would ship hidden; rename it")
   dest = os.path.join(shipped_dir, name)
   if os.path.exists(dest):
-    shipped = read_json(os.path.join(dest, rundir.RESULTS_FILE))["training"]["weights"]
+    held = _trained(dest)
+    shipped = held[1] if held else None
     if shipped != results["training"]["weights"]:
       raise ValueError(f"{dest} ships weights {shipped}, not this run's "
                        f"{results['training']['weights']}; remove it first")
     print(f"{name}: already shipped (weights {shipped})")
     return name
   os.makedirs(shipped_dir, exist_ok=True)
-  tmp = _new_folder(shipped_dir, ".pack-")
+  for stale in glob.glob(os.path.join(glob.escape(shipped_dir), PACK_PREFIX + "*")):
+    print(f"note: removing {stale}, left by a pack that was stopped (one pack at a time)")
+    shutil.rmtree(stale)
+  tmp = _new_folder(shipped_dir, PACK_PREFIX)
   try:
     _copy_files(run_dir, tmp)
     with tempfile.TemporaryDirectory() as scratch:  # its quick scores, from the files as shipped
@@ -297,9 +338,10 @@ def parse_args(argv=None):
   sub.add_parser("list", help="the shipped models")
   r = sub.add_parser("rescore", help="score a shipped model and draw it, without training")
   r.add_argument("name", help="a shipped model (list)")
-  r.add_argument("--output_dir", help="its run directory (default runs/pretrained/NAME)")
+  r.add_argument("--output_dir", help=f"its run directory (default {OUTPUT_ROOT}/NAME)")
   r.add_argument("--quick", action="store_true",
-                 help="the demo's metric settings (gin_configs/demo.gin): under a minute")
+                 help="the demo's metric settings (gin_configs/demo.gin), as quick_scores.json "
+                      "recorded them")
   r.add_argument("--metrics", nargs="+", help=f"metrics (default: the run's own): "
                                               f"{list(names.METRIC_NAMES)}")
   r.add_argument("--representation", nargs="+", choices=names.REPRESENTATIONS)
@@ -330,9 +372,16 @@ def main(argv=None):
   except ValueError as e:
     print(f"error: {e}", file=sys.stderr)
     return 2
+  except OSError as e:  # a folder that cannot be made or written
+    print(f"error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
+    return 2
   if code:
     return code
-  lines, _ = compare(recorded, now["scores"])
+  lines, off = compare(recorded, now["scores"])
   print("\n".join(lines))
   print(f"scores, figures (latent traversals, factor response, ...): {output_dir}")
+  if off:
+    print(f"error: {len(off)} score(s) differ from the recorded ones by more than {TOLERANCE}, "
+          "more than the last bits of floats explain", file=sys.stderr)
+    return 1
   return 0

@@ -534,8 +534,8 @@ def write_runs_markdown(path, records):
             "RUNS_DIR: the study's runs folder (`scripts/table2_study.sh RUNS_DIR` runs them all, "
             "in phases; each line below is one run alone). A shipped run (pretrained/, "
             "[docs/pretrained.md](../../docs/pretrained.md)) is rescored and drawn without "
-            "training by its second command.", "", "| run | command | without training |",
-            "|---|---|---|"]
+            "training by the command in the last column.", "",
+            "| run | command | without training |", "|---|---|---|"]
   for r in records:
     name = pretrained.shipped_as(r["run"], r["steps"], r["weights"])
     rescore = f"`python scripts/pretrained.py rescore {name}`" if name else "not shipped"

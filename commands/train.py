@@ -303,8 +303,8 @@ def _reconcile(output_dir, results):
 
 
 def restore(output_dir: str | os.PathLike) -> tuple["autoencoder.Autoencoder", dict]:
-  """The trained model of a run directory at its newest checkpoint, configured from the run's own
-  config.gin, and its results.json: for notebooks, and for `score.py --function`
+  """The trained model of a run directory at its newest checkpoint (or, kept without checkpoints,
+  from its weight files), configured from the run's own config.gin, and its results.json: for notebooks, and for `score.py --function`
   (`encode = restore(RUN)[0].representation_function`).
 
   Returns:

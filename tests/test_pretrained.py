@@ -75,12 +75,18 @@ def test_pack_ships_the_run_with_its_quick_scores_and_indexes_it(packed):
   # Packing it again changes nothing; another run under the same name is refused.
   assert pretrained.pack(str(run_dir), shipped_dir=str(shipped), progress=False) == name
   other = json.loads((run_dir / rundir.RESULTS_FILE).read_text())
-  other["training"]["weights"] = "0" * 16
+  other["training"]["weights"] = other["scores"]["weights"] = "0" * 16
   elsewhere = run_dir.parent / "elsewhere" / "tiny"
   shutil.copytree(run_dir, elsewhere)
   (elsewhere / rundir.RESULTS_FILE).write_text(json.dumps(other))
+  with pytest.raises(ValueError, match=f"ships weights {weights}, not this run's 0{{16}}; remove "
+                                       "it first"):
+    pretrained.pack(str(elsewhere), shipped_dir=str(shipped), progress=False)
+  other["scores"]["weights"] = weights  # scores of other weights than the run's: not shippable
+  (elsewhere / rundir.RESULTS_FILE).write_text(json.dumps(other))
   with pytest.raises(ValueError, match="cannot be shipped: scores are of step 40"):
     pretrained.pack(str(elsewhere), shipped_dir=str(shipped), progress=False)
+  assert [n for n in os.listdir(shipped) if n.startswith(".")] == []  # no pack left behind
 
 
 def test_rescore_scores_the_shipped_weights_and_draws_them(packed, tmp_path):
@@ -96,9 +102,18 @@ def test_rescore_scores_the_shipped_weights_and_draws_them(packed, tmp_path):
   assert off == [] and len(lines) == 1 + len(pretrained.headline_scores(recorded)) and "recorded" in lines[1] and "now" in lines[1]
   for figure in ("traversals.png", "factor_response.png", "training_curves.png"):
     assert (out / rundir.FIGURES_DIR / figure).stat().st_size > 1000, figure
-  # A second rescore into the same folder uses it as it is (no copy over it).
+  # A second rescore into the same folder uses it as it is; a copy cut by a kill is completed.
+  (out / rundir.WEIGHTS_FILES["decoder"]).unlink()
   again = pretrained.rescore(name, str(out), quick=True, progress=False, shipped_dir=str(shipped))
   assert again[0] == 0 and again[3]["scores"]["weights"] == recorded["weights"]
+  # The same settings with other weights (a run trained here, an older copy of a model shipped
+  # again) are refused before any work, and the folder is left as it was.
+  results = json.loads((out / rundir.RESULTS_FILE).read_text())
+  results["training"]["weights"] = "f" * 16
+  (out / rundir.RESULTS_FILE).write_text(json.dumps(results))
+  with pytest.raises(ValueError, match=f"holds weights f{{16}} \\(step 40\\), not the shipped"):
+    pretrained.rescore(name, str(out), quick=True, progress=False, shipped_dir=str(shipped))
+  assert json.loads((out / rundir.RESULTS_FILE).read_text()) == results
   # Scores of other settings are not compared with the quick ones.
   lines, off = pretrained.compare(recorded, {**now["scores"], "settings": {}})
   assert off == [] and lines == ["recorded scores are of other evaluation settings: nothing to "
@@ -142,6 +157,10 @@ def test_bad_names_and_folders_are_one_error_line_before_any_write(tmp_path):
     wrong = run_cli("rescore", name, "--gin_param", binding, "--output_dir", str(out))
     assert wrong.returncode == 2 and wrong.stderr.startswith("error: ") and not out.exists()
     assert binding.split(" =")[0].split(".")[-1] in wrong.stderr
+  for where in (str(busy / "notes.txt"), "."):  # a file; the repository itself
+    refused = run_cli("rescore", name, "--output_dir", where)
+    assert refused.returncode == 2 and refused.stderr.startswith("error: --output_dir ")
+    assert len(refused.stderr.splitlines()) == 1
   unfinished = run_cli("pack", str(tmp_path))
   assert unfinished.returncode == 2 and "is not a finished run" in unfinished.stderr
 
@@ -189,3 +208,16 @@ def test_a_run_without_checkpoints_needs_whole_weight_files_and_results(packed, 
   encoder.unlink()
   with pytest.raises(RuntimeError, match="holds no trained checkpoint"):
     restore(str(bare))
+
+
+def test_an_incomplete_shipped_model_is_named_with_what_it_lacks(packed, tmp_path):
+  shipped, name, _ = packed
+  broken = tmp_path / "shipped"
+  shutil.copytree(shipped, broken)
+  (broken / name / pretrained.QUICK_SCORES_FILE).unlink()
+  assert pretrained.shipped_names(str(broken)) == []
+  with pytest.raises(ValueError, match=f"shipped model '{name}' is incomplete: .* lacks "
+                                       "\\['quick_scores.json'\\]"):
+    pretrained.rescore(name, str(tmp_path / "out"), shipped_dir=str(broken))
+  with pytest.raises(ValueError, match="no shipped model '../x'"):
+    pretrained.shipped_path("../x", str(broken))
