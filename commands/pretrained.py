@@ -7,8 +7,8 @@
     python scripts/pretrained.py pack RUNS_DIR/steps30000/dsprites_echo_b1_g0_s0   # maintainers
 
 A shipped model is a run directory without checkpoints: its encoder and decoder weights, its
-run_config.gin, config.gin, eval_config.gin, scores.csv, results.json (training block with the weights
-fingerprint, and the scores it was trained and scored with), history.jsonl (its training curves)
+run_config.gin, config.gin, eval_config.gin, scores.csv, results.json (training block with the
+weights fingerprint, and the scores it was trained and scored with), history.jsonl (its training curves)
 and quick_scores.json (its scores at
 the demo's metric settings, gin_configs/demo.gin, measured when it was packed). `rescore` copies it
 into OUTPUT_DIR (default runs/pretrained/NAME), checks that the weights are the ones results.json
@@ -264,7 +264,8 @@ def pack(run_dir, shipped_dir=PRETRAINED_DIR, progress=True):
     raise ValueError(str(e)) from None
   missing = [f for f in RUN_FILES if not os.path.isfile(os.path.join(run_dir, f))]
   if results is None or missing:
-    raise ValueError(f"{run_dir!r} is not a finished run (missing {missing or [rundir.RESULTS_FILE]})")
+    raise ValueError(f"{run_dir!r} is not a finished run (missing "
+                     f"{missing or [rundir.RESULTS_FILE]})")
   reason = provenance.stale_reason(results)
   if reason:
     raise ValueError(f"{run_dir!r} cannot be shipped: {reason}")
@@ -317,7 +318,7 @@ def index_text(shipped_dir=PRETRAINED_DIR):
            "command that retrains it: [results/table2_study/runs.md]"
            "(../results/table2_study/runs.md).", "",
            "| name | model | data | beta | gamma | seed | steps | weights | FactorVAE sampled / "
-           "mean | MIG sampled / mean | trained on |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+           "mean | MIG sampled / mean | trained on |", "|---" * 11 + "|"]
   for name in shipped_names(shipped_dir):
     results = read_json(os.path.join(shipped_dir, name, rundir.RESULTS_FILE))
     tr, block = results["training"], results.get("scores")

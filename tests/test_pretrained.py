@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from conftest import TINY
-from echo_suite import ROOT, rundir
+from echo_suite import ROOT, provenance, rundir
 from echo_suite.commands import pretrained
 
 SCRIPT = os.path.join(ROOT, "scripts", "pretrained.py")
@@ -76,13 +76,14 @@ def test_pack_ships_the_run_with_its_quick_scores_and_indexes_it(packed):
   assert pretrained.pack(str(run_dir), shipped_dir=str(shipped), progress=False) == name
   other = json.loads((run_dir / rundir.RESULTS_FILE).read_text())
   other["training"]["weights"] = other["scores"]["weights"] = "0" * 16
+  other["scores"] = provenance.seal(other["scores"])  # as scored: sealed with its digest
   elsewhere = run_dir.parent / "elsewhere" / "tiny"
   shutil.copytree(run_dir, elsewhere)
   (elsewhere / rundir.RESULTS_FILE).write_text(json.dumps(other))
   with pytest.raises(ValueError, match=f"ships weights {weights}, not this run's 0{{16}}; remove "
                                        "it first"):
     pretrained.pack(str(elsewhere), shipped_dir=str(shipped), progress=False)
-  other["scores"]["weights"] = weights  # scores of other weights than the run's: not shippable
+  other["scores"] = provenance.seal({**other["scores"], "weights": weights})  # of other weights
   (elsewhere / rundir.RESULTS_FILE).write_text(json.dumps(other))
   with pytest.raises(ValueError, match="cannot be shipped: scores are of step 40"):
     pretrained.pack(str(elsewhere), shipped_dir=str(shipped), progress=False)
@@ -99,7 +100,8 @@ def test_rescore_scores_the_shipped_weights_and_draws_them(packed, tmp_path):
   assert now["scores"]["weights"] == recorded["weights"] == now["training"]["weights"]
   scores_within(recorded, now["scores"], count=2)
   lines, off = pretrained.compare(recorded, now["scores"])
-  assert off == [] and len(lines) == 1 + len(pretrained.headline_scores(recorded)) and "recorded" in lines[1] and "now" in lines[1]
+  assert off == [] and len(lines) == 1 + len(pretrained.headline_scores(recorded))
+  assert lines[0].startswith(f"weights {recorded['weights']} at step 40, scored on dsprites")
   for figure in ("traversals.png", "factor_response.png", "training_curves.png"):
     assert (out / rundir.FIGURES_DIR / figure).stat().st_size > 1000, figure
   # A second rescore into the same folder uses it as it is; a copy cut by a kill is completed.
@@ -111,7 +113,7 @@ def test_rescore_scores_the_shipped_weights_and_draws_them(packed, tmp_path):
   results = json.loads((out / rundir.RESULTS_FILE).read_text())
   results["training"]["weights"] = "f" * 16
   (out / rundir.RESULTS_FILE).write_text(json.dumps(results))
-  with pytest.raises(ValueError, match=f"holds weights f{{16}} \\(step 40\\), not the shipped"):
+  with pytest.raises(ValueError, match="holds weights f{16} \\(step 40\\), not the shipped"):
     pretrained.rescore(name, str(out), quick=True, progress=False, shipped_dir=str(shipped))
   assert json.loads((out / rundir.RESULTS_FILE).read_text()) == results
   # Scores of other settings are not compared with the quick ones.
