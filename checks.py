@@ -130,3 +130,8 @@ class ArgumentParser(argparse.ArgumentParser):
   def error(self, message):
     print(f"error: {message}", file=sys.stderr)
     raise SystemExit(2)
+
+
+def count(n, noun):
+  """'1 run', '2 runs': a count and its noun (plural by an s)."""
+  return f"{n:,} {noun}{'' if n == 1 else 's'}"

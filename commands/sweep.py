@@ -396,7 +396,9 @@ def cost(run_count, steps):
   steps = steps or PAPER_STEPS
   total = run_count * steps
   hours = total / STEPS_PER_S_AVX2 / 3600
-  return (f"{total:,} gradient steps at {steps:,} a run: about {hours:,.0f} hours of one "
+  took = (checks.count(max(1, round(hours * 60)), "minute") if hours < 1.5 else
+          checks.count(round(hours), "hour"))
+  return (f"{total:,} gradient steps at {steps:,} a run: about {took} of one "
           f"2-core AVX2 machine at {STEPS_PER_S_AVX2:g} steps/s")
 
 
@@ -467,7 +469,7 @@ def main(argv=None):
   except ValueError as e:
     p.error(str(e))
   todo = [r for r in runs if not is_done(r["dir"], steps, chosen)]
-  print(f"{len(runs)} runs, {len(runs) - len(todo)} done, {len(todo)} to run "
+  print(f"{checks.count(len(runs), 'run')}, {len(runs) - len(todo)} done, {len(todo)} to run "
         f"({cost(len(todo), steps)})")
   if args.status:
     for r in runs:

@@ -89,7 +89,7 @@ for phase in "${phases[@]}"; do
   if [ "$stage" = status ]; then
     out=$(sweep "$phase" "${scored[@]}" --status)
     echo "$out"
-    if [[ $out =~ ([0-9]+)\ runs,\ ([0-9]+)\ done ]]; then
+    if [[ $out =~ ([0-9]+)\ runs?,\ ([0-9]+)\ done ]]; then
       total=${BASH_REMATCH[1]} finished=${BASH_REMATCH[2]}
       if [ "$finished" = "$total" ]; then word=complete; else word="$finished of $total runs done"; fi
     else

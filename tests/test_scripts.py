@@ -164,7 +164,7 @@ def test_slurm_script_options_and_loud_failures(tmp_path, monkeypatch, capsys):
   (done / "results.json").write_text(json.dumps(_results(5)))
   capsys.readouterr()
   assert sweep.main(_args(tmp_path / "done", *one)) == 0
-  assert "1 runs, 1 done, 0 to run" in capsys.readouterr().out
+  assert "1 run, 1 done, 0 to run" in capsys.readouterr().out
   assert not (tmp_path / "done" / "sweep.sbatch").exists()
 
 
@@ -655,7 +655,8 @@ def test_table2_study_script_runs_its_phases_in_order_and_status_trains_nothing(
   # A run of the first phase fails as it is scored: the study goes on, and says so at its end.
   fake.write_text(f'#!/bin/sh\ncase "$1" in -c) echo "$PACKAGE"; exit 0;; esac\n'
                   f'echo "$@" >> {log}\ncase "$*" in *--status*) case "$*" in '
-                  '*--gammas*) echo "4 runs, 4 done";; *) echo "6 runs, 3 done";; esac; exit 0;; '
+                  '*"--gammas 20 "*) echo "1 run, 1 done";; *--gammas*) echo "4 runs, 4 done";; '
+                  '*) echo "6 runs, 3 done";; esac; exit 0;; '
                   'esac\ncase "$*" in *adam0999*representation*) exit 1;; esac\n')
   fake.chmod(0o755)
   script = os.path.join(ROOT, "scripts", "table2_study.sh")
