@@ -94,8 +94,8 @@ def shipped_as(run, steps, weights, shipped_dir=PRETRAINED_DIR):
   name = ship_name(run, steps)
   if name not in shipped_names(shipped_dir):
     return None
-  shipped = read_json(os.path.join(shipped_dir, name, rundir.RESULTS_FILE))["training"]
-  return name if shipped.get("weights") == weights else None
+  trained = _trained(os.path.join(shipped_dir, name))
+  return name if trained is not None and trained[1] == weights else None
 
 
 def _new_folder(parent, prefix):
@@ -107,13 +107,13 @@ def _new_folder(parent, prefix):
   return path
 
 
-def _copy_files(source, dest, only_missing=False):
-  """Copy RUN_FILES (and OPTIONAL_FILES the source has) from `source` into `dest`, each
-  atomically; with `only_missing`, those `dest` lacks (a copy cut by a kill resumes)."""
+def _copy_files(source, dest):
+  """Copy RUN_FILES (and OPTIONAL_FILES the source has) that `dest` lacks from `source`, each
+  atomically (a copy cut by a kill resumes)."""
   for name in RUN_FILES + tuple(f for f in OPTIONAL_FILES
                                 if os.path.isfile(os.path.join(source, f))):
     target = os.path.join(dest, name)
-    if only_missing and os.path.exists(target):
+    if os.path.exists(target):
       continue
     with atomic_io.atomic_path(target, suffix=os.path.splitext(name)[1]) as tmp:
       shutil.copyfile(os.path.join(source, name), tmp)
@@ -164,7 +164,7 @@ def prepare(source, output_dir):
   check_output(source, output_dir)
   with rundir.claim(output_dir, rundir.read_identity(source)):
     check_output(source, output_dir)  # again, now that no other process writes in it
-    _copy_files(source, output_dir, only_missing=True)
+    _copy_files(source, output_dir)
   return output_dir
 
 
