@@ -32,6 +32,35 @@ def write_text(path, text):
   return path
 
 
+def _block_span(text, begin, end):
+  """(start, stop) of the lines from the one holding `begin` to the one holding `end`, or None."""
+  start, stop = text.find(begin), text.find(end)
+  if start < 0 or stop < start:
+    return None
+  stop = text.find("\n", stop)
+  return start, len(text) if stop < 0 else stop + 1
+
+
+def read_block(path, begin, end):
+  """The generated block a page holds: from the line of marker `begin` to that of `end`, both
+  included ('' when the page has no such block)."""
+  with open(path) as f:
+    text = f.read()
+  span = _block_span(text, begin, end)
+  return "" if span is None else text[span[0]:span[1]]
+
+
+def replace_block(path, begin, end, block):
+  """Replace the page's block between markers `begin` and `end` (`read_block`) by `block`,
+  atomically. Raises ValueError when the page has no such block."""
+  with open(path) as f:
+    text = f.read()
+  span = _block_span(text, begin, end)
+  if span is None:
+    raise ValueError(f"{path} has no block between {begin!r} and {end!r}")
+  return write_text(path, text[:span[0]] + block + text[span[1]:])
+
+
 def write_csv(path, header, rows):
   """A CSV file with the column names `header` and one line per row (a sequence in the header's
   order, or a dict keyed by it)."""

@@ -1,8 +1,10 @@
 """Aggregate a sweep into the paper's Table 2 (Markdown + CSV), a per-seed score figure, the
 rate-distortion figure of Sec. 5.2, and a table and figure of every model's scores against the
-total correlation of the training data's factors.
+total correlation of the training data's factors, and Echo against beta-VAE seed against seed
+(echo_vs_vae.md: Welch's t and the exact permutation test of evidence.py, in every setting both
+models ran, on any data set; seeds.csv holds the per-seed scores it is computed from).
 
-    python scripts/aggregate.py RUNS_DIR [--out DIR] [--steps N | --pool_steps]
+    python scripts/aggregate.py RUNS_DIR [--out DIR] [--steps N | --pool_steps] [--doc PAGE]
 
 Models are told apart by what makes them differ: Echo with the stretched f is 'echo (stretched f)'
 (Table 2 takes only the paper's public f), scores of the sampled code carry '[sample]' (Table 2
@@ -21,6 +23,7 @@ gamma = 0 row, the one row whose setting the paper states; its other rows are pr
 table as the paper's.
 """
 import argparse
+import csv
 import functools
 import os
 
@@ -30,6 +33,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 from echo_suite import atomic_io
 from echo_suite import checks
+from echo_suite import evidence
 from echo_suite import gin_compat
 from echo_suite import provenance
 from echo_suite import rundir
@@ -133,11 +137,17 @@ def _saved_bindings(config):
   return provenance.saved_bindings(config)
 
 
-def model_label(run):
-  """The run's model, told apart where runs of one name differ: Echo's f, scored code."""
+def model_name(run):
+  """The run's model, with Echo's f where it is not the paper's public one."""
   label = run["model"]
   if label == "echo" and config_value(run, "model.f_param", "public") != "public":
     label += f" ({config_value(run, 'model.f_param')} f)"
+  return label
+
+
+def model_label(run):
+  """The run's model, told apart where runs of one name differ: Echo's f, scored code."""
+  label = model_name(run)
   label += "" if run["representation"] == "mean" else f" [{run['representation']}]"
   setting = score_setting(run)
   return label + (f" {{{setting}}}" if setting else "")
@@ -315,8 +325,10 @@ def write_csv(table, path):
 
 
 def scores_figure(runs, path):
-  """One point per seed for every setting, model and data set."""
+  """One point per seed for every setting, model (mean codes) and data set present."""
   rows = table_rows(runs)
+  present = {r["dataset"] for r in runs}
+  datasets = [d for d in DATASETS if d in present] + sorted(present - set(DATASETS))
   panels = []
   for metric, key, name in METRICS:
     panels.append([sweep_figures.StripPanel(
@@ -328,7 +340,7 @@ def scores_figure(runs, path):
                                   size=18)
               for k, model in enumerate(MODELS) for x, (_, beta, gamma) in enumerate(rows)),
         tuple((x, label.replace(", ", "\n")) for x, (label, _, _) in enumerate(rows)))
-        for dataset in DATASETS])
+        for dataset in datasets])
   return sweep_figures.strip_panels(
       panels, f"scores per setting, one point per seed ({_budget(runs)})", path)
 
@@ -505,6 +517,103 @@ SWEEP_FIGURES = {"scores_per_seed.png": "FactorVAE score and MIG of every seed, 
                                     "training data's factors"}
 
 
+# ---------------------------------------------------------------------------------------------
+# Echo against beta-VAE, seed against seed (seeds.csv, echo_vs_vae.md)
+
+SEED_FIELDS = ("run", "data", "model", "code", "score_setting", "beta", "gamma", "seed", "steps",
+               "weights", *(m for m, _, _ in METRICS))
+_SEED_NUMBERS = {"beta": float, "gamma": float, "seed": int, "steps": int,
+                 **{m: float for m, _, _ in METRICS}}
+BASELINE, TREATMENT = "vae", "echo"  # the paper's Sec. 5.3 claim: Echo's codes score higher
+ECHO_VS_VAE_BEGIN = "<!-- aggregate.py echo_vs_vae: begin (generated; do not edit by hand) -->"
+ECHO_VS_VAE_END = "<!-- aggregate.py echo_vs_vae: end -->"
+
+
+def seed_records(runs, runs_dir):
+  """One record per run and scored code (seeds.csv): its settings, weights and the paper's two
+  scores; what `echo_vs_vae` compares, so its table can be regenerated without the runs."""
+  return [{"run": os.path.relpath(r["dir"], runs_dir), "data": data_label(r),
+           "model": model_name(r), "code": r["representation"],
+           "score_setting": score_setting(r), "beta": r["beta"], "gamma": r["gamma"],
+           "seed": r["seed"], "steps": r["steps"], "weights": r["training"].get("weights", ""),
+           **{metric: score(r, metric, key) for metric, key, _ in METRICS}}
+          for r in sorted(runs, key=lambda r: (r["dir"], r["representation"]))]
+
+
+def read_seed_records(path):
+  """seed_records as seeds.csv holds them."""
+  with open(path, newline="") as f:
+    return [{k: _SEED_NUMBERS.get(k, str)(v) for k, v in row.items()}
+            for row in csv.DictReader(f)]
+
+
+def echo_vs_vae(records):
+  """Echo (treatment) against beta-VAE (baseline) in every setting both ran: data set, scored
+  code, score setting, beta, gamma and step budget alike; for each of the paper's two metrics the
+  means and sample sds over seeds and evidence.compare's Welch and exact permutation tests, with
+  the verdict word for the paper's direction (Echo higher).
+
+  Args:
+    records: seed_records (or read_seed_records) dicts.
+
+  Returns:
+    list of dicts, one per setting and metric: the setting's keys, 'metric', 'comparison' (an
+    evidence.Comparison), 'verdict', and (mean, sd, n) under BASELINE and TREATMENT.
+  """
+  groups = {}
+  for r in records:
+    if r["model"] in (BASELINE, TREATMENT):
+      key = (r["data"], r["code"], r["score_setting"], r["beta"], r["gamma"], r["steps"])
+      groups.setdefault(key, {}).setdefault(r["model"], []).append(r)
+  rows = []
+  for (data, code, setting, beta, gamma, steps), sides in sorted(groups.items()):
+    if len(sides) < 2:
+      continue
+    for metric, _, name in METRICS:
+      values = {m: [r[metric] for r in sides[m]] for m in (BASELINE, TREATMENT)}
+      comparison = evidence.compare(values[BASELINE], values[TREATMENT])
+      rows.append({"data": data, "code": code, "score_setting": setting, "beta": beta,
+                   "gamma": gamma, "steps": steps, "metric": name, "comparison": comparison,
+                   "verdict": evidence.verdict(comparison, +1),
+                   **{m: mean_sd(v) for m, v in values.items()}})
+  return rows
+
+
+def echo_vs_vae_table(rows):
+  """(header, text rows) of `echo_vs_vae`'s rows: what echo_vs_vae.md and the report print."""
+  header = ("data", "code", "beta, gamma", "steps", "metric", "beta-VAE", "Echo", "Echo − VAE",
+            "Welch's t (df), p", "permutation p", "verdict")
+  lines = []
+  for r in rows:
+    c = r["comparison"]
+    code = r["code"] + (f" {{{r['score_setting']}}}" if r["score_setting"] else "")
+    test = "–" if c.p is None else f"{c.t:+.2f} ({c.df:.1f}), {evidence.format_p(c.p)}"
+    lines.append((r["data"], code, f"{r['beta']:g}, {r['gamma']:g}", f"{r['steps']:,}",
+                  r["metric"], format_cell(*r[BASELINE], digits=3),
+                  format_cell(*r[TREATMENT], digits=3),
+                  "–" if c.diff is None else f"{c.diff:+.3f}", test,
+                  evidence.format_p(c.permutation_p), r["verdict"]))
+  return header, lines
+
+
+ECHO_VS_VAE_NOTE = ("Echo (the paper's public f) against beta-VAE, seed against seed, in every "
+                    "setting both ran; mean ± sample sd over seeds (n runs). The direction "
+                    "tested is the paper's (Sec. 5.3): Echo's codes score higher.")
+
+
+def echo_vs_vae_markdown(records):
+  """echo_vs_vae.md's text (and the block a study page embeds), '' without a setting both
+  models ran."""
+  rows = echo_vs_vae(records)
+  if not rows:
+    return ""
+  header, lines = echo_vs_vae_table(rows)
+  text = [ECHO_VS_VAE_BEGIN, "", ECHO_VS_VAE_NOTE, "", "| " + " | ".join(header) + " |",
+          "|---" * len(header) + "|", *("| " + " | ".join(line) + " |" for line in lines), "",
+          evidence.RULES, "", ECHO_VS_VAE_END]
+  return "\n".join(text) + "\n"
+
+
 def write_report(path, runs_dir, runs, all_runs, table, figures):
   """report.html: Table 2's cells and every model's (the rows of table2.md and models.md; none
   while `table` is None), the sweep figures, the study's claims when runs_dir holds a Table 2 study
@@ -521,6 +630,11 @@ def write_report(path, runs_dir, runs, all_runs, table, figures):
                    (page.Table(tuple(head), tuple(map(tuple, model_rows))),)),
       page.Section("Sweep figures", figures=tuple(
           page.Figure(f, SWEEP_FIGURES[os.path.basename(f)]) for f in figures))]
+  comparison = echo_vs_vae(seed_records(runs, runs_dir))
+  if comparison:
+    header, lines = echo_vs_vae_table(comparison)
+    sections.append(page.Section("Echo against beta-VAE", (ECHO_VS_VAE_NOTE, evidence.RULES),
+                                 (page.Table(header, tuple(lines)),)))
   sections += claims_sections(all_runs, runs_dir)
   title = f"Sweep report: {os.path.basename(os.path.abspath(runs_dir))}"
   return page.write_report(path, title, runs_dir, report_runs.read_runs(runs_dir), sections)
@@ -546,6 +660,17 @@ def claims_sections(runs, runs_dir):
   return sections
 
 
+def _page_with_block(path):
+  """--doc: a page holding the echo_vs_vae block's markers."""
+  if not os.path.isfile(path):
+    raise argparse.ArgumentTypeError(f"{path!r} is not a file (a Markdown page holding the lines "
+                                     f"{ECHO_VS_VAE_BEGIN} and {ECHO_VS_VAE_END})")
+  if not atomic_io.read_block(path, ECHO_VS_VAE_BEGIN, ECHO_VS_VAE_END):
+    raise argparse.ArgumentTypeError(f"{path!r} has no lines {ECHO_VS_VAE_BEGIN} and "
+                                     f"{ECHO_VS_VAE_END} to write between")
+  return path
+
+
 def parse_args(argv=None):
   """The command line's arguments, and the parser (for its error messages)."""
   p = checks.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -557,6 +682,9 @@ def parse_args(argv=None):
                  help="average runs of different step budgets together (labelled as pooled)")
   p.add_argument("--udr", action="store_true",
                  help="also rank each run by UDR over the seeds of its setting (udr.md, udr.csv)")
+  p.add_argument("--doc", type=_page_with_block,
+                 help="also write echo_vs_vae.md's table into this page's generated block "
+                      "(between its aggregate.py echo_vs_vae markers)")
   p.add_argument("--no_report", action="store_true",
                  help="do not write report.html (the page of every run, its figures and scores)")
   return p.parse_args(argv), p
@@ -583,7 +711,8 @@ def main(argv=None):
   if not runs:
     none = (f"no runs with current scores{'' if args.steps is None else f' at {args.steps} steps'}"
             f" below {args.runs_dir!r}")
-    if args.no_report or args.udr or not report_runs.find_run_dirs(args.runs_dir):
+    if (args.no_report or args.udr or args.doc
+        or not report_runs.find_run_dirs(args.runs_dir)):
       p.error(none)
     os.makedirs(out, exist_ok=True)  # a sweep under way: the page of where its runs stand
     path = write_report(os.path.join(out, REPORT_FILE), args.runs_dir, [], all_runs, None, [])
@@ -593,6 +722,10 @@ def main(argv=None):
   if args.udr and not udr:
     p.error("--udr: no setting has two seeds or more with current scores (UDR compares each run "
             "with the other seeds of its setting)")
+  records = seed_records(runs, args.runs_dir)
+  comparison = echo_vs_vae_markdown(records)
+  if args.doc and not comparison:
+    p.error(f"--doc {args.doc}: no setting has current scores of both echo and vae to compare")
   os.makedirs(out, exist_ok=True)
   table = build_table(runs)
   figures = [scores_figure(runs, os.path.join(out, "scores_per_seed.png")),
@@ -602,6 +735,12 @@ def main(argv=None):
             write_csv(table, os.path.join(out, "table2.csv")),
             *write_dependence_table(runs, os.path.join(out, "models.md"),
                                     os.path.join(out, "models.csv"))]
+  tables.append(atomic_io.write_csv(os.path.join(out, "seeds.csv"), SEED_FIELDS, records))
+  if comparison:
+    tables.append(atomic_io.write_text(os.path.join(out, "echo_vs_vae.md"), comparison))
+  if args.doc:
+    tables.append(atomic_io.replace_block(args.doc, ECHO_VS_VAE_BEGIN, ECHO_VS_VAE_END,
+                                          comparison))
   paths = tables + figures
   if args.udr:
     paths += write_udr(udr, os.path.join(out, "udr.md"), os.path.join(out, "udr.csv"))
@@ -612,6 +751,8 @@ def main(argv=None):
   for table in (tables[0], tables[2]):
     with open(table) as f:
       print(f.read())
+  if comparison:
+    print(comparison)
   for path in paths:
     print(f"wrote {path}")
   return 0

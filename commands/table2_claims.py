@@ -482,23 +482,12 @@ def _of(k, n):
 
 def write_readme_block(path, block):
   """Replace README's block between README_BEGIN and README_END by `block` (atomic)."""
-  with open(path) as f:
-    text = f.read()
-  start, end = text.find(README_BEGIN), text.find(README_END)
-  if start < 0 or end < start:
-    raise ValueError(f"{path} has no block between {README_BEGIN!r} and {README_END!r}")
-  end = text.index("\n", end) + 1
-  return atomic_io.write_text(path, text[:start] + block + text[end:])
+  return atomic_io.replace_block(path, README_BEGIN, README_END, block)
 
 
 def readme_block(path):
   """The block README holds now, markers included ('' without one)."""
-  with open(path) as f:
-    text = f.read()
-  start, end = text.find(README_BEGIN), text.find(README_END)
-  if start < 0 or end < start:
-    return ""
-  return text[start:text.index("\n", end) + 1]
+  return atomic_io.read_block(path, README_BEGIN, README_END)
 
 
 # ---------------------------------------------------------------------------------------------

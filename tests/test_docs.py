@@ -143,3 +143,21 @@ def test_every_command_of_runs_md_is_accepted(tmp_path, monkeypatch):
   assert len(commands) >= 24
   for command in commands:
     validate(command.replace("RUNS_DIR", str(tmp_path / "runs")), tmp_path)
+
+
+def test_the_colour_and_noise_study_table_is_what_its_seeds_generate():
+  # docs/datasets_study.md's block and results/datasets_study/echo_vs_vae.md are written by
+  # aggregate.py --doc from the runs; seeds.csv beside them regenerates both to the character.
+  from echo_suite import atomic_io
+  page = os.path.join(ROOT, "docs", "datasets_study.md")
+  block = atomic_io.read_block(page, aggregate.ECHO_VS_VAE_BEGIN, aggregate.ECHO_VS_VAE_END)
+  assert block, "docs/datasets_study.md lost its generated block's markers"
+  study = os.path.join(ROOT, "results", "datasets_study")
+  if not os.path.isfile(os.path.join(study, "seeds.csv")):  # the study has not run yet
+    assert block == f"{aggregate.ECHO_VS_VAE_BEGIN}\n{aggregate.ECHO_VS_VAE_END}\n"
+    return
+  text = aggregate.echo_vs_vae_markdown(
+      aggregate.read_seed_records(os.path.join(study, "seeds.csv")))
+  assert text and block == text
+  with open(os.path.join(study, "echo_vs_vae.md")) as f:
+    assert f.read() == text

@@ -719,3 +719,50 @@ def test_table2_study_script_runs_its_phases_in_order_and_status_trains_nothing(
                         env=env, capture_output=True, text=True)
   assert typo.returncode == 2 and not log.exists()
   assert typo.stderr.startswith("error: phase 'row1_dsprite' is not one of claim_c_5k_adam ")
+
+
+def test_aggregate_compares_echo_with_vae_seed_against_seed_on_any_data_set(tmp_path, capsys):
+  from scipy import stats
+  runs = tmp_path / "runs"
+  echo, vae = [0.70, 0.74, 0.69, 0.75], [0.60, 0.66, 0.62, 0.61]
+  for seed, (e, v) in enumerate(zip(echo, vae)):
+    _fake_run(runs, "color_dsprites", "echo", 1.0, 0.0, seed, fvae=e, mig=0.1,
+              eval_on="color_dsprites")
+    _fake_run(runs, "color_dsprites", "vae", 1.0, 0.0, seed, fvae=v, mig=0.1 + 0.01 * seed,
+              eval_on="color_dsprites")
+  _fake_run(runs, "dsprites", "echo", 1.0, 0.0, 0, fvae=0.8, mig=0.2)  # no VAE beside it
+  page = tmp_path / "study.md"
+  page.write_text(f"# Study\n\n{aggregate.ECHO_VS_VAE_BEGIN}\nold\n{aggregate.ECHO_VS_VAE_END}\n"
+                  "after\n")
+  out = tmp_path / "agg"
+  assert aggregate.main([str(runs), "--out", str(out), "--doc", str(page)]) == 0
+  text = (out / "echo_vs_vae.md").read_text()
+  rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| color")]
+  assert len(rows) == 2  # FactorVAE and MIG on color_dsprites; dsprites has no VAE to compare
+  fvae = rows[0]
+  t, p = stats.ttest_ind(echo, vae, equal_var=False)
+  assert fvae[4:7] == ["FactorVAE", *(f"{np.mean(v):.3f} ± {np.std(v, ddof=1):.3f} (n=4)"
+                                      for v in (vae, echo))]
+  assert fvae[8].startswith(f"{t:+.2f} (") and fvae[8].endswith(f"{p:.3f}")
+  assert fvae[9] == "0.029" and fvae[10] == "holds |"  # 2 of the 70 splits are as extreme
+  assert rows[1][10] == "inconclusive |"  # MIG: VAE higher, Welch p 0.10 (df 3.0) at n = 4
+  # The table regenerates from seeds.csv alone, and the page's block is that table.
+  records = aggregate.read_seed_records(out / "seeds.csv")
+  assert len(records) == 9 and {r["weights"] for r in records} == {"w"}
+  assert aggregate.echo_vs_vae_markdown(records) == text
+  assert page.read_text() == f"# Study\n\n{text}after\n"
+  assert "Echo against beta-VAE" in (out / "report.html").read_text()
+  assert _png_ok(out / "scores_per_seed.png")
+  # A page without the markers, or nothing to compare: one error line, nothing written.
+  capsys.readouterr()
+  bare = tmp_path / "bare.md"
+  bare.write_text("# no block\n")
+  for target, doc in ((runs, bare), (runs / rundir.run_name("dsprites", "echo", 1.0, 0.0, 0),
+                                     page)):
+    with pytest.raises(SystemExit) as e:
+      aggregate.main([str(target), "--out", str(tmp_path / "never"), "--doc", str(doc)])
+    assert e.value.code == 2
+    assert not (tmp_path / "never").exists()
+  err = capsys.readouterr().err
+  assert "bare.md' has no lines <!-- aggregate.py echo_vs_vae: begin" in err
+  assert "no setting has current scores of both echo and vae" in err
