@@ -726,11 +726,11 @@ def test_aggregate_compares_echo_with_vae_seed_against_seed_on_any_data_set(tmp_
   runs = tmp_path / "runs"
   echo, vae = [0.70, 0.74, 0.69, 0.75], [0.60, 0.66, 0.62, 0.61]
   for seed, (e, v) in enumerate(zip(echo, vae)):
-    _fake_run(runs, "color_dsprites", "echo", 1.0, 0.0, seed, fvae=e, mig=0.1,
+    _fake_run(runs / "colour", "color_dsprites", "echo", 1.0, 0.0, seed, fvae=e, mig=0.1,
               eval_on="color_dsprites")
-    _fake_run(runs, "color_dsprites", "vae", 1.0, 0.0, seed, fvae=v, mig=0.1 + 0.01 * seed,
-              eval_on="color_dsprites")
-  _fake_run(runs, "dsprites", "echo", 1.0, 0.0, 0, fvae=0.8, mig=0.2)  # no VAE beside it
+    _fake_run(runs / "colour", "color_dsprites", "vae", 1.0, 0.0, seed, fvae=v,
+              mig=0.1 + 0.01 * seed, eval_on="color_dsprites")
+  _fake_run(runs / "plain", "dsprites", "echo", 1.0, 0.0, 0, fvae=0.8, mig=0.2)  # no VAE beside
   page = tmp_path / "study.md"
   page.write_text(f"# Study\n\n{aggregate.ECHO_VS_VAE_BEGIN}\nold\n{aggregate.ECHO_VS_VAE_END}\n"
                   "after\n")
@@ -752,13 +752,16 @@ def test_aggregate_compares_echo_with_vae_seed_against_seed_on_any_data_set(tmp_
   assert aggregate.echo_vs_vae_markdown(records) == text
   assert page.read_text() == f"# Study\n\n{text}after\n"
   assert "Echo against beta-VAE" in (out / "report.html").read_text()
+  assert "| beta=1, gamma=0 | 0.80 (n=1) [0.83] | – [0.65] |" in (out / "table2.md").read_text()
+  # Colour runs alone have no Table 2 (its data sets are dsprites and ds_corr): it says so.
+  assert aggregate.main([str(runs / "colour"), "--out", str(tmp_path / "colour")]) == 0
+  assert aggregate.NO_TABLE2 in (tmp_path / "colour" / "table2.md").read_text()
   assert _png_ok(out / "scores_per_seed.png")
   # A page without the markers, or nothing to compare: one error line, nothing written.
   capsys.readouterr()
   bare = tmp_path / "bare.md"
   bare.write_text("# no block\n")
-  for target, doc in ((runs, bare), (runs / rundir.run_name("dsprites", "echo", 1.0, 0.0, 0),
-                                     page)):
+  for target, doc in ((runs, bare), (runs / "plain", page)):
     with pytest.raises(SystemExit) as e:
       aggregate.main([str(target), "--out", str(tmp_path / "never"), "--doc", str(doc)])
     assert e.value.code == 2
