@@ -11,15 +11,15 @@ TMP_PREFIX = ".tmp-"  # names of files being written; a kill -9 can leave one (r
 
 
 @contextlib.contextmanager
-def atomic_path(path, suffix=""):
-  """Yield a temporary path in the target's folder; on success it replaces `path` (mode 0644)."""
+def atomic_path(path, suffix="", mode=0o644):
+  """Yield a temporary path in the target's folder; on success it replaces `path` (`mode`)."""
   directory = os.path.dirname(os.path.abspath(path))
   os.makedirs(directory, exist_ok=True)
   fd, tmp = tempfile.mkstemp(suffix=suffix, prefix=TMP_PREFIX, dir=directory)
   os.close(fd)
   try:
     yield tmp
-    os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; results are meant to be shared
+    os.chmod(tmp, mode)  # mkstemp makes 0600 files; results are meant to be shared
     os.replace(tmp, path)
   finally:
     if os.path.exists(tmp):
@@ -32,33 +32,43 @@ def write_text(path, text):
   return path
 
 
-def _block_span(text, begin, end):
-  """(start, stop) of the lines from the one holding `begin` to the one holding `end`, or None."""
-  start, stop = text.find(begin), text.find(end)
-  if start < 0 or stop < start:
-    return None
-  stop = text.find("\n", stop)
-  return start, len(text) if stop < 0 else stop + 1
+def _block_lines(lines, begin, end):
+  """(i, j): indices of the one line that is `begin` and the one line after it that is `end`
+  (whole lines, surrounding blanks aside; a marker quoted inside a sentence or a code span does
+  not count). Raises ValueError naming what is missing or repeated."""
+  starts = [i for i, line in enumerate(lines) if line.strip() == begin]
+  stops = [i for i, line in enumerate(lines) if line.strip() == end]
+  if len(starts) != 1 or len(stops) != 1 or stops[0] < starts[0]:
+    raise ValueError(f"has {len(starts)} line(s) {begin} and {len(stops)} line(s) {end}: one "
+                     "of each, in that order, marks the generated block")
+  return starts[0], stops[0]
+
+
+def _read_lines(path):
+  with open(path, encoding="utf-8", newline="") as f:  # newline="": CRLF pages stay CRLF
+    return f.read().splitlines(keepends=True)
 
 
 def read_block(path, begin, end):
-  """The generated block a page holds: from the line of marker `begin` to that of `end`, both
-  included ('' when the page has no such block)."""
-  with open(path) as f:
-    text = f.read()
-  span = _block_span(text, begin, end)
-  return "" if span is None else text[span[0]:span[1]]
+  """The generated block a page holds: from its line `begin` to its line `end`, both included,
+  as `replace_block` would replace it. Raises ValueError when the page has not exactly one
+  of each (in that order), UnicodeDecodeError when it is not UTF-8."""
+  lines = _read_lines(path)
+  i, j = _block_lines(lines, begin, end)
+  return "".join(lines[i:j + 1])
 
 
 def replace_block(path, begin, end, block):
-  """Replace the page's block between markers `begin` and `end` (`read_block`) by `block`,
-  atomically. Raises ValueError when the page has no such block."""
-  with open(path) as f:
-    text = f.read()
-  span = _block_span(text, begin, end)
-  if span is None:
-    raise ValueError(f"{path} has no block between {begin!r} and {end!r}")
-  return write_text(path, text[:span[0]] + block + text[span[1]:])
+  """Replace the page's generated block (`read_block`) by `block`, atomically, keeping the
+  page's file mode; a symbolic link's target is written, not the link. Raises ValueError as
+  read_block does."""
+  path = os.path.realpath(path)
+  lines = _read_lines(path)
+  i, j = _block_lines(lines, begin, end)
+  with atomic_path(path, mode=os.stat(path).st_mode & 0o7777) as tmp, \
+      open(tmp, "w", encoding="utf-8", newline="") as f:
+    f.write("".join(lines[:i]) + block + "".join(lines[j + 1:]))
+  return path
 
 
 def write_csv(path, header, rows):

@@ -98,6 +98,30 @@ def output_file(text):
   return text
 
 
+def page_with_block(path, begin, end):
+  """A page a command rewrites between its markers (atomic_io.replace_block): an existing UTF-8
+  file holding one line `begin` and one later line `end`, whose folder takes a new file.
+
+  Raises:
+    ValueError: saying what is wrong and what is accepted.
+  """
+  from echo_suite import atomic_io  # standard library only; imported where it is needed
+  if not os.path.isfile(path):
+    raise ValueError(f"{path!r} is not a file (a page holding the lines {begin} and {end})")
+  try:
+    atomic_io.read_block(path, begin, end)
+  except UnicodeDecodeError:
+    raise ValueError(f"{path!r} is not UTF-8 text (a page holding the lines {begin} and "
+                     f"{end})") from None
+  except ValueError as e:
+    raise ValueError(f"{path!r} {e}") from None
+  target = os.path.realpath(path)
+  problem = _unwritable(path, os.path.dirname(target))
+  if problem or not os.access(target, os.W_OK):
+    raise ValueError(problem or f"{path!r} is not writable")
+  return path
+
+
 def _output_folder_problem(path):
   if os.path.exists(path) and not os.path.isdir(path):
     return f"{path!r} is a file; give a folder"

@@ -8,6 +8,9 @@ Two tests are reported side by side:
   * an exact permutation test: every split of the pooled scores into groups of the same sizes,
     the two-sided p the share of splits whose |difference of means| is at least the observed one.
     With n a side it cannot go below 2 / C(2n, n): 1/3 at n = 2, 1/10 at n = 3, 1/35 at n = 4.
+    Beyond MAX_EXACT_SPLITS splits (12 seeds a side is 2.7 million, 13 is 10.4 million) it is
+    estimated from PERMUTATION_DRAWS seeded random splits, (1 + as extreme) / (1 + draws), and
+    printed with a leading '~'.
 
 `verdict` turns them into one word by the fixed rules below; every table, figure and README
 sentence of a study takes its word from here.
@@ -25,6 +28,9 @@ SUGGESTIVE_P = 0.05  # Welch p below this, with fewer than MIN_SEEDS_TO_HOLD: at
 HOLDS_P = 0.05  # with MIN_SEEDS_TO_HOLD a side: Welch and permutation p both below this
 BEYOND_DOUBT_P = 0.001  # ... and Welch p below this as well
 LEANING_P = 0.10  # with MIN_SEEDS_TO_HOLD a side and Welch p below this: "suggestive"
+MAX_EXACT_SPLITS = 5_000_000  # more splits than this: a Monte Carlo permutation p (memory, time)
+PERMUTATION_DRAWS = 200_000  # random splits of that estimate (its sd is below 0.0012)
+_SPLITS_PER_CHUNK = 200_000  # splits held in memory at once
 
 RULES = (
     f"Verdicts: with fewer than {MIN_SEEDS_TO_HOLD} seeds a side, 'suggestive' when Welch's p < "
@@ -45,7 +51,9 @@ class Comparison:
     diff: treatment mean minus baseline mean (None without both means).
     t, df, p: Welch's t, its degrees of freedom and two-sided p (None below two seeds a side;
       t = +-inf and p = 0 when both groups have no spread but differ).
-    permutation_p: the exact two-sided permutation p (None below two seeds a side).
+    permutation_p: the exact two-sided permutation p (None below two seeds a side), or its
+      Monte Carlo estimate beyond MAX_EXACT_SPLITS splits.
+    permutation_exact: False for such an estimate.
   """
   n_baseline: int
   n_treatment: int
@@ -54,6 +62,7 @@ class Comparison:
   df: float | None
   p: float | None
   permutation_p: float | None
+  permutation_exact: bool = True
 
 
 def welch_t_test(baseline, treatment):
@@ -88,15 +97,45 @@ def exact_permutation_p(baseline, treatment):
   Returns:
     The share of the C(n_a + n_b, n_b) ways to split the pooled scores into groups of the same
     sizes whose |difference of means| is at least the observed one (the observed split counts).
+    The splits are enumerated in chunks, so memory stays bounded; callers keep their number at
+    most MAX_EXACT_SPLITS (`permutation_p`).
   """
   a, b = np.asarray(baseline, np.float64), np.asarray(treatment, np.float64)
-  pooled, total = np.concatenate([a, b]), a.sum() + b.sum()
+  pooled = np.concatenate([a, b])
+  splits = itertools.combinations(range(pooled.size), b.size)
+  extreme = total = 0
+  while chunk := list(itertools.islice(splits, _SPLITS_PER_CHUNK)):
+    extreme += int(_as_extreme(pooled, np.array(chunk), a, b).sum())
+    total += len(chunk)
+  return extreme / total
+
+
+def _as_extreme(pooled, treatment_index, a, b):
+  """Which splits (rows of treatment indices) give a |difference of means| at least the
+  observed one (a tolerance lets the observed split and its ties count despite rounding)."""
   observed = abs(b.mean() - a.mean())
-  splits = np.array(list(itertools.combinations(range(pooled.size), b.size)))
-  treatment_sums = pooled[splits].sum(axis=1)
-  diffs = np.abs(treatment_sums / b.size - (total - treatment_sums) / a.size)
-  # a tolerance so that the observed split (and its ties) count despite rounding in the sums
-  return float(np.mean(diffs >= observed - 1e-12 * max(1.0, abs(observed))))
+  treatment_sums = pooled[treatment_index].sum(axis=1)
+  diffs = np.abs(treatment_sums / b.size - (pooled.sum() - treatment_sums) / a.size)
+  return diffs >= observed - 1e-12 * max(1.0, abs(observed))
+
+
+def permutation_p(baseline, treatment, draws=PERMUTATION_DRAWS, seed=0):
+  """The two-sided permutation p: exact up to MAX_EXACT_SPLITS splits, else estimated from
+  `draws` random splits of a seeded generator as (1 + as extreme) / (1 + draws).
+
+  Returns:
+    (p, exact): the p and whether it is exact.
+  """
+  a, b = np.asarray(baseline, np.float64), np.asarray(treatment, np.float64)
+  if math.comb(a.size + b.size, b.size) <= MAX_EXACT_SPLITS:
+    return exact_permutation_p(a, b), True
+  pooled, rng = np.concatenate([a, b]), np.random.default_rng(seed)
+  extreme = 0
+  for start in range(0, draws, _SPLITS_PER_CHUNK):
+    n = min(_SPLITS_PER_CHUNK, draws - start)
+    index = np.argsort(rng.random((n, pooled.size)), axis=1)[:, :b.size]
+    extreme += int(_as_extreme(pooled, index, a, b).sum())
+  return (1 + extreme) / (1 + draws), False
 
 
 def compare(baseline, treatment):
@@ -114,7 +153,7 @@ def compare(baseline, treatment):
   if len(a) < 2 or len(b) < 2:
     return Comparison(len(a), len(b), diff, None, None, None, None)
   t, df, p = welch_t_test(a, b)
-  return Comparison(len(a), len(b), diff, t, df, p, exact_permutation_p(a, b))
+  return Comparison(len(a), len(b), diff, t, df, p, *permutation_p(a, b))
 
 
 def verdict(comparison, sign):
@@ -158,11 +197,11 @@ def _level(c):
   return "suggestive" if c.p < LEANING_P else "inconclusive"
 
 
-def format_p(p):
-  """'0.012', '< 0.001' or '–'."""
+def format_p(p, exact=True):
+  """'0.012', '< 0.001' or '–'; an estimate (exact False) gets a leading '~'."""
   if p is None:
     return "–"
-  return "< 0.001" if p < 0.001 else f"{p:.3f}"
+  return ("" if exact else "~") + ("< 0.001" if p < 0.001 else f"{p:.3f}")
 
 
 def format_test(comparison):
@@ -171,10 +210,12 @@ def format_test(comparison):
   if c.p is None:
     return f"no test (n = {c.n_baseline} / {c.n_treatment})"
   return (f"t = {c.t:+.2f}, df {c.df:.1f}, {p_phrase(c.p)}; "
-          f"permutation {p_phrase(c.permutation_p)}")
+          f"permutation {p_phrase(c.permutation_p, c.permutation_exact)}")
 
 
-def p_phrase(p):
-  """'p = 0.012' or 'p < 0.001'."""
-  text = format_p(p)
+def p_phrase(p, exact=True):
+  """'p = 0.012' or 'p < 0.001' ('p ~ 0.012', 'p ~< 0.001' for an estimate)."""
+  text = format_p(p, exact)
+  if not exact:
+    return f"p {text}"
   return f"p {text}" if text.startswith("<") else f"p = {text}"

@@ -25,6 +25,7 @@ table as the paper's.
 import argparse
 import csv
 import functools
+import json
 import os
 
 import numpy as np
@@ -521,22 +522,36 @@ SWEEP_FIGURES = {"scores_per_seed.png": "FactorVAE score and MIG of every seed, 
 # ---------------------------------------------------------------------------------------------
 # Echo against beta-VAE, seed against seed (seeds.csv, echo_vs_vae.md)
 
-SEED_FIELDS = ("run", "data", "model", "code", "score_setting", "beta", "gamma", "seed", "steps",
-               "weights", *(m for m, _, _ in METRICS))
-_SEED_NUMBERS = {"beta": float, "gamma": float, "seed": int, "steps": int,
+SEED_FIELDS = ("run", "data", "factor_tc", "model", "code", "score_setting", "beta", "gamma",
+               "seed", "steps", "weights", "settings", *(m for m, _, _ in METRICS))
+_SEED_NUMBERS = {"factor_tc": float, "beta": float, "gamma": float, "steps": int,
+                 "seed": lambda text: int(text) if text else None,  # score.py's output has none
                  **{m: float for m, _, _ in METRICS}}
+# Identity bindings that the record's own columns hold (or that tell seeds apart): not settings.
+_NOT_SETTINGS = ("train.seed", "model.name", "model.beta", "model.gamma", "dataset.name")
 BASELINE, TREATMENT = "vae", "echo"  # the paper's Sec. 5.3 claim: Echo's codes score higher
 ECHO_VS_VAE_BEGIN = "<!-- aggregate.py echo_vs_vae: begin (generated; do not edit by hand) -->"
 ECHO_VS_VAE_END = "<!-- aggregate.py echo_vs_vae: end -->"
 
 
+def run_settings(run):
+  """The run's training settings besides data set, model, beta, gamma and seed: its identity
+  bindings (run_config.gin; the step budget is not among them), as sorted JSON text so that
+  records compare equal however they were read."""
+  _, bindings = provenance.read_identity(run["dir"])
+  return json.dumps({k: v for k, v in bindings.items() if k not in _NOT_SETTINGS},
+                    sort_keys=True, default=repr)
+
+
 def seed_records(runs, runs_dir):
-  """One record per run and scored code (seeds.csv): its settings, weights and the paper's two
-  scores; what `echo_vs_vae` compares, so its table can be regenerated without the runs."""
+  """One record per run and scored code (seeds.csv): its data (with its factors' exact TC),
+  settings, weights and the paper's two scores; what `echo_vs_vae` compares, so its table can
+  be regenerated without the runs."""
   return [{"run": os.path.relpath(r["dir"], runs_dir), "data": data_label(r),
-           "model": model_name(r), "code": r["representation"],
-           "score_setting": score_setting(r), "beta": r["beta"], "gamma": r["gamma"],
-           "seed": r["seed"], "steps": r["steps"], "weights": r["training"].get("weights", ""),
+           "factor_tc": round(factor_tc(r), 6), "model": model_name(r),
+           "code": r["representation"], "score_setting": score_setting(r), "beta": r["beta"],
+           "gamma": r["gamma"], "seed": r.get("seed"), "steps": r["steps"],
+           "weights": r["training"].get("weights", ""), "settings": run_settings(r),
            **{metric: score(r, metric, key) for metric, key, _ in METRICS}}
           for r in sorted(runs, key=lambda r: (r["dir"], r["representation"]))]
 
@@ -548,33 +563,66 @@ def read_seed_records(path):
             for row in csv.DictReader(f)]
 
 
+def _side_settings(records, shared):
+  """{own settings (JSON): records} of one model's records: the settings only its model binds."""
+  split = {}
+  for r in records:
+    own = {k: v for k, v in json.loads(r["settings"]).items() if k not in shared}
+    split.setdefault(json.dumps(own, sort_keys=True), []).append(r)
+  return split
+
+
 def echo_vs_vae(records):
-  """Echo (treatment) against beta-VAE (baseline) in every setting both ran: data set, scored
-  code, score setting, beta, gamma and step budget alike; for each of the paper's two metrics the
-  means and sample sds over seeds and evidence.compare's Welch and exact permutation tests, with
-  the verdict word for the paper's direction (Echo higher).
+  """Echo (treatment) against beta-VAE (baseline) wherever both ran alike: same data (and factor
+  TC), scored code, score setting, beta, gamma, step budget and every training setting both
+  models bind; runs of one model that differ in a setting only it binds (Echo's d_max, say) are
+  compared apart. For each of the paper's two metrics: means and sample sds over seeds,
+  evidence.compare's Welch and exact permutation tests and the verdict word for the paper's
+  direction (Echo higher).
 
   Args:
     records: seed_records (or read_seed_records) dicts.
 
   Returns:
-    list of dicts, one per setting and metric: the setting's keys, 'metric', 'comparison' (an
-    evidence.Comparison), 'verdict', and (mean, sd, n) under BASELINE and TREATMENT.
+    list of dicts, one per setting and metric: the setting's keys, 'differs' (the settings that
+    tell this row from the others of its data, code, beta, gamma and budget, 'k = v; ...'),
+    'metric', 'comparison' (an evidence.Comparison), 'verdict', and (mean, sd, n) under
+    BASELINE and TREATMENT.
   """
+  records = [r for r in records if r["model"] in (BASELINE, TREATMENT)]
+  keys = {m: set() for m in (BASELINE, TREATMENT)}
+  for r in records:
+    keys[r["model"]].update(json.loads(r["settings"]))
+  shared = keys[BASELINE] & keys[TREATMENT]
   groups = {}
   for r in records:
-    if r["model"] in (BASELINE, TREATMENT):
-      key = (r["data"], r["code"], r["score_setting"], r["beta"], r["gamma"], r["steps"])
-      groups.setdefault(key, {}).setdefault(r["model"], []).append(r)
-  rows = []
-  for (data, code, setting, beta, gamma, steps), sides in sorted(groups.items()):
+    common = {k: v for k, v in json.loads(r["settings"]).items() if k in shared}
+    family = (r["data"], r["factor_tc"], r["code"], r["score_setting"], r["beta"], r["gamma"],
+              r["steps"])
+    groups.setdefault((family, json.dumps(common, sort_keys=True)), {}).setdefault(
+        r["model"], []).append(r)
+  pairs = []  # (family, settings of the pair, vae records, echo records)
+  for (family, common), sides in sorted(groups.items()):
     if len(sides) < 2:
       continue
+    for vae_own, vae in sorted(_side_settings(sides[BASELINE], shared).items()):
+      for echo_own, echo in sorted(_side_settings(sides[TREATMENT], shared).items()):
+        setting = {**json.loads(common),
+                   **{f"{BASELINE}: {k}": v for k, v in json.loads(vae_own).items()},
+                   **{f"{TREATMENT}: {k}": v for k, v in json.loads(echo_own).items()}}
+        pairs.append((family, setting, vae, echo))
+  rows = []
+  for family, setting, vae, echo in pairs:
+    siblings = [s for f, s, _, _ in pairs if f == family]
+    differs = sorted(k for k in set().union(*siblings)
+                     if any(s.get(k, None) != setting.get(k, None) for s in siblings))
     for metric, _, name in METRICS:
-      values = {m: [r[metric] for r in sides[m]] for m in (BASELINE, TREATMENT)}
+      values = {BASELINE: [r[metric] for r in vae], TREATMENT: [r[metric] for r in echo]}
       comparison = evidence.compare(values[BASELINE], values[TREATMENT])
-      rows.append({"data": data, "code": code, "score_setting": setting, "beta": beta,
-                   "gamma": gamma, "steps": steps, "metric": name, "comparison": comparison,
+      rows.append({**dict(zip(("data", "factor_tc", "code", "score_setting", "beta", "gamma",
+                               "steps"), family)),
+                   "differs": "; ".join(f"{k} = {setting.get(k)!r}" for k in differs),
+                   "metric": name, "comparison": comparison,
                    "verdict": evidence.verdict(comparison, +1),
                    **{m: mean_sd(v) for m, v in values.items()}})
   return rows
@@ -582,24 +630,27 @@ def echo_vs_vae(records):
 
 def echo_vs_vae_table(rows):
   """(header, text rows) of `echo_vs_vae`'s rows: what echo_vs_vae.md and the report print."""
-  header = ("data", "code", "beta, gamma", "steps", "metric", "beta-VAE", "Echo", "Echo − VAE",
-            "Welch's t (df), p", "permutation p", "verdict")
+  header = ("data (factor TC)", "code", "beta, gamma", "steps", "settings that differ", "metric",
+            "beta-VAE", "Echo", "Echo - VAE", "Welch's t (df), p", "permutation p", "verdict")
   lines = []
   for r in rows:
     c = r["comparison"]
     code = r["code"] + (f" {{{r['score_setting']}}}" if r["score_setting"] else "")
     test = "–" if c.p is None else f"{c.t:+.2f} ({c.df:.1f}), {evidence.format_p(c.p)}"
-    lines.append((r["data"], code, f"{r['beta']:g}, {r['gamma']:g}", f"{r['steps']:,}",
-                  r["metric"], format_cell(*r[BASELINE], digits=3),
+    lines.append((f"{r['data']} ({r['factor_tc']:.2f})", code, f"{r['beta']:g}, {r['gamma']:g}",
+                  f"{r['steps']:,}", r["differs"] or "–", r["metric"], format_cell(*r[BASELINE], digits=3),
                   format_cell(*r[TREATMENT], digits=3),
                   "–" if c.diff is None else f"{c.diff:+.3f}", test,
-                  evidence.format_p(c.permutation_p), r["verdict"]))
+                  evidence.format_p(c.permutation_p, c.permutation_exact), r["verdict"]))
   return header, lines
 
 
-ECHO_VS_VAE_NOTE = ("Echo (the paper's public f) against beta-VAE, seed against seed, in every "
-                    "setting both ran; mean ± sample sd over seeds (n runs). The direction "
-                    "tested is the paper's (Sec. 5.3): Echo's codes score higher.")
+ECHO_VS_VAE_NOTE = ("Echo (the paper's public f) against beta-VAE, seed against seed, wherever "
+                    "both ran alike: data, code, score setting, beta, gamma, step budget and "
+                    "every training setting both models bind ('settings that differ' names what "
+                    "tells a row from the others of its data, code and budget). Mean ± sample sd "
+                    "over seeds (n runs). The direction tested is the paper's (Sec. 5.3): Echo's "
+                    "codes score higher.")
 
 
 def echo_vs_vae_markdown(records):
@@ -662,14 +713,11 @@ def claims_sections(runs, runs_dir):
 
 
 def _page_with_block(path):
-  """--doc: a page holding the echo_vs_vae block's markers."""
-  if not os.path.isfile(path):
-    raise argparse.ArgumentTypeError(f"{path!r} is not a file (a Markdown page holding the lines "
-                                     f"{ECHO_VS_VAE_BEGIN} and {ECHO_VS_VAE_END})")
-  if not atomic_io.read_block(path, ECHO_VS_VAE_BEGIN, ECHO_VS_VAE_END):
-    raise argparse.ArgumentTypeError(f"{path!r} has no lines {ECHO_VS_VAE_BEGIN} and "
-                                     f"{ECHO_VS_VAE_END} to write between")
-  return path
+  """--doc: a page holding the echo_vs_vae block's markers (checks.page_with_block)."""
+  try:
+    return checks.page_with_block(path, ECHO_VS_VAE_BEGIN, ECHO_VS_VAE_END)
+  except ValueError as e:
+    raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def parse_args(argv=None):

@@ -486,7 +486,7 @@ def write_readme_block(path, block):
 
 
 def readme_block(path):
-  """The block README holds now, markers included ('' without one)."""
+  """The block README holds now, markers included (ValueError without exactly one)."""
   return atomic_io.read_block(path, README_BEGIN, README_END)
 
 
@@ -618,9 +618,11 @@ def main(argv=None):
     p.error("--keep goes with a STUDY_DIR, not with --records")
   if args.study_dir is not None and not os.path.isdir(args.study_dir):
     p.error(f"study_dir {args.study_dir!r} is not a folder")
-  if args.readme is not None and not (os.path.isfile(args.readme) and readme_block(args.readme)):
-    p.error(f"--readme {args.readme!r} has no block between the markers {README_BEGIN!r} and "
-            f"{README_END!r}")
+  if args.readme is not None:
+    try:
+      checks.page_with_block(args.readme, README_BEGIN, README_END)
+    except ValueError as e:
+      p.error(f"--readme {e}")
   out = args.out or args.study_dir or os.path.dirname(os.path.abspath(args.records))
   try:
     checks.check_output_folder("--out", out)  # --out was checked as it was parsed

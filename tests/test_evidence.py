@@ -51,6 +51,25 @@ def test_the_exact_permutation_p_counts_every_split():
   assert evidence.exact_permutation_p([1, 1], [1, 1]) == 1.0
 
 
+def test_the_permutation_p_is_enumerated_in_chunks_and_estimated_beyond_its_cap(monkeypatch):
+  rng = np.random.default_rng(3)
+  a, b = rng.normal(size=5), rng.normal(0.8, size=5)
+  exact = evidence.exact_permutation_p(a, b)
+  assert 0.02 < exact < 0.98  # a case where the estimate has something to get right
+  monkeypatch.setattr(evidence, "_SPLITS_PER_CHUNK", 7)  # 252 splits in 36 chunks: same count
+  assert evidence.exact_permutation_p(a, b) == pytest.approx(exact, abs=1e-12)
+  assert evidence.permutation_p(a, b) == (pytest.approx(exact, abs=1e-12), True)
+  monkeypatch.setattr(evidence, "MAX_EXACT_SPLITS", 100)  # 252 > 100: estimated
+  p, is_exact = evidence.permutation_p(a, b)
+  assert not is_exact and p == pytest.approx(exact, abs=0.006)  # 5 sd of 200,000 draws
+  # 15 seeds a side (155 million splits): estimated in bounded memory, and marked as such.
+  monkeypatch.undo()
+  c = evidence.compare(np.arange(15.0), np.arange(15.0) + 20)
+  assert not c.permutation_exact and c.permutation_p == pytest.approx(1 / 200_001)
+  assert evidence.format_test(c).endswith("permutation p ~< 0.001")
+  assert evidence.compare([0, 1, 2], [5, 6, 7]).permutation_exact
+
+
 def _c(n, p, perm, diff=+0.1):
   return evidence.Comparison(n, n, diff, 3.0, 2.0, p, perm)
 

@@ -625,7 +625,7 @@ def test_table2_claims_refuse_bad_input_before_writing(tmp_path, capsys):
   for argv, message in (
       ([], "give a STUDY_DIR or --records RECORDS.csv (one of them)"),
       ([str(runs), "--records", str(bad_records)], "give a STUDY_DIR or --records"),
-      ([str(runs), "--readme", str(readme)], f"--readme {str(readme)!r} has no block"),
+      ([str(runs), "--readme", str(readme)], f"--readme {str(readme)!r} has 0 line(s) <!--"),
       (["--records", str(bad_records)], "is not a records.csv: no column steps, dataset"),
       (["--records", str(tmp_path / "none.csv")], "No such file or directory"),
   ):
@@ -724,48 +724,72 @@ def test_table2_study_script_runs_its_phases_in_order_and_status_trains_nothing(
 def test_aggregate_compares_echo_with_vae_seed_against_seed_on_any_data_set(tmp_path, capsys):
   from scipy import stats
   runs = tmp_path / "runs"
+
+  def run(model, seed, fvae, mig, lr=1e-4, d_max=63, folder="colour"):
+    d = _fake_run(runs / folder, "color_dsprites", model, 1.0, 0.0, seed, fvae=fvae, mig=mig,
+                  eval_on="color_dsprites")
+    echo_only = f"model.d_max = {d_max}\n" if model == "echo" else ""
+    (d / rundir.RUN_CONFIG).write_text(f"{echo_only}model.learning_rate = {lr!r}\n"
+                                       f"train.seed = {seed}\n")
+
   echo, vae = [0.70, 0.74, 0.69, 0.75], [0.60, 0.66, 0.62, 0.61]
   for seed, (e, v) in enumerate(zip(echo, vae)):
-    _fake_run(runs / "colour", "color_dsprites", "echo", 1.0, 0.0, seed, fvae=e, mig=0.1,
-              eval_on="color_dsprites")
-    _fake_run(runs / "colour", "color_dsprites", "vae", 1.0, 0.0, seed, fvae=v,
-              mig=0.1 + 0.01 * seed, eval_on="color_dsprites")
+    run("echo", seed, e, 0.1)
+    run("vae", seed, v, 0.1 + 0.01 * seed)
+  for seed in (0, 1):  # Echo with another d_max: its own row; VAE at another rate: no Echo twin
+    run("echo", seed, 0.9, 0.3, d_max=32, folder="dmax")
+    run("vae", seed, 0.1, 0.0, lr=1e-2, folder="lr")
   _fake_run(runs / "plain", "dsprites", "echo", 1.0, 0.0, 0, fvae=0.8, mig=0.2)  # no VAE beside
   page = tmp_path / "study.md"
-  page.write_text(f"# Study\n\n{aggregate.ECHO_VS_VAE_BEGIN}\nold\n{aggregate.ECHO_VS_VAE_END}\n"
-                  "after\n")
+  page.write_text(f"# Study\n\nThe block starts at `{aggregate.ECHO_VS_VAE_BEGIN}`.\n\n"
+                  f"{aggregate.ECHO_VS_VAE_BEGIN}\nold\n{aggregate.ECHO_VS_VAE_END}\nafter\n")
+  page.chmod(0o664)
+  link = tmp_path / "link.md"
+  link.symlink_to(page)
   out = tmp_path / "agg"
-  assert aggregate.main([str(runs), "--out", str(out), "--doc", str(page)]) == 0
+  assert aggregate.main([str(runs), "--out", str(out), "--doc", str(link)]) == 0
   text = (out / "echo_vs_vae.md").read_text()
   rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| color")]
-  assert len(rows) == 2  # FactorVAE and MIG on color_dsprites; dsprites has no VAE to compare
-  fvae = rows[0]
+  # FactorVAE and MIG of two pairs: d_max 63 and d_max 32 against the same VAE runs (lr 1e-4);
+  # the VAE runs at lr 1e-2 have no Echo twin, and dsprites has no VAE.
+  assert [r[4] for r in rows] == ["echo: model.d_max = 32"] * 2 + ["echo: model.d_max = 63"] * 2
+  assert rows[0][0] == "| color_dsprites (0.00)" and rows[0][7] == "0.900 ± 0.000 (n=2)"
+  fvae = rows[2]
   t, p = stats.ttest_ind(echo, vae, equal_var=False)
-  assert fvae[4:7] == ["FactorVAE", *(f"{np.mean(v):.3f} ± {np.std(v, ddof=1):.3f} (n=4)"
+  assert fvae[5:8] == ["FactorVAE", *(f"{np.mean(v):.3f} ± {np.std(v, ddof=1):.3f} (n=4)"
                                       for v in (vae, echo))]
-  assert fvae[8].startswith(f"{t:+.2f} (") and fvae[8].endswith(f"{p:.3f}")
-  assert fvae[9] == "0.029" and fvae[10] == "holds |"  # 2 of the 70 splits are as extreme
-  assert rows[1][10] == "inconclusive |"  # MIG: VAE higher, Welch p 0.10 (df 3.0) at n = 4
-  # The table regenerates from seeds.csv alone, and the page's block is that table.
+  assert fvae[9].startswith(f"{t:+.2f} (") and fvae[9].endswith(f"{p:.3f}")
+  assert fvae[10] == "0.029" and fvae[11] == "holds |"  # 2 of the 70 splits are as extreme
+  assert rows[3][11] == "inconclusive |"  # MIG: VAE higher, Welch p 0.10 (df 3.0) at n = 4
+  # The table regenerates from seeds.csv alone; the page's one block (not the marker quoted in
+  # its prose) is that table, written through the link, the page keeping its mode.
   records = aggregate.read_seed_records(out / "seeds.csv")
-  assert len(records) == 9 and {r["weights"] for r in records} == {"w"}
+  assert len(records) == 13 and {r["weights"] for r in records} == {"w"}
   assert aggregate.echo_vs_vae_markdown(records) == text
-  assert page.read_text() == f"# Study\n\n{text}after\n"
+  assert page.read_text() == (f"# Study\n\nThe block starts at `{aggregate.ECHO_VS_VAE_BEGIN}`."
+                              f"\n\n{text}after\n")
+  assert link.is_symlink() and page.stat().st_mode & 0o777 == 0o664
   assert "Echo against beta-VAE" in (out / "report.html").read_text()
   assert "| beta=1, gamma=0 | 0.80 (n=1) [0.83] | – [0.65] |" in (out / "table2.md").read_text()
   # Colour runs alone have no Table 2 (its data sets are dsprites and ds_corr): it says so.
   assert aggregate.main([str(runs / "colour"), "--out", str(tmp_path / "colour")]) == 0
   assert aggregate.NO_TABLE2 in (tmp_path / "colour" / "table2.md").read_text()
-  assert _png_ok(out / "scores_per_seed.png")
-  # A page without the markers, or nothing to compare: one error line, nothing written.
+  # A page without the markers, with two blocks, or not UTF-8, or nothing to compare: one error
+  # line, nothing written.
   capsys.readouterr()
-  bare = tmp_path / "bare.md"
+  bare, twice, latin = tmp_path / "bare.md", tmp_path / "twice.md", tmp_path / "latin.md"
   bare.write_text("# no block\n")
-  for target, doc in ((runs, bare), (runs / "plain", page)):
+  twice.write_text(2 * f"{aggregate.ECHO_VS_VAE_BEGIN}\n{aggregate.ECHO_VS_VAE_END}\n")
+  latin.write_bytes(f"caf\xe9\n{aggregate.ECHO_VS_VAE_BEGIN}\n".encode("latin-1"))
+  before = {f: f.read_bytes() for f in (bare, twice, latin, page)}
+  for target, doc, message in (
+      (runs, bare, "bare.md' has 0 line(s) <!-- aggregate.py echo_vs_vae: begin"),
+      (runs, twice, "twice.md' has 2 line(s) <!-- aggregate.py echo_vs_vae: begin"),
+      (runs, latin, "latin.md' is not UTF-8 text"),
+      (runs / "plain", page, "no setting has current scores of both echo and vae")):
     with pytest.raises(SystemExit) as e:
       aggregate.main([str(target), "--out", str(tmp_path / "never"), "--doc", str(doc)])
-    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and message in err and err.count("\n") == 1, err
     assert not (tmp_path / "never").exists()
-  err = capsys.readouterr().err
-  assert "bare.md' has no lines <!-- aggregate.py echo_vs_vae: begin" in err
-  assert "no setting has current scores of both echo and vae" in err
+  assert {f: f.read_bytes() for f in before} == before
