@@ -27,6 +27,7 @@ import csv
 import functools
 import json
 import os
+import sys
 
 import numpy as np
 
@@ -740,6 +741,14 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
+  try:
+    return _main(argv)
+  except OSError as e:  # a full disk, a folder or page that became unwritable mid-way
+    print(f"error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
+    return 1
+
+
+def _main(argv):
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   args, p = parse_args(argv)
   out = args.out or args.runs_dir

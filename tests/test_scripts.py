@@ -793,3 +793,20 @@ def test_aggregate_compares_echo_with_vae_seed_against_seed_on_any_data_set(tmp_
     assert e.value.code == 2 and message in err and err.count("\n") == 1, err
     assert not (tmp_path / "never").exists()
   assert {f: f.read_bytes() for f in before} == before
+
+
+def test_aggregate_that_cannot_write_says_so_in_one_line(tmp_path, capsys, monkeypatch):
+  runs = tmp_path / "runs"
+  for model in ("echo", "vae"):
+    _fake_run(runs, "dsprites", model, 1.0, 0.0, 0, fvae=0.5, mig=0.1)
+  page = tmp_path / "page.md"
+  page.write_text(f"{aggregate.ECHO_VS_VAE_BEGIN}\n{aggregate.ECHO_VS_VAE_END}\n")
+
+  def refuse(path, *args):
+    raise PermissionError(13, "Permission denied", str(path))
+
+  monkeypatch.setattr(aggregate.atomic_io, "replace_block", refuse)  # e.g. an immutable folder
+  capsys.readouterr()
+  assert aggregate.main([str(runs), "--out", str(tmp_path / "agg"), "--doc", str(page)]) == 1
+  err = capsys.readouterr().err
+  assert err == f"error: Permission denied: {page}\n"
