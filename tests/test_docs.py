@@ -146,8 +146,8 @@ def test_every_command_of_runs_md_is_accepted(tmp_path, monkeypatch):
 
 
 def test_the_colour_and_noise_study_table_is_what_its_seeds_generate():
-  # docs/datasets_study.md's block and results/datasets_study/echo_vs_vae.md are written by
-  # aggregate.py --doc from the runs; seeds.csv beside them regenerates both to the character.
+  # docs/datasets_study.md's block and the study's echo_vs_vae.md (results/datasets_study/) are
+  # written by aggregate.py --doc from the runs; seeds.csv regenerates both to the character.
   from echo_suite import atomic_io
   page = os.path.join(ROOT, "docs", "datasets_study.md")
   block = atomic_io.read_block(page, aggregate.ECHO_VS_VAE_BEGIN, aggregate.ECHO_VS_VAE_END)
