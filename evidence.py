@@ -214,7 +214,7 @@ def format_test(comparison):
 
 
 def p_phrase(p, exact=True):
-  """'p = 0.012' or 'p < 0.001' ('p ~ 0.012', 'p ~< 0.001' for an estimate)."""
+  """'p = 0.012' or 'p < 0.001' ('p ~0.012', 'p ~< 0.001' for an estimate)."""
   text = format_p(p, exact)
   if not exact:
     return f"p {text}"

@@ -564,11 +564,12 @@ def read_seed_records(path):
             for row in csv.DictReader(f)]
 
 
-def _side_settings(records, shared):
-  """{own settings (JSON): records} of one model's records: the settings only its model binds."""
+def _side_settings(records, settings, shared):
+  """{own settings (JSON): records} of one model's records: the settings only its model binds
+  (settings: {id(record): its parsed settings})."""
   split = {}
   for r in records:
-    own = {k: v for k, v in json.loads(r["settings"]).items() if k not in shared}
+    own = {k: v for k, v in settings[id(r)].items() if k not in shared}
     split.setdefault(json.dumps(own, sort_keys=True), []).append(r)
   return split
 
@@ -591,13 +592,14 @@ def echo_vs_vae(records):
     BASELINE and TREATMENT.
   """
   records = [r for r in records if r["model"] in (BASELINE, TREATMENT)]
+  settings = {id(r): json.loads(r["settings"]) for r in records}  # parsed once
   keys = {m: set() for m in (BASELINE, TREATMENT)}
   for r in records:
-    keys[r["model"]].update(json.loads(r["settings"]))
+    keys[r["model"]].update(settings[id(r)])
   shared = keys[BASELINE] & keys[TREATMENT]
   groups = {}
   for r in records:
-    common = {k: v for k, v in json.loads(r["settings"]).items() if k in shared}
+    common = {k: v for k, v in settings[id(r)].items() if k in shared}
     family = (r["data"], r["factor_tc"], r["code"], r["score_setting"], r["beta"], r["gamma"],
               r["steps"])
     groups.setdefault((family, json.dumps(common, sort_keys=True)), {}).setdefault(
@@ -606,8 +608,9 @@ def echo_vs_vae(records):
   for (family, common), sides in sorted(groups.items()):
     if len(sides) < 2:
       continue
-    for vae_own, vae in sorted(_side_settings(sides[BASELINE], shared).items()):
-      for echo_own, echo in sorted(_side_settings(sides[TREATMENT], shared).items()):
+    for vae_own, vae in sorted(_side_settings(sides[BASELINE], settings, shared).items()):
+      for echo_own, echo in sorted(_side_settings(sides[TREATMENT], settings,
+                                                  shared).items()):
         setting = {**json.loads(common),
                    **{f"{BASELINE}: {k}": v for k, v in json.loads(vae_own).items()},
                    **{f"{TREATMENT}: {k}": v for k, v in json.loads(echo_own).items()}}
@@ -639,8 +642,8 @@ def echo_vs_vae_table(rows):
     code = r["code"] + (f" {{{r['score_setting']}}}" if r["score_setting"] else "")
     test = "–" if c.p is None else f"{c.t:+.2f} ({c.df:.1f}), {evidence.format_p(c.p)}"
     lines.append((f"{r['data']} ({r['factor_tc']:.2f})", code, f"{r['beta']:g}, {r['gamma']:g}",
-                  f"{r['steps']:,}", r["differs"] or "–", r["metric"], format_cell(*r[BASELINE], digits=3),
-                  format_cell(*r[TREATMENT], digits=3),
+                  f"{r['steps']:,}", r["differs"] or "–", r["metric"],
+                  format_cell(*r[BASELINE], digits=3), format_cell(*r[TREATMENT], digits=3),
                   "–" if c.diff is None else f"{c.diff:+.3f}", test,
                   evidence.format_p(c.permutation_p, c.permutation_exact), r["verdict"]))
   return header, lines
@@ -654,10 +657,9 @@ ECHO_VS_VAE_NOTE = ("Echo (the paper's public f) against beta-VAE, seed against 
                     "codes score higher.")
 
 
-def echo_vs_vae_markdown(records):
-  """echo_vs_vae.md's text (and the block a study page embeds), '' without a setting both
-  models ran."""
-  rows = echo_vs_vae(records)
+def echo_vs_vae_markdown(rows):
+  """echo_vs_vae.md's text (and the block a study page embeds) from `echo_vs_vae`'s rows, ''
+  without a setting both models ran."""
   if not rows:
     return ""
   header, lines = echo_vs_vae_table(rows)
@@ -667,11 +669,11 @@ def echo_vs_vae_markdown(records):
   return "\n".join(text) + "\n"
 
 
-def write_report(path, runs_dir, runs, all_runs, table, figures):
+def write_report(path, runs_dir, runs, all_runs, table, figures, comparison=()):
   """report.html: Table 2's cells and every model's (the rows of table2.md and models.md; none
-  while `table` is None), the sweep figures, the study's claims when runs_dir holds a Table 2 study
-  (commands/table2_claims.py), and every run below runs_dir with its state, scores, settings and
-  figures (echo_suite.report)."""
+  while `table` is None), the sweep figures, `echo_vs_vae`'s rows (`comparison`), the study's
+  claims when runs_dir holds a Table 2 study (commands/table2_claims.py), and every run below
+  runs_dir with its state, scores, settings and figures (echo_suite.report)."""
   from echo_suite.report import page
   head, model_rows, _ = dependence_table(runs) if runs else ((), (), ())
   sections = [] if table is None else [page.Section(
@@ -683,7 +685,6 @@ def write_report(path, runs_dir, runs, all_runs, table, figures):
                    (page.Table(tuple(head), tuple(map(tuple, model_rows))),)),
       page.Section("Sweep figures", figures=tuple(
           page.Figure(f, SWEEP_FIGURES[os.path.basename(f)]) for f in figures))]
-  comparison = echo_vs_vae(seed_records(runs, runs_dir))
   if comparison:
     header, lines = echo_vs_vae_table(comparison)
     sections.append(page.Section("Echo against beta-VAE", (ECHO_VS_VAE_NOTE, evidence.RULES),
@@ -781,7 +782,8 @@ def _main(argv):
     p.error("--udr: no setting has two seeds or more with current scores (UDR compares each run "
             "with the other seeds of its setting)")
   records = seed_records(runs, args.runs_dir)
-  comparison = echo_vs_vae_markdown(records)
+  rows = echo_vs_vae(records)
+  comparison = echo_vs_vae_markdown(rows)
   if args.doc and not comparison:
     p.error(f"--doc {args.doc}: no setting has current scores of both echo and vae to compare")
   os.makedirs(out, exist_ok=True)
@@ -804,7 +806,7 @@ def _main(argv):
     paths += write_udr(udr, os.path.join(out, "udr.md"), os.path.join(out, "udr.csv"))
   if not args.no_report:
     paths.append(write_report(os.path.join(out, REPORT_FILE), args.runs_dir, runs, all_runs,
-                              table, figures))
+                              table, figures, rows))
   print(f"{_count(runs)} runs with current scores ({_budget(runs)})")
   for table in (tables[0], tables[2]):
     with open(table) as f:

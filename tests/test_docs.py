@@ -156,8 +156,8 @@ def test_the_colour_and_noise_study_table_is_what_its_seeds_generate():
   if not os.path.isfile(os.path.join(study, "seeds.csv")):  # the study has not run yet
     assert block == f"{aggregate.ECHO_VS_VAE_BEGIN}\n{aggregate.ECHO_VS_VAE_END}\n"
     return
-  text = aggregate.echo_vs_vae_markdown(
-      aggregate.read_seed_records(os.path.join(study, "seeds.csv")))
+  text = aggregate.echo_vs_vae_markdown(aggregate.echo_vs_vae(
+      aggregate.read_seed_records(os.path.join(study, "seeds.csv"))))
   assert text and block == text
   with open(os.path.join(study, "echo_vs_vae.md")) as f:
     assert f.read() == text

@@ -765,7 +765,7 @@ def test_aggregate_compares_echo_with_vae_seed_against_seed_on_any_data_set(tmp_
   # its prose) is that table, written through the link, the page keeping its mode.
   records = aggregate.read_seed_records(out / "seeds.csv")
   assert len(records) == 13 and {r["weights"] for r in records} == {"w"}
-  assert aggregate.echo_vs_vae_markdown(records) == text
+  assert aggregate.echo_vs_vae_markdown(aggregate.echo_vs_vae(records)) == text
   assert page.read_text() == (f"# Study\n\nThe block starts at `{aggregate.ECHO_VS_VAE_BEGIN}`."
                               f"\n\n{text}after\n")
   assert link.is_symlink() and page.stat().st_mode & 0o777 == 0o664
