@@ -7,6 +7,7 @@ import re
 import shlex
 import subprocess
 
+import numpy as np
 import pytest
 
 import conftest
@@ -153,11 +154,22 @@ def test_the_colour_and_noise_study_table_is_what_its_seeds_generate():
   block = atomic_io.read_block(page, aggregate.ECHO_VS_VAE_BEGIN, aggregate.ECHO_VS_VAE_END)
   assert block, "docs/datasets_study.md lost its generated block's markers"
   study = os.path.join(ROOT, "results", "datasets_study")
-  if not os.path.isfile(os.path.join(study, "seeds.csv")):  # the study has not run yet
-    assert block == f"{aggregate.ECHO_VS_VAE_BEGIN}\n{aggregate.ECHO_VS_VAE_END}\n"
-    return
-  text = aggregate.echo_vs_vae_markdown(aggregate.echo_vs_vae(
-      aggregate.read_seed_records(os.path.join(study, "seeds.csv"))))
+  records = aggregate.read_seed_records(os.path.join(study, "seeds.csv"))
+  text = aggregate.echo_vs_vae_markdown(aggregate.echo_vs_vae(records))
   assert text and block == text
   with open(os.path.join(study, "echo_vs_vae.md")) as f:
     assert f.read() == text
+  # The page's prose quotes the runs: its numbers are the seeds' own.
+  with open(page) as f:
+    prose = " ".join(f.read().split())
+  fvae = {(r["data"], r["model"], r["code"], r["seed"]): r["factor_vae"] for r in records}
+  for code in ("mean", "sample"):
+    diff = np.mean([fvae["noisy_dsprites", "echo", code, s] - fvae["noisy_dsprites", "vae", code, s]
+                    for s in (0, 1)])
+    word = {"mean": "mean", "sample": "sampled"}[code]
+    assert f"{abs(diff):.3f} {'lower' if diff < 0 else 'higher'} for Echo's {word} code" in prose
+  assert (f"score {fvae['color_dsprites', 'vae', 'mean', 0]:.3f} and "
+          f"{fvae['color_dsprites', 'vae', 'mean', 1]:.3f} in FactorVAE") in prose
+  assert len(records) == 16 and {r["steps"] for r in records} == {5000}
+  assert 'Every cell reads "inconclusive"' in prose
+  assert {r["verdict"] for r in aggregate.echo_vs_vae(records)} == {"inconclusive"}
