@@ -161,8 +161,8 @@ def score_setting(run):
   settings): '' for the paper's, else e.g. 'scored on
   ds_corr; eval_mig.num_bins=10'. Runs of different score settings never share a cell."""
   block = run["scores"]
-  full = getattr(_dataset_class(run["dataset"]), "full_name", "dsprites")
-  parts = [] if block.get("eval_on") == full else [f"scored on {block.get('eval_on')}"]
+  parts = [] if block.get("eval_on") == independent_name(run) else [
+      f"scored on {block.get('eval_on')}"]
   seed = block.get("seed", 0)
   parts += [] if seed == 0 else [f"evaluation seed {seed}"]
   parts += [f"{k}={v['value']!r}" for k, v in sorted(block.get("departures_from_paper",
@@ -171,10 +171,19 @@ def score_setting(run):
 
 
 def data_label(run):
-  """The training data: its name, with sigma for ds_pairs."""
-  if run["dataset"] == "ds_pairs":
-    return f"ds_pairs σ={data_info(run)['sigma']:g}"
-  return run["dataset"]
+  """The training data: its name, with sigma for ds_pairs and the base a dependence is drawn on
+  where it is not dSprites ('ds_corr on color_dsprites'): runs of different labels never share a
+  cell."""
+  info = data_info(run)
+  label = f"ds_pairs σ={info['sigma']:g}" if run["dataset"] == "ds_pairs" else run["dataset"]
+  return label + (f" on {info['base']}" if info.get("base") else "")
+
+
+def independent_name(run):
+  """The data set with independent factors the run's data is drawn from (its own name, or the
+  base of ds_corr and ds_pairs): the paper's evaluation set."""
+  return (data_info(run).get("base") or getattr(_dataset_class(run["dataset"]), "full_name", None)
+          or "dsprites")
 
 
 def data_info(run):
@@ -236,7 +245,7 @@ def table_rows(runs):
 
 
 def cell_values(runs, dataset, model, beta, gamma, metric, key):
-  return [score(r, metric, key) for r in runs if r["dataset"] == dataset
+  return [score(r, metric, key) for r in runs if data_label(r) == dataset
           and model_label(r) == model and r["beta"] == beta and r["gamma"] == gamma]
 
 
@@ -248,7 +257,7 @@ def paper_value(beta, gamma, column_index):
 def build_table(runs):
   """Table 2's cells: the paper's models (Echo with its public f, VAE; mean codes) on its data
   sets only ([] without such a run)."""
-  runs = [r for r in runs if model_label(r) in MODELS and r["dataset"] in DATASETS]
+  runs = [r for r in runs if model_label(r) in MODELS and data_label(r) in DATASETS]
   table = []
   for label, beta, gamma in table_rows(runs):
     cells = []
@@ -257,7 +266,7 @@ def build_table(runs):
       cells.append({"mean": mean, "std": sd, "n": n,
                     "paper": paper_value(beta, gamma, j),
                     "steps": sorted({r["steps"] for r in runs if r["beta"] == beta
-                                     and r["gamma"] == gamma and r["dataset"] == dataset
+                                     and r["gamma"] == gamma and data_label(r) == dataset
                                      and model_label(r) == model})})
     table.append((label, cells))
   return table
@@ -330,8 +339,7 @@ def write_csv(table, path):
 def scores_figure(runs, path):
   """One point per seed for every setting, model (mean codes) and data set present."""
   rows = table_rows(runs)
-  present = {r["dataset"] for r in runs}
-  datasets = [d for d in DATASETS if d in present] + sorted(present - set(DATASETS))
+  datasets = data_labels(runs)
   panels = []
   for metric, key, name in METRICS:
     panels.append([sweep_figures.StripPanel(
@@ -348,15 +356,22 @@ def scores_figure(runs, path):
       panels, f"scores per setting, one point per seed ({_budget(runs)})", path)
 
 
+def data_labels(runs):
+  """The data labels of the runs, Table 2's data sets first."""
+  present = {data_label(r) for r in runs}
+  return [d for d in DATASETS if d in present] + sorted(present - set(DATASETS))
+
+
 def rate_distortion_figure(runs, path):
   """Distortion against rate (Echo: exact; VAE: KL upper bound), one curve per model and data
-  set, one point per beta (gamma = 0), averaged over seeds."""
+  set present, one point per beta (gamma = 0), averaged over seeds."""
   lines = []
-  for dataset, style in zip(DATASETS, ("-", "--")):
+  for k, dataset in enumerate(data_labels(runs)):
+    style = ("-", "--", ":", "-.")[k % 4]
     for model, color in zip(MODELS, ("tab:blue", "tab:orange")):
       points = []
       for beta in sorted({r["beta"] for r in runs}):
-        sel = [r for r in runs if r["dataset"] == dataset and model_label(r) == model
+        sel = [r for r in runs if data_label(r) == dataset and model_label(r) == model
                and r["beta"] == beta and r["gamma"] == 0]
         if sel:
           losses = [r["training"]["final_losses_last_100_steps"] for r in sel]
@@ -366,7 +381,8 @@ def rate_distortion_figure(runs, path):
         betas, rate, dist = zip(*points)
         kind = "exact rate" if model == "echo" else "KL bound"
         lines.append(sweep_figures.Curve(f"{model} ({kind}), {dataset}", rate, dist, color,
-                                         style, tuple(f"β={b:g}" for b in betas)))
+                                         style, tuple(f"β={b:g}" for b in betas),
+                                         marker="o^sDv"[k % 5]))
   return sweep_figures.curves(lines, "rate (nats)", "distortion (nats)",
                               f"rate-distortion (gamma = 0, {_budget(runs)})", path)
 
@@ -385,7 +401,8 @@ def _setting(label, beta, gamma):
 
 
 DEPENDENCE_HEAD = ("TC: exact total correlation of the training data's factors (nats). Scored on "
-                   "the full dSprites unless a run says otherwise.")
+                   "the full data set its data is drawn from (dSprites for ds_corr and ds_pairs "
+                   "unless named) unless a run says otherwise.")
 DEPENDENCE_FOOT = ("Mean ± sample standard deviation over seeds (n runs); [the paper's Table 2 row "
                    "1: 300,000 steps, 10 runs].")
 DEPENDENCE_NOTE = f"{DEPENDENCE_HEAD} {DEPENDENCE_FOOT}"  # the report's, above its table
@@ -437,30 +454,34 @@ def write_dependence_table(runs, md_path, csv_path):
 
 
 def dependence_figure(runs, path):
-  """Score against the factors' total correlation, mean ± sd over seeds: one line per model over
-  dsprites (TC 0) and ds_pairs' sigmas; ds_corr, a different kind of dependence (removed bin
-  pairs), as an unconnected hollow square of the model's colour."""
+  """Score against the factors' total correlation, mean ± sd over seeds: one line per model and
+  independent data set over that set (TC 0) and ds_pairs' sigmas drawn on it; ds_corr, a
+  different kind of dependence (removed bin pairs), as an unconnected square of the model's
+  colour. Data sets other than dSprites get their own marker, so two at TC 0 stay apart."""
   groups = dependence_groups(runs)
+  bases = {data_label(r): independent_name(r) for r in runs}
+  families = sorted(set(bases.values()), key=lambda b: (b != "dsprites", b))
+  markers = dict(zip(families, "o^vDPX<>" * 4))
   panels = []
   for metric, key, name in METRICS:
     series = []
     for k, ((label, beta, gamma), cells) in enumerate(sorted(groups.items())):
-      points = {True: [], False: []}
+      points = {}
       for (tc, data), sel in sorted(cells.items()):
         mean, sd, _ = mean_sd([score(r, metric, key) for r in sel])
         if mean is not None:
-          points[data == "ds_corr"].append((tc, mean, 0.0 if sd is None else sd))
+          kind = (bases[data], data.startswith("ds_corr"))
+          points.setdefault(kind, []).append((tc, mean, 0.0 if sd is None else sd))
       shift = 0.01 * (k - len(groups) / 2)  # keeps overlapping error bars apart
-      for is_corr, pts in points.items():
-        if pts:
-          tc, mean, std = zip(*pts)
-          series.append(sweep_figures.Series(
-              _setting(label, beta, gamma) + (" on ds_corr" if is_corr else ""),
-              tuple(t + shift for t in tc), mean, std, f"C{k % 10}",
-              marker="s" if is_corr else "o", connected=not is_corr))
+      for (base, is_corr), pts in sorted(points.items()):
+        tc, mean, std = zip(*pts)
+        where = ((" on ds_corr" + ("" if base == "dsprites" else f" ({base})")) if is_corr
+                 else "" if base == "dsprites" else f" on {base}")
+        series.append(sweep_figures.Series(
+            _setting(label, beta, gamma) + where, tuple(t + shift for t in tc), mean, std,
+            f"C{k % 10}", marker="s" if is_corr else markers[base], connected=not is_corr))
     panels.append((f"{name} against factor dependence", name, series))
-  legend = ("; circles: dsprites and ds_pairs, squares: ds_corr"
-            if any(r["dataset"] == "ds_corr" for r in runs) else "")
+  legend = ("; squares: ds_corr" if any(r["dataset"] == "ds_corr" for r in runs) else "")
   return sweep_figures.error_bar_panels(
       panels, "total correlation of the training factors (nats)",
       f"scores against factor dependence, mean ± sample sd over seeds ({_budget(runs)}){legend}",

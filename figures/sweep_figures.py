@@ -46,6 +46,7 @@ class Curve:
   color: str
   style: str = "-"
   notes: tuple = ()
+  marker: str = "o"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,7 +106,7 @@ def curves(lines, xlabel, ylabel, title, path, size=(6.5, 4.5)):
   """
   fig, ax = plt.subplots(figsize=size)
   for c in lines:
-    ax.plot(c.x, c.y, c.style, marker="o", color=c.color, label=c.label)
+    ax.plot(c.x, c.y, c.style, marker=c.marker, color=c.color, label=c.label)
     for x, y, note in zip(c.x, c.y, c.notes):
       ax.annotate(note, (x, y), fontsize=7, textcoords="offset points", xytext=(3, 3))
   ax.set_xlabel(xlabel), ax.set_ylabel(ylabel)
@@ -115,20 +116,27 @@ def curves(lines, xlabel, ylabel, title, path, size=(6.5, 4.5)):
 
 
 def error_bar_panels(panels, xlabel, title, path, panel_size=(6.0, 4.3)):
-  """One panel per (panel title, y label, [Series]) side by side; saved as PNG.
+  """One panel per (panel title, y label, [Series]) side by side, one legend of every series
+  right of the last panel (where it covers no point); saved as PNG.
 
   Returns:
     path.
   """
-  fig, axes = plt.subplots(1, len(panels), figsize=(panel_size[0] * len(panels), panel_size[1]),
-                           squeeze=False)
+  fig, axes = plt.subplots(1, len(panels), squeeze=False,
+                           figsize=(panel_size[0] * len(panels) + 3.0, panel_size[1]))
+  seen = set()
   for ax, (panel_title, ylabel, series) in zip(axes[0], panels):
     for s in series:
       ax.errorbar(s.x, s.y, yerr=s.yerr, marker=s.marker, capsize=3, color=s.color,
                   linestyle="-" if s.connected else "none",
-                  mfc=s.color if s.connected else "none", label=s.label)
+                  mfc=s.color if s.connected else "none",
+                  label=None if s.label in seen else s.label)
+      seen.add(s.label)
     ax.set_xlabel(xlabel), ax.set_ylabel(ylabel), ax.set_title(panel_title)
-    _legend(ax, fontsize=7)
+  handles = [h for ax in axes[0] for h in zip(*ax.get_legend_handles_labels())]
+  if handles:
+    axes[0][-1].legend(*zip(*handles), fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                       borderaxespad=0.0)
   fig.suptitle(title)
   fig.tight_layout(rect=(0, 0, 1, 0.94))
   return save(fig, path)

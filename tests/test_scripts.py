@@ -810,3 +810,46 @@ def test_aggregate_that_cannot_write_says_so_in_one_line(tmp_path, capsys, monke
   assert aggregate.main([str(runs), "--out", str(tmp_path / "agg"), "--doc", str(page)]) == 1
   err = capsys.readouterr().err
   assert err == f"error: Permission denied: {page}\n"
+
+
+def test_aggregate_keeps_a_dependence_drawn_on_another_base_apart(tmp_path, monkeypatch):
+  # ds_corr drawn on color_dsprites is not the paper's ds_corr: its own column, no Table 2 cell,
+  # its own curves; colour and noise runs (both at TC 0) get curves and markers of their own.
+  runs = tmp_path / "runs"
+  for seed, (plain, colour) in enumerate(((0.60, 0.90), (0.62, 0.94))):
+    for model in ("echo", "vae"):
+      _fake_run(runs / "plain", "ds_corr", model, 1.0, 0.0, seed, fvae=plain, mig=0.1)
+      _fake_run(runs / "colour", "ds_corr", model, 1.0, 0.0, seed, fvae=colour, mig=0.2,
+                config="ds_corr.base = 'color_dsprites'\n", eval_on="color_dsprites")
+      _fake_run(runs / "c", "color_dsprites", model, 1.0, 0.0, seed, fvae=0.7, mig=0.3,
+                eval_on="color_dsprites")
+      _fake_run(runs / "n", "noisy_dsprites", model, 1.0, 0.0, seed, fvae=0.5, mig=0.3,
+                eval_on="noisy_dsprites")
+  drawn = {}
+  monkeypatch.setattr(aggregate.sweep_figures, "curves",
+                      lambda lines, *a: drawn.setdefault("curves", lines) and a[-1])
+  monkeypatch.setattr(aggregate.sweep_figures, "error_bar_panels",
+                      lambda panels, *a: drawn.setdefault("panels", panels) and a[-1])
+  out = tmp_path / "agg"
+  assert aggregate.main([str(runs), "--out", str(out), "--no_report"]) == 0
+  models = (out / "models.md").read_text()
+  assert "FactorVAE on ds_corr (TC 1.49)" in models
+  assert "FactorVAE on ds_corr on color_dsprites (TC 1.49)" in models
+  row = next(line for line in models.splitlines() if line.startswith("| echo (beta 1"))
+  assert "0.61 ± 0.01 (n=2)" in row and "0.92 ± 0.03 (n=2)" in row  # never pooled: n=4
+  assert "{scored on" not in models  # each was scored on its own base: the paper's setting
+  with open(out / "table2.csv", newline="") as f:
+    cell = next(r for r in csv.DictReader(f) if (r["dataset"], r["metric"], r["model"]) == (
+        "ds_corr", "FactorVAE", "echo"))
+  assert float(cell["mean"]) == pytest.approx(0.61) and cell["n"] == "2"  # the paper's ds_corr
+  labels = {r["data"] for r in aggregate.read_seed_records(out / "seeds.csv")}
+  assert labels == {"ds_corr", "ds_corr on color_dsprites", "color_dsprites", "noisy_dsprites"}
+  curves = [c.label for c in drawn["curves"]]
+  assert len(curves) == 8 and "echo (exact rate), noisy_dsprites" in curves
+  series = {s.label: s for s in drawn["panels"][0][2]}
+  tc0 = [s for s in series.values() if min(s.x) < 0.1 and s.label.startswith("echo")]
+  assert sorted(s.label for s in tc0) == ["echo (beta 1, gamma 0)",  # no dSprites run: no points
+                                          "echo (beta 1, gamma 0) on color_dsprites",
+                                          "echo (beta 1, gamma 0) on noisy_dsprites"][1:]
+  assert len({s.marker for s in tc0}) == 2 and all(len(s.x) == 1 for s in tc0)
+  assert series["echo (beta 1, gamma 0) on ds_corr (color_dsprites)"].marker == "s"
