@@ -6,7 +6,8 @@
 CODES.npz holds `codes` (N, d): one row per image of the evaluation set in its canonical order
 (the order of `python dataset.py --export`; for ds_corr its kept images, increasing index), or
 any rows with an `indices` array of their flat dataset indices. FILE.py:NAME is a Python callable
-images (N, 64, 64, 1) float32 in [0, 1] -> codes (N, d) numpy, imported and run in batches (no
+images (N, 64, 64, C) float32 in [0, 1] (C = 1 for dSprites, 3 for colour and noise) -> codes
+(N, d) numpy, imported and run in batches (no
 TensorFlow needed in it). Writes OUTPUT_DIR/results.json (the scores block, with the SHA-256 of
 the codes file, or for a function the fingerprint of the codes it returned, in place of a
 weights fingerprint; the function file's SHA-256 is recorded beside it), scores.csv
@@ -55,8 +56,9 @@ def parse_args(argv=None):
   source = p.add_mutually_exclusive_group(required=True)
   source.add_argument("--codes", help="npz with 'codes' (N, d) [and 'indices' (N,)]")
   source.add_argument("--function", help="FILE.py:NAME, a callable images -> codes")
-  p.add_argument("--data", default="dsprites",
-                 help=f"evaluation set, one of {list(data_registry.DATASET_NAMES)}")
+  p.add_argument("--data",
+                 help=f"evaluation set, one of {list(data_registry.DATASET_NAMES)} (default: "
+                      "the one a suite code table names in its 'dataset' field, else dsprites)")
   p.add_argument("--metrics", nargs="+", default=list(names.DEFAULT_METRICS),
                  help=f"metrics (default factor_vae mig): {list(names.METRIC_NAMES)}")
   p.add_argument("--seed", type=checks.int_at_least(0), default=0,
@@ -95,6 +97,26 @@ def check_codes_path(path):
   """ValueError unless the --codes file exists."""
   if not os.path.isfile(path):
     raise ValueError(f"--codes {path!r}: no such file")
+
+
+def recorded_dataset(path):
+  """The data set a codes file names in its 'dataset' field (a suite code table does), or None
+  (no such field, or a file load_codes will refuse)."""
+  try:
+    with np.load(path, allow_pickle=False) as f:
+      return str(f["dataset"]) if "dataset" in f.files else None
+  except Exception:  # noqa: BLE001  (load_codes names what is wrong with the file)
+    return None
+
+
+def evaluation_set(data, codes=None):
+  """--data, checked against the data set the codes file names (codes of color_dsprites scored
+  against dsprites' factors would be silently wrong); without --data, the file's, else dsprites."""
+  recorded = recorded_dataset(codes) if codes else None
+  if data and recorded and data != recorded:
+    raise ValueError(f"--data {data!r}: the codes in {codes!r} are of {recorded!r} (its "
+                     f"'dataset' field); pass --data {recorded} or leave --data out")
+  return data or recorded or "dsprites"
 
 
 def load_codes(path, data):
@@ -246,6 +268,9 @@ def main(argv=None):
   args = parse_args(argv)
   try:
     settings = parse_settings(args.gin_param)
+    if args.codes:
+      check_codes_path(args.codes)
+    args.data = evaluation_set(args.data, args.codes)
     data = data_registry.make_dataset(args.data, args.dsprites_npz, args.data_path)
     names.check_metric_names(args.metrics)
     output_dir = args.output_dir or default_output_dir(args)

@@ -447,3 +447,24 @@ def test_a_function_is_fingerprinted_by_the_codes_it_returns_not_its_file(tmp_pa
   assert blocks[0]["representation"]["sha256"] == blocks[1]["representation"]["sha256"]
   assert blocks[0]["scores"]["weights"] != blocks[1]["scores"]["weights"]
   assert all(b["scores"]["weights"].startswith("codes:") for b in blocks)
+
+
+def test_codes_of_one_data_set_are_not_scored_against_another(tmp_path, capsys):
+  # A suite code table names its data set: colour codes against dSprites' factors would be
+  # silently wrong, so another --data is refused before work; without --data the file's is used.
+  path = _bad(tmp_path, "codes.npz", codes=np.zeros((3, 2), np.float32),
+              indices=np.arange(3), dataset=np.array("color_dsprites"))
+  out = tmp_path / "out"
+  for data in ("dsprites", "noisy_dsprites"):
+    assert score_cli.main(["--codes", str(path), "--data", data, "--output_dir", str(out),
+                           "--no_progress"]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"error: --data {data!r}: the codes in {str(path)!r} are of 'color_dsprites' "
+                   "(its 'dataset' field); pass --data color_dsprites or leave --data out\n")
+    assert not out.exists()
+  assert score_cli.evaluation_set(None, str(path)) == "color_dsprites"
+  assert score_cli.evaluation_set("color_dsprites", str(path)) == "color_dsprites"
+  plain = _bad(tmp_path, "plain.npz", codes=np.zeros((3, 2), np.float32))
+  assert score_cli.evaluation_set(None, str(plain)) == "dsprites"
+  assert score_cli.evaluation_set("ds_corr", str(plain)) == "ds_corr"
+  assert score_cli.evaluation_set(None, None) == "dsprites"
