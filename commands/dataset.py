@@ -16,6 +16,7 @@ from echo_suite import checks
 from echo_suite import gin_compat
 from echo_suite import provenance
 from echo_suite.data.npz import export_npz
+from echo_suite.data import registry
 from echo_suite.data.registry import DATASET_NAMES, NPZ_ENV_VAR, make_dataset
 
 
@@ -73,10 +74,12 @@ def main(argv=None):
   gin_compat.install()  # first: gin 0.4.0 on Python 3.11 (gin_compat)
   args, parser = parse_args(argv)
   try:
+    gin.clear_config()  # this command's bindings only (a caller in-process may have left its own)
     gin.parse_config(args.gin_param)
   except Exception as e:  # noqa: BLE001  (gin raises many kinds: name, syntax, import, value)
     parser.error(f"bad gin binding: {provenance.gin_error_line(e)}")
   try:
+    registry.check_settings_apply([args.dataset])
     data = make_dataset(args.dataset, args.dsprites_npz, args.data_path)
     _check_destinations(args.export, args.overwrite)  # before any work
   except (ValueError, FileNotFoundError, TypeError) as e:

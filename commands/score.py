@@ -268,10 +268,8 @@ def main(argv=None):
   args = parse_args(argv)
   try:
     settings = parse_settings(args.gin_param)
-    if args.codes:
-      check_codes_path(args.codes)
-    args.data = evaluation_set(args.data, args.codes)
-    data = data_registry.make_dataset(args.data, args.dsprites_npz, args.data_path)
+    if args.data:
+      data_registry.check_name(args.data)
     names.check_metric_names(args.metrics)
     output_dir = args.output_dir or default_output_dir(args)
     check_output_dir(output_dir)
@@ -279,6 +277,8 @@ def main(argv=None):
       check_codes_path(args.codes)
     else:
       check_function_spec(args.function)
+    args.data = evaluation_set(args.data, args.codes)  # the codes file's, checked against --data
+    data = data_registry.make_dataset(args.data, args.dsprites_npz, args.data_path)
     from echo_suite.metrics import evaluate, external  # TensorFlow, once the command line is checked
     if args.codes:
       representation, indices, sha = load_codes(args.codes, data)

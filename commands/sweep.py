@@ -125,6 +125,7 @@ def requested(args):
   """(steps, evaluation settings or None) that every run of the sweep is asked for, resolved
   through the same gin files, bindings and defaults that disentanglement.py will use."""
   from echo_suite.commands import train as disentanglement
+  from echo_suite.data import registry as data_registry
   from echo_suite.metrics import evaluate
   from echo_suite import training
   flags = disentanglement.parse_args(
@@ -132,6 +133,7 @@ def requested(args):
       + [a for b in args.gin_param for a in ("--gin_param", b)]
       + (["--steps", str(args.steps)] if args.steps is not None else []))
   disentanglement.configure(flags)
+  data_registry.check_settings_apply(args.datasets)  # ds_corr.* with no ds_corr run, say
   train_kw = disentanglement.train_settings()
   training.check_settings(**train_kw)  # a setting no run could use fails here, not in every run
   return train_kw["steps"], None if args.no_eval else evaluate.settings()

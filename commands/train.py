@@ -186,6 +186,8 @@ def validate(args):
     (evaluation settings or None, train.* settings).
   """
   configure(args)
+  data_registry.check_settings_apply(
+      [provenance.effective_kwargs(data_registry.make_dataset, "dataset")["name"]])
   chosen = None if args.no_eval else evaluate.settings()  # a metric typo fails here, not later
   train_kw = train_settings()
   training.check_settings(**train_kw)

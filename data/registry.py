@@ -34,6 +34,29 @@ def check_name(name):
     raise ValueError(f"unknown dataset {name!r}; choose one of {list(DATASET_NAMES)}")
 
 
+def unused_settings(names):
+  """The gin-bound settings of data sets outside `names` ('ds_corr.remove_prob = 0.5', ...): a
+  dependence's settings (ds_corr.*, ds_pairs.*) bound for another data set would be silently
+  ignored."""
+  from gin import config as gin_config  # gin-config==0.4.0 is pinned: its _CONFIG is stable
+  unused = []
+  for (_, selector), params in sorted(gin_config._CONFIG.items()):  # noqa: SLF001
+    owner = selector.rpartition(".")[2]
+    if owner in DATASETS and owner not in names:
+      unused += [(owner, f"{owner}.{k} = {v!r}") for k, v in sorted(params.items())]
+  return unused
+
+
+def check_settings_apply(names):
+  """ValueError naming the first gin-bound setting of a data set outside `names` (the data sets
+  the command builds), before any work."""
+  unused = unused_settings(names)
+  if unused:
+    owner, binding = unused[0]
+    raise ValueError(f"{binding!r} is a setting of {owner}, which is not built here (data set: "
+                     f"{', '.join(names)}); bind {owner}.* only where {owner} is the data set")
+
+
 @gin.configurable("dataset")
 def make_dataset(name: str = "dsprites", dsprites_npz: str | None = None,
                  data_path: str | None = None) -> GridData:

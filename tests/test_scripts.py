@@ -853,3 +853,28 @@ def test_aggregate_keeps_a_dependence_drawn_on_another_base_apart(tmp_path, monk
                                           "echo (beta 1, gamma 0) on noisy_dsprites"][1:]
   assert len({s.marker for s in tc0}) == 2 and all(len(s.x) == 1 for s in tc0)
   assert series["echo (beta 1, gamma 0) on ds_corr (color_dsprites)"].marker == "s"
+
+
+def test_a_dependence_setting_for_a_data_set_not_built_is_refused_before_work(tmp_path, capsys):
+  # ds_corr.* with --dataset color_dsprites would be silently ignored: every command refuses it.
+  from echo_suite.commands import dataset as dataset_cli
+  expected = ("error: 'ds_corr.remove_prob = 0.5' is a setting of ds_corr, which is not built "
+              "here (data set: {}); bind ds_corr.* only where ds_corr is the data set\n")
+  binding = ["--gin_param", "ds_corr.remove_prob = 0.5"]
+  out = tmp_path / "run"
+  assert disentanglement.main(["--dataset", "color_dsprites", "--steps", "5", "--no_eval",
+                               "--output_dir", str(out), *binding]) == 2
+  assert capsys.readouterr().err == expected.format("color_dsprites") and not out.exists()
+  with pytest.raises(SystemExit) as stop:
+    dataset_cli.main(["--dataset", "dsprites", "--info", *binding])
+  err = capsys.readouterr().err
+  assert stop.value.code == 2 and err == expected.format("dsprites")
+  with pytest.raises(SystemExit) as stop:
+    sweep.main(["--runs_dir", str(tmp_path / "sweep"), "--models", "echo", "--datasets",
+                "color_dsprites", "noisy_dsprites", "--steps", "5", "--dry_run", *binding])
+  err = capsys.readouterr().err
+  assert stop.value.code == 2 and err == expected.format("color_dsprites, noisy_dsprites")
+  assert not (tmp_path / "sweep").exists()
+  # Where ds_corr is built, its settings apply.
+  assert sweep.main(["--runs_dir", str(tmp_path / "sweep"), "--models", "echo", "--datasets",
+                     "ds_corr", "--steps", "5", "--dry_run", *binding]) == 0
