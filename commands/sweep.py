@@ -125,6 +125,8 @@ def requested(args):
   """(steps, evaluation settings or None) that every run of the sweep is asked for, resolved
   through the same gin files, bindings and defaults that disentanglement.py will use."""
   from echo_suite.commands import train as disentanglement
+  from echo_suite import provenance
+  from echo_suite.data import files
   from echo_suite.data import registry as data_registry
   from echo_suite.metrics import evaluate
   from echo_suite import training
@@ -134,6 +136,14 @@ def requested(args):
       + (["--steps", str(args.steps)] if args.steps is not None else []))
   disentanglement.configure(flags)
   data_registry.check_settings_apply(args.datasets)  # ds_corr.* with no ds_corr run, say
+  data_path = provenance.effective_kwargs(data_registry.make_dataset, "dataset")["data_path"]
+  for name in args.datasets:  # a missing data file fails here, not in every run's log
+    source = getattr(data_registry.DATASETS[name], "file_source", None)
+    if source is not None:
+      try:
+        files.locate(name, source, data_path)
+      except FileNotFoundError as e:
+        raise ValueError(str(e)) from None
   train_kw = disentanglement.train_settings()
   training.check_settings(**train_kw)  # a setting no run could use fails here, not in every run
   return train_kw["steps"], None if args.no_eval else evaluate.settings()

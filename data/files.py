@@ -45,6 +45,14 @@ def locate(name, source, path=None):
     if exists(candidate):
       return candidate
   kind = "folder" if source.folder else "file"
+  if path and os.path.exists(path):  # there, but a file where a folder is needed or the reverse
+    raise FileNotFoundError(f"{name} needs a {kind}; {os.fspath(path)!r} is a "
+                            f"{'folder' if os.path.isdir(path) else 'file'}")
+  root = os.environ.get(DATA_ENV_VAR)
+  if not path and root and os.path.exists(root) and not os.path.isdir(root):
+    raise FileNotFoundError(f"{name} is looked for under ${DATA_ENV_VAR}={root!r}, which is a "
+                            f"file, not a folder; point it at the folder holding "
+                            f"{source.candidates[0]!r}")
   where = (f"the {kind} {looked[0]!r}" if path else
            f"{' or '.join(repr(p) for p in looked)} (${DATA_ENV_VAR}="
            f"{os.environ.get(DATA_ENV_VAR, '(unset: the working directory)')})")

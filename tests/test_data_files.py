@@ -138,7 +138,9 @@ def test_a_missing_file_is_one_error_line_from_every_command(tmp_path, name):
   if name == "shapes3d":  # each command once (each starts TensorFlow: seconds)
     commands += [["disentanglement.py", "--dataset", name, "--steps", "2", "--output_dir",
                   str(tmp_path / "run")],
-                 ["score.py", "--codes", str(tmp_path / "codes.npz"), "--data", name]]
+                 ["score.py", "--codes", str(tmp_path / "codes.npz"), "--data", name],
+                 ["scripts/sweep.py", "--runs_dir", str(tmp_path / "sweep"), "--datasets", name,
+                  "--models", "echo", "--seeds", "0", "--steps", "2"]]
   for command in commands:
     if command[0] == "score.py":
       np.savez(tmp_path / "codes.npz", codes=np.zeros((3, 2), np.float32))
@@ -150,7 +152,25 @@ def test_a_missing_file_is_one_error_line_from_every_command(tmp_path, name):
     expected = os.path.join(tmp_path, registry.DATASETS[name].file_source.candidates[0])
     assert repr(expected) in lines[0]
     assert published in lines[0] and "usage:" not in out.stderr
-    assert not (tmp_path / "run").exists()
+    assert not (tmp_path / "run").exists() and not (tmp_path / "sweep").exists()
+
+
+def test_a_path_of_the_wrong_kind_is_named_as_such(tmp_path, monkeypatch):
+  # A folder where a file is needed (or the reverse), or $DISENTANGLEMENT_LIB_DATA set to a file,
+  # is not "a file that does not exist".
+  (tmp_path / "folder").mkdir()
+  (tmp_path / "file").write_text("")
+  with pytest.raises(FileNotFoundError) as e:
+    files.locate("shapes3d", files.Shapes3D.file_source, tmp_path / "folder")
+  assert str(e.value) == f"shapes3d needs a file; {str(tmp_path / 'folder')!r} is a folder"
+  with pytest.raises(FileNotFoundError) as e:
+    files.locate("cars3d", files.Cars3D.file_source, tmp_path / "file")
+  assert str(e.value) == f"cars3d needs a folder; {str(tmp_path / 'file')!r} is a file"
+  monkeypatch.setenv(files.DATA_ENV_VAR, str(tmp_path / "file"))
+  with pytest.raises(FileNotFoundError) as e:
+    files.locate("cars3d", files.Cars3D.file_source)
+  assert str(e.value).startswith(f"cars3d is looked for under ${files.DATA_ENV_VAR}="
+                                 f"{str(tmp_path / 'file')!r}, which is a file, not a folder")
 
 
 def test_the_factor_response_of_another_grid_has_one_panel_per_factor(tmp_path):

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import gin
 import numpy as np
 import pytest
 from PIL import Image
@@ -878,3 +879,4 @@ def test_a_dependence_setting_for_a_data_set_not_built_is_refused_before_work(tm
   # Where ds_corr is built, its settings apply.
   assert sweep.main(["--runs_dir", str(tmp_path / "sweep"), "--models", "echo", "--datasets",
                      "ds_corr", "--steps", "5", "--dry_run", *binding]) == 0
+  gin.clear_config()  # the binding stays in-process otherwise: later tests build ds_corr too
