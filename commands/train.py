@@ -186,8 +186,10 @@ def validate(args):
     (evaluation settings or None, train.* settings).
   """
   configure(args)
-  data_registry.check_settings_apply(
-      [provenance.effective_kwargs(data_registry.make_dataset, "dataset")["name"]])
+  data_kw = provenance.effective_kwargs(data_registry.make_dataset, "dataset")
+  if isinstance(data_kw["name"], str):  # else a gin reference, reported as the data is built
+    data_registry.check_settings_apply([data_kw["name"]])
+    data_registry.check_data_path(data_kw["name"], data_kw["data_path"])
   chosen = None if args.no_eval else evaluate.settings()  # a metric typo fails here, not later
   train_kw = train_settings()
   training.check_settings(**train_kw)

@@ -299,27 +299,28 @@ class Dependent(GridData):
     return {} if self.base.name == "dsprites" else {"base": self.base.name}
 
 
-def independent_base(owner, name, npz_path):
-  """The data set `name` (data.registry) for `owner` (ds_corr, ds_pairs) to build on; ValueError
-  unless it has independent factors."""
+def independent_base(owner, name, npz_path, data_path=None):
+  """The data set `name` (data.registry) for `owner` (ds_corr, ds_pairs) to build on, reading
+  `data_path` if it is file-based; ValueError unless it has independent factors."""
   from echo_suite.data import registry  # the registry lists this module's classes
   registry.check_name(name)
   if issubclass(registry.DATASETS[name], Dependent):
     independent = [n for n, c in registry.DATASETS.items() if not issubclass(c, Dependent)]
     raise ValueError(f"{owner}.base={name!r} must be a data set with independent factors, one "
                      f"of {independent}")
-  return registry.make_dataset(name, dsprites_npz=npz_path)
+  return registry.make_dataset(name, dsprites_npz=npz_path, data_path=data_path)
 
 
-@gin.configurable("ds_corr", denylist=["npz_path"])
+@gin.configurable("ds_corr", denylist=["npz_path", "data_path"])
 class DSpritesCorrelated(Dependent):
   """ds_corr: pairs of factor bins removed (see `correlated_keep_mask`) from `base` (dSprites,
   the paper's; any data set with independent factors)."""
 
   name = "ds_corr"
 
-  def __init__(self, npz_path=None, remove_prob=0.15, n_bins=8, seed=42, base="dsprites"):
-    data = independent_base("ds_corr", base, npz_path)
+  def __init__(self, npz_path=None, remove_prob=0.15, n_bins=8, seed=42, base="dsprites",
+               data_path=None):
+    data = independent_base("ds_corr", base, npz_path, data_path)
     keep, removed = dependence.correlated_keep_mask(remove_prob, n_bins, seed, return_pairs=True,
                                                     grid=data.grid)
     super().__init__(data, keep)
@@ -331,7 +332,7 @@ class DSpritesCorrelated(Dependent):
             "seed": self.seed, **self.base_info()}
 
 
-@gin.configurable("ds_pairs", denylist=["npz_path"])
+@gin.configurable("ds_pairs", denylist=["npz_path", "data_path"])
 class DSpritesPairs(Dependent):
   """ds_pairs: `pairs` of factors of `base` (dSprites by default) correlated with strength
   `sigma` (see `data.dependence.paired_weights`); every combination stays, sampled by its
@@ -340,8 +341,8 @@ class DSpritesPairs(Dependent):
   name = "ds_pairs"
 
   def __init__(self, npz_path=None, pairs=(("posX", "posY"),), sigma=0.2, slope=1.0,
-               base="dsprites"):
-    data = independent_base("ds_pairs", base, npz_path)
+               base="dsprites", data_path=None):
+    data = independent_base("ds_pairs", base, npz_path, data_path)
     pairs = tuple(tuple(p) for p in pairs)
     super().__init__(data, probs=dependence.paired_weights(pairs, sigma, slope, grid=data.grid))
     self.pairs, self.sigma, self.slope = pairs, float(sigma), float(slope)

@@ -16,7 +16,7 @@ import os
 import gin
 
 from echo_suite.data import files
-from echo_suite.data.ground_truth import (ColorDSprites, DSprites, DSpritesCorrelated,
+from echo_suite.data.ground_truth import (ColorDSprites, Dependent, DSprites, DSpritesCorrelated,
                                           DSpritesNoShape, DSpritesPairs, GridData, NoisyDSprites)
 
 DATASETS = {cls.name: cls for cls in (
@@ -32,6 +32,31 @@ def check_name(name):
   """ValueError naming `name` unless it is one of DATASET_NAMES."""
   if name not in DATASET_NAMES:
     raise ValueError(f"unknown dataset {name!r}; choose one of {list(DATASET_NAMES)}")
+
+
+def reads_a_file(name):
+  """True for a data set built from a user's file or folder (`data_path`): a file-based one, or
+  ds_corr and ds_pairs drawn on one (their gin-bound `base`)."""
+  cls = DATASETS[name]
+  if issubclass(cls, Dependent):
+    try:
+      base = gin.query_parameter(f"{name}.base")
+    except ValueError:
+      base = "dsprites"
+    return base in DATASETS and not issubclass(DATASETS[base], Dependent) and reads_a_file(base)
+  return issubclass(cls, files.ImageFile) or hasattr(cls, "file_source")
+
+
+def check_data_path(name, data_path):
+  """ValueError for an unknown name, or a data_path given to a data set that reads no file (it
+  would be silently ignored)."""
+  check_name(name)
+  if data_path and not reads_a_file(name):
+    readers = [n for n, c in DATASETS.items()
+               if not issubclass(c, Dependent) and reads_a_file(n)]
+    raise ValueError(f"--data_path {os.fspath(data_path)!r}: {name} reads no file given so (it is "
+                     f"for {', '.join(readers)}, and ds_corr or ds_pairs drawn on them; dSprites "
+                     f"and its variants read the official npz from --dsprites_npz)")
 
 
 def unused_settings(names):
@@ -63,9 +88,11 @@ def make_dataset(name: str = "dsprites", dsprites_npz: str | None = None,
   """The dataset called `name` (one of DATASET_NAMES). dSprites and its variants read
   `dsprites_npz` (falling back to $DSPRITES_NPZ; None renders them); a file-based data set reads
   `data_path` (None: its file under $DISENTANGLEMENT_LIB_DATA, data.files.locate)."""
-  check_name(name)
+  check_data_path(name, data_path)
   cls = DATASETS[name]
   if issubclass(cls, files.ImageFile):
     return cls(data_path)
   path = dsprites_npz or os.environ.get(NPZ_ENV_VAR) or None
+  if issubclass(cls, Dependent):
+    return cls(path, data_path=data_path)  # its base reads it, if file-based
   return cls(path, data_path) if hasattr(cls, "file_source") else cls(path)

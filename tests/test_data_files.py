@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import gin
 import numpy as np
 import pytest
 
@@ -403,3 +404,23 @@ def test_the_data_path_flag_reaches_the_loader_from_every_command(tmp_path):
                            capture_output=True, text=True)
   assert missing.returncode == 2 and missing.stderr.startswith(
       f"error: cars3d needs the folder {str(tmp_path / 'nowhere')!r}, which does not exist")
+
+
+def test_data_path_reaches_a_file_based_base_and_is_refused_where_nothing_reads_it(tmp_path):
+  # ds_corr drawn on scream_dsprites reads the painting from --data_path; dSprites, colour and
+  # ds_corr on dSprites read no such file, so a --data_path there is an error, not ignored.
+  from PIL import Image
+  painting = tmp_path / "painting.jpg"
+  Image.fromarray(np.random.RandomState(0).randint(0, 255, (250, 350, 3), np.uint8)).save(
+      painting)
+  gin.clear_config()
+  gin.parse_config(["ds_corr.base = 'scream_dsprites'"])
+  try:
+    data = registry.make_dataset("ds_corr", data_path=str(painting))
+    assert data.info()["base"] == "scream_dsprites" and data.base.data_path == str(painting)
+  finally:
+    gin.clear_config()
+  for name in ("dsprites", "color_dsprites", "ds_corr", "ds_pairs"):
+    with pytest.raises(ValueError) as e:
+      registry.make_dataset(name, data_path=str(painting))
+    assert str(e.value).startswith(f"--data_path {str(painting)!r}: {name} reads no file given so")
