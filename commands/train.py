@@ -10,9 +10,10 @@ Flags are sugar for gin bindings (applied after --gin_file, before --gin_param).
 binding, data set and the output directory are checked before anything is trained or written.
 The run's effective config (defaults included) is saved as RUN/run_config.gin; a second call
 with the same RUN and config resumes from its checkpoint (a larger --steps extends it).
-Every run ends with scoring (FactorVAE score and MIG by default, on the full dSprites) into
-RUN/results.json and RUN/scores.csv, and figures into RUN/figures/, each tagged with the training
-step and weights fingerprint they describe; --no_eval skips it. --eval_only re-scores a run with
+Every run ends with scoring (FactorVAE score and MIG by default, on the full data set its data
+is drawn from: dSprites for ds_corr) into RUN/results.json and RUN/scores.csv, and figures into
+RUN/figures/, each tagged with the training step and weights fingerprint they describe;
+--no_eval skips it. --eval_only re-scores a run with
 its own model and its saved evaluation settings (RUN/eval_config.gin) unless overridden.
 This module only wires dataset -> models -> metrics -> figures together.
 """
@@ -69,7 +70,8 @@ def parse_args(argv=None):
   p.add_argument("--metrics", nargs="+",
                  help=f"metrics to score (default factor_vae mig): {list(names.METRIC_NAMES)}")
   p.add_argument("--eval_on", choices=names.EVAL_SETS,
-                 help="score on the 'full' dSprites (default, as the paper) or the 'kept' set")
+                 help="score on the 'full' data set with independent factors (default, as the "
+                      "paper: dSprites for ds_corr) or the 'kept' set")
   p.add_argument("--representation", nargs="+", choices=names.REPRESENTATIONS,
                  help="score the deterministic code ('mean', default), the noisy code z "
                       "('sample', as the public Echo script), or both ('mean sample'), from one "
