@@ -40,9 +40,13 @@ def _format_info(info):
   return "\n".join(lines)
 
 
-def _check_destinations(export, overwrite):
-  """Refuse, before rendering anything, an export onto an existing file unless `overwrite` (the
-  places themselves are checked as the arguments are parsed)."""
+def _check_destinations(export, overwrite, dataset="dsprites"):
+  """Refuse, before rendering anything, an export of anything but dSprites (the one data set with
+  an official npz schema) and an export onto an existing file unless `overwrite` (the places
+  themselves are checked as the arguments are parsed)."""
+  if export and dataset != "dsprites":
+    raise ValueError(f"--export writes dSprites in its official npz schema; --dataset {dataset} "
+                     "has none (leave --dataset out, or look at it with --preview DIR)")
   if export and os.path.exists(export) and not overwrite:
     raise ValueError(f"--export {export!r} exists; pass --overwrite to replace it")
 
@@ -81,7 +85,7 @@ def main(argv=None):
   try:
     registry.check_settings_apply([args.dataset])
     data = make_dataset(args.dataset, args.dsprites_npz, args.data_path)
-    _check_destinations(args.export, args.overwrite)  # before any work
+    _check_destinations(args.export, args.overwrite, args.dataset)  # before any work
   except (ValueError, FileNotFoundError, TypeError) as e:
     parser.error(str(e).split("\n")[0])
   if args.export:

@@ -83,6 +83,8 @@ def reference_comparison(data, path, reference_dir=REFERENCE_DIR, seed=0, n_mean
   """Real dSprites pictures (left) beside ours (right): samples, mean image, mean with posX = 0."""
   from PIL import Image
   rng = np.random.RandomState(seed)
+  # colour, noise or a painting are drawn over the sprites: what is compared is the sprites
+  sprites = "" if getattr(data, "num_channels", 1) == 1 else ", its sprites"
   ours_samples = data.images(data.sample_indices(25, rng))
   ours_mean = data.images(data.sample_indices(n_mean, rng)).mean(0)
   factors = data.sample_factors(n_mean, rng)
@@ -106,11 +108,17 @@ def reference_comparison(data, path, reference_dir=REFERENCE_DIR, seed=0, n_mean
       ax_ref.text(0.5, 0.5, f"{ref_name}\nnot found", ha="center", va="center")
     ax_ours.imshow(ours, cmap="gray", vmin=0, interpolation="nearest")
     ax_ref.set_title(f"real dSprites: {what}")
-    ax_ours.set_title(f"ours ({data.name}): {what}")
+    ax_ours.set_title(f"ours ({preview_label(data)}{sprites}): {what}")
     for ax in (ax_ref, ax_ours):
       ax.set_xticks([]), ax.set_yticks([])
   fig.tight_layout()
   return save(fig, path)
+
+
+def preview_label(data):
+  """The data set's name, with the base a dependence is drawn on where it is not dSprites."""
+  base = getattr(data, "base", None)
+  return data.name + ("" if base is None or base.name == "dsprites" else f" on {base.name}")
 
 
 def write_previews(data, directory, seed=0, n_mean=5000):
@@ -119,21 +127,19 @@ def write_previews(data, directory, seed=0, n_mean=5000):
   with removed combinations (and of dSprites: none), and the real dSprites beside data drawn
   from dSprites' sprites. Returns the written paths."""
   rng = np.random.RandomState(seed)
+  label = preview_label(data)
+  stem = os.path.join(directory, label.replace(" on ", "_on_"))  # bases apart: no overwrite
   paths = [
-      sample_grid(data.observations(data.sample_indices(25, rng), rng),
-                  os.path.join(directory, f"{data.name}_samples.png"),
-                  f"{data.name}: 25 random images"),
+      sample_grid(data.observations(data.sample_indices(25, rng), rng), f"{stem}_samples.png",
+                  f"{label}: 25 random images"),
       mean_image(data.observations(data.sample_indices(n_mean, rng), rng).mean(0),
-                 os.path.join(directory, f"{data.name}_mean.png"),
-                 f"{data.name}: mean of {n_mean:,} images"),
+                 f"{stem}_mean.png", f"{label}: mean of {n_mean:,} images"),
   ]
   if getattr(data, "pairs", None):
-    paths.append(pair_joints(data, os.path.join(directory, f"{data.name}_pair_joints.png")))
-  elif data.keep is not None or data.grid == DSPRITES:
-    paths.append(removed_bin_pairs(data, os.path.join(directory,
-                                                      f"{data.name}_removed_bin_pairs.png")))
+    paths.append(pair_joints(data, f"{stem}_pair_joints.png"))
+  elif data.keep is not None or data.name == "dsprites":
+    paths.append(removed_bin_pairs(data, f"{stem}_removed_bin_pairs.png"))
   if data.grid == DSPRITES and hasattr(data, "images"):
-    paths.append(reference_comparison(data, os.path.join(directory,
-                                                         f"{data.name}_vs_reference.png"),
-                                      seed=seed, n_mean=n_mean))
+    paths.append(reference_comparison(data, f"{stem}_vs_reference.png", seed=seed,
+                                      n_mean=n_mean))
   return paths

@@ -381,7 +381,8 @@ def test_a_model_trains_scores_and_draws_on_another_grid(tmp_path, monkeypatch):
   corr = TinyCorrelated()
   assert 0 < corr.num_examples < data.num_examples and corr.independent() is data
   assert [os.path.basename(p) for p in dataset_figures.write_previews(
-      corr, str(tmp_path / "previews"), n_mean=50)][-1] == "ds_corr_removed_bin_pairs.png"
+      corr, str(tmp_path / "previews"), n_mean=50)][-1] == (
+          "ds_corr_on_shapes3d_removed_bin_pairs.png")  # named by its base: no overwrite
 
 
 def test_the_data_path_flag_reaches_the_loader_from_every_command(tmp_path):

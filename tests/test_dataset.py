@@ -464,6 +464,14 @@ def test_cli_preview_writes_pngs(tmp_path):
       assert im.format == "PNG" and min(im.size) > 200
   out = _cli("--dataset", "color_dsprites", "--preview", str(tmp_path / "colour"))
   assert out.returncode == 0, out.stderr
+  # No removed-bin-pairs map where nothing is removed; the reference shows the colour data's
+  # sprites and says so.
+  assert sorted(os.listdir(tmp_path / "colour")) == [
+      "color_dsprites_mean.png", "color_dsprites_samples.png", "color_dsprites_vs_reference.png"]
+  out = _cli("--dataset", "ds_pairs", "--gin_param", "ds_pairs.base = 'noisy_dsprites'",
+             "--preview", str(tmp_path / "pairs"))
+  assert out.returncode == 0, out.stderr
+  assert "ds_pairs_on_noisy_dsprites_pair_joints.png" in os.listdir(tmp_path / "pairs")
   with Image.open(tmp_path / "colour" / "color_dsprites_samples.png") as im:
     pixels = np.asarray(im.convert("RGB"), np.int16)
   spread = pixels.max(-1) - pixels.min(-1)  # channels apart: coloured, not grey
@@ -574,3 +582,16 @@ def test_dsprites_noshape_draws_shape_as_disentanglement_lib_does():
   drawn = grid.classes_of(ours.index_of_factors(factors, np.random.RandomState(4)))[:, 1]
   assert set(drawn) == {0, 1, 2}  # every shape, at random
   assert ours.info()["total_correlation_nats"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_export_of_a_data_set_without_an_official_npz_is_refused(tmp_path, capsys):
+  # --export writes dSprites' schema: a colour export would silently be plain dSprites.
+  from echo_suite.commands import dataset as dataset_cli
+  target = tmp_path / "colour.npz"
+  with pytest.raises(SystemExit) as stop:
+    dataset_cli.main(["--dataset", "color_dsprites", "--export", str(target)])
+  err = capsys.readouterr().err
+  assert stop.value.code == 2 and err == (
+      "error: --export writes dSprites in its official npz schema; --dataset color_dsprites has "
+      "none (leave --dataset out, or look at it with --preview DIR)\n")
+  assert not target.exists()
