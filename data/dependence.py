@@ -83,6 +83,15 @@ def check_sigma(sigma, independent_ok=True):
   return sigma
 
 
+def check_pairs(pairs):
+  """`pairs` as a tuple of tuples; ValueError for one pair not nested in a tuple of pairs (its
+  names would be read letter by letter)."""
+  if isinstance(pairs, str) or any(isinstance(p, str) for p in pairs):
+    raise ValueError(f"pairs={pairs!r} must be a tuple of factor-name pairs, e.g. "
+                     "(('posX', 'posY'),)")
+  return tuple(tuple(p) for p in pairs)
+
+
 def paired_weights(pairs=(("posX", "posY"),), sigma=0.2, slope=1.0, grid=DSPRITES):
   """ds_pairs: the distribution over the factor grid with each pair (c1, c2) of `pairs` correlated,
   p(c1, c2) ~ exp(-(c1 - slope * c2)^2 / (2 sigma^2)) on factor values normalised to [0, 1]
@@ -98,7 +107,7 @@ def paired_weights(pairs=(("posX", "posY"),), sigma=0.2, slope=1.0, grid=DSPRITE
   Returns:
     float64 probabilities of shape grid.sizes, summing to 1.
   """
-  sigma, slope = check_sigma(sigma), float(slope)
+  sigma, slope, pairs = check_sigma(sigma), float(slope), check_pairs(pairs)
   if not math.isfinite(slope):
     raise ValueError(f"slope={slope!r} must be a finite number")
   names, sizes = grid.latent_names, grid.sizes

@@ -322,7 +322,8 @@ class SmallNORB(ImageFile):
         file = os.path.join(path, f"{chunk}-{kind}.mat")
         if not os.path.isfile(file):
           raise FileNotFoundError(f"{self.name} needs {file!r}, which does not exist; get it "
-                                  f"from {self.file_source.published}")
+                                  f"from {self.file_source.published} (nothing is downloaded "
+                                  f"here) and put it there")
         parts[kind] = norb_matrix(file)
       dat, cat, info = parts["dat"], parts["cat"], parts["info"]
       n = len(cat)

@@ -343,7 +343,7 @@ class DSpritesPairs(Dependent):
   def __init__(self, npz_path=None, pairs=(("posX", "posY"),), sigma=0.2, slope=1.0,
                base="dsprites", data_path=None):
     data = independent_base("ds_pairs", base, npz_path, data_path)
-    pairs = tuple(tuple(p) for p in pairs)
+    pairs = dependence.check_pairs(pairs)
     super().__init__(data, probs=dependence.paired_weights(pairs, sigma, slope, grid=data.grid))
     self.pairs, self.sigma, self.slope = pairs, float(sigma), float(slope)
 

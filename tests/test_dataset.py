@@ -421,6 +421,10 @@ def test_ds_pairs_bad_parameters():
   for pair in (("posX", "posX"), ("posX", "color"), ("posX", "size"), ("posX",)):
     with pytest.raises(ValueError, match="bad factor pair"):
       registry.DSpritesPairs(pairs=(pair,))
+  with pytest.raises(ValueError) as e:  # one pair, not nested: not read letter by letter
+    registry.DSpritesPairs(pairs=("posX", "posY"))
+  assert str(e.value).startswith("pairs=('posX', 'posY') must be a tuple of factor-name pairs, "
+                                 "e.g. (('posX', 'posY'),)")
 
 
 # -- command line --------------------------------------------------------------------------------
