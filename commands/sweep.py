@@ -483,13 +483,13 @@ def main(argv=None):
   todo = [r for r in runs if not is_done(r["dir"], steps, chosen)]
   print(f"{checks.count(len(runs), 'run')}, {len(runs) - len(todo)} done, {len(todo)} to run "
         f"({cost(len(todo), steps)})")
-  if args.status:
-    for r in runs:
-      print(f"{os.path.basename(r['dir'])}: {run_status(r['dir'], steps, chosen)}")
-    return 0
-  if args.dry_run:
-    for r in todo:
-      print(shlex.join(r["cmd"]))
+  if args.status or args.dry_run:
+    try:
+      for r in runs if args.status else todo:
+        print(f"{os.path.basename(r['dir'])}: {run_status(r['dir'], steps, chosen)}"
+              if args.status else shlex.join(r["cmd"]), flush=True)
+    except BrokenPipeError:  # `--status | head`: the reader has what it wanted
+      os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
   if not todo:
     return 0

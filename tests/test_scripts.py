@@ -2,6 +2,7 @@
 import csv
 import json
 import os
+import shlex
 import subprocess
 import sys
 
@@ -880,3 +881,15 @@ def test_a_dependence_setting_for_a_data_set_not_built_is_refused_before_work(tm
   assert sweep.main(["--runs_dir", str(tmp_path / "sweep"), "--models", "echo", "--datasets",
                      "ds_corr", "--steps", "5", "--dry_run", *binding]) == 0
   gin.clear_config()  # the binding stays in-process otherwise: later tests build ds_corr too
+
+
+def test_sweep_status_into_a_pipe_closed_early_is_quiet(tmp_path):
+  # `sweep.py --status | head`: 4,000 lines (beyond a pipe's buffer) into a reader that leaves
+  # after two; no BrokenPipeError traceback, exit 0.
+  script = os.path.join(ROOT, "scripts", "sweep.py")
+  command = (f"{shlex.quote(sys.executable)} {shlex.quote(script)}"
+             f" --runs_dir {shlex.quote(str(tmp_path / 'sweep'))} --datasets dsprites ds_corr "
+             "--models echo vae --seeds 0-999 --steps 5 --yes --status | head -2")
+  out = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True)
+  assert out.returncode == 0 and len(out.stdout.splitlines()) == 2, out.stderr
+  assert "Traceback" not in out.stderr and "BrokenPipe" not in out.stderr, out.stderr
