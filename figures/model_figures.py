@@ -134,7 +134,7 @@ def _position_response(codes, factors, sizes, path, order, labels, title):
                       color=colors[k], label=SHAPE_NAMES[k], marker=".")
       axes[r, 2].plot(np.linspace(0, 360, sizes[2]), np.nanmean(means[k, ..., d], axis=(0, 2, 3)),
                       color=colors[k], label=SHAPE_NAMES[k])
-  axes[0, 0].set_title("mean code over position")
+  axes[0, 0].set_title("mean code over position (posY down)")
   axes[0, 1].set_title("mean code vs scale")
   axes[0, 2].set_title("mean code vs orientation")
   axes[-1, 0].set_xlabel("posX (column)")
