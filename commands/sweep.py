@@ -126,7 +126,6 @@ def requested(args):
   through the same gin files, bindings and defaults that disentanglement.py will use."""
   from echo_suite.commands import train as disentanglement
   from echo_suite import provenance
-  from echo_suite.data import files
   from echo_suite.data import registry as data_registry
   from echo_suite.metrics import evaluate
   from echo_suite import training
@@ -138,12 +137,7 @@ def requested(args):
   data_registry.check_settings_apply(args.datasets)  # ds_corr.* with no ds_corr run, say
   data_path = provenance.effective_kwargs(data_registry.make_dataset, "dataset")["data_path"]
   for name in args.datasets:  # a missing data file fails here, not in every run's log
-    source = getattr(data_registry.DATASETS[name], "file_source", None)
-    if source is not None:
-      try:
-        files.locate(name, source, data_path)
-      except FileNotFoundError as e:
-        raise ValueError(str(e)) from None
+    data_registry.check_data_file(name, data_path)
   train_kw = disentanglement.train_settings()
   training.check_settings(**train_kw)  # a setting no run could use fails here, not in every run
   return train_kw["steps"], None if args.no_eval else evaluate.settings()
@@ -484,10 +478,11 @@ def main(argv=None):
   print(f"{checks.count(len(runs), 'run')}, {len(runs) - len(todo)} done, {len(todo)} to run "
         f"({cost(len(todo), steps)})")
   if args.status or args.dry_run:
+    lines = ((f"{os.path.basename(r['dir'])}: {run_status(r['dir'], steps, chosen)}"
+              for r in runs) if args.status else (shlex.join(r["cmd"]) for r in todo))
     try:
-      for r in runs if args.status else todo:
-        print(f"{os.path.basename(r['dir'])}: {run_status(r['dir'], steps, chosen)}"
-              if args.status else shlex.join(r["cmd"]), flush=True)
+      for line in lines:
+        print(line, flush=True)
     except BrokenPipeError:  # `--status | head`: the reader has what it wanted
       os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

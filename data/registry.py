@@ -34,29 +34,40 @@ def check_name(name):
     raise ValueError(f"unknown dataset {name!r}; choose one of {list(DATASET_NAMES)}")
 
 
-def reads_a_file(name):
-  """True for a data set built from a user's file or folder (`data_path`): a file-based one, or
-  ds_corr and ds_pairs drawn on one (their gin-bound `base`)."""
+def file_reader(name):
+  """The data set whose file or folder (`data_path`) `name` reads: itself if file-based, the
+  gin-bound base of ds_corr and ds_pairs if that is; None when it reads none."""
   cls = DATASETS[name]
   if issubclass(cls, Dependent):
     try:
       base = gin.query_parameter(f"{name}.base")
     except ValueError:
       base = "dsprites"
-    return base in DATASETS and not issubclass(DATASETS[base], Dependent) and reads_a_file(base)
-  return issubclass(cls, files.ImageFile) or hasattr(cls, "file_source")
+    independent = base in DATASETS and not issubclass(DATASETS[base], Dependent)
+    return file_reader(base) if independent else None
+  return name if hasattr(cls, "file_source") else None
 
 
 def check_data_path(name, data_path):
   """ValueError for an unknown name, or a data_path given to a data set that reads no file (it
   would be silently ignored)."""
   check_name(name)
-  if data_path and not reads_a_file(name):
-    readers = [n for n, c in DATASETS.items()
-               if not issubclass(c, Dependent) and reads_a_file(n)]
+  if data_path and file_reader(name) is None:
+    readers = [n for n in DATASET_NAMES if file_reader(n) == n]
     raise ValueError(f"--data_path {os.fspath(data_path)!r}: {name} reads no file given so (it is "
                      f"for {', '.join(readers)}, and ds_corr or ds_pairs drawn on them; dSprites "
                      f"and its variants read the official npz from --dsprites_npz)")
+
+
+def check_data_file(name, data_path=None):
+  """ValueError (the one line of files.locate) unless the file or folder `name` reads is there;
+  nothing is read, so a command can check before any work."""
+  reader = file_reader(name)
+  if reader is not None:
+    try:
+      files.locate(reader, DATASETS[reader].file_source, data_path)
+    except FileNotFoundError as e:
+      raise ValueError(str(e)) from None
 
 
 def unused_settings(names):

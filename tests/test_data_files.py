@@ -419,6 +419,9 @@ def test_data_path_reaches_a_file_based_base_and_is_refused_where_nothing_reads_
   try:
     data = registry.make_dataset("ds_corr", data_path=str(painting))
     assert data.info()["base"] == "scream_dsprites" and data.base.data_path == str(painting)
+    registry.check_data_file("ds_corr", str(painting))  # what sweep checks before any run
+    with pytest.raises(ValueError, match="^scream_dsprites needs the file "):
+      registry.check_data_file("ds_corr", str(tmp_path / "nowhere.jpg"))
   finally:
     gin.clear_config()
   for name in ("dsprites", "color_dsprites", "ds_corr", "ds_pairs"):
